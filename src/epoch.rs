@@ -1,0 +1,160 @@
+//! Users and their session epochs ("log out everywhere").
+//!
+//! A user cookie carries the user's id and the epoch that was current when
+//! the user logged in. The application keeps each user's current epoch (a
+//! counter or a random value; only equality matters) in its database. Bumping
+//! it makes every older cookie of that user open as
+//! [`OpenError::Revoked`](crate::OpenError::Revoked).
+
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::InvalidUserId;
+
+/// Who a user session belongs to: an integer id or a short text id (a UUID,
+/// a username). Text ids are 1 to [`UserId::MAX_TEXT_LEN`] bytes.
+///
+/// # Example
+/// ```
+/// use sealed_session::UserId;
+///
+/// let numeric = UserId::from(42u64);
+/// assert_eq!(numeric.as_u64(), Some(42));
+/// let uuid = UserId::text("67e55044-10b1-426f-9247-bb680e5fe0c8")?;
+/// assert_eq!(uuid.as_str(), Some("67e55044-10b1-426f-9247-bb680e5fe0c8"));
+/// assert_eq!(uuid.to_string(), "67e55044-10b1-426f-9247-bb680e5fe0c8");
+/// # Ok::<(), sealed_session::InvalidUserId>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "Repr")]
+pub struct UserId(Repr);
+
+/// The postcard encoding (FORMAT.md section 4): variant 0 integer, 1 text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+enum Repr {
+    Int(u64),
+    Text(String),
+}
+
+impl TryFrom<Repr> for UserId {
+    type Error = InvalidUserId;
+
+    fn try_from(repr: Repr) -> Result<UserId, InvalidUserId> {
+        match repr {
+            Repr::Int(id) => Ok(UserId(Repr::Int(id))),
+            Repr::Text(text) => UserId::text(text),
+        }
+    }
+}
+
+impl UserId {
+    /// Longest text id in bytes.
+    pub const MAX_TEXT_LEN: usize = 128;
+
+    /// A text id.
+    ///
+    /// # Errors
+    /// [`InvalidUserId`] if `text` is empty or longer than
+    /// [`UserId::MAX_TEXT_LEN`] bytes.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::UserId;
+    ///
+    /// assert!(UserId::text("alice").is_ok());
+    /// assert!(UserId::text("x".repeat(129)).is_err());
+    /// ```
+    pub fn text(text: impl Into<String>) -> Result<UserId, InvalidUserId> {
+        let text = text.into();
+        if text.is_empty() || text.len() > UserId::MAX_TEXT_LEN {
+            return Err(InvalidUserId);
+        }
+        Ok(UserId(Repr::Text(text)))
+    }
+
+    /// The integer id, if this is one.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(sealed_session::UserId::from(7u64).as_u64(), Some(7));
+    /// ```
+    #[must_use]
+    pub fn as_u64(&self) -> Option<u64> {
+        match &self.0 {
+            Repr::Int(id) => Some(*id),
+            Repr::Text(_) => None,
+        }
+    }
+
+    /// The text id, if this is one.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(sealed_session::UserId::from(7u64).as_str(), None);
+    /// ```
+    #[must_use]
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.0 {
+            Repr::Int(_) => None,
+            Repr::Text(text) => Some(text),
+        }
+    }
+
+    /// Worst-case postcard size of this id (variant tag and varints).
+    pub(crate) fn encoded_len(&self) -> usize {
+        match &self.0 {
+            Repr::Int(_) => 1 + 10,
+            Repr::Text(text) => text.len().saturating_add(3),
+        }
+    }
+}
+
+impl From<u64> for UserId {
+    fn from(id: u64) -> UserId {
+        UserId(Repr::Int(id))
+    }
+}
+
+impl From<u32> for UserId {
+    fn from(id: u32) -> UserId {
+        UserId(Repr::Int(u64::from(id)))
+    }
+}
+
+impl TryFrom<String> for UserId {
+    type Error = InvalidUserId;
+
+    fn try_from(text: String) -> Result<UserId, InvalidUserId> {
+        UserId::text(text)
+    }
+}
+
+impl TryFrom<&str> for UserId {
+    type Error = InvalidUserId;
+
+    fn try_from(text: &str) -> Result<UserId, InvalidUserId> {
+        UserId::text(text)
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Repr::Int(id) => write!(f, "{id}"),
+            Repr::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+/// The user part of an envelope: who, and the epoch current at login.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct UserClaim {
+    pub(crate) id: UserId,
+    pub(crate) epoch: u64,
+}
+
+/// Worst-case postcard size of a user claim with this id.
+pub(crate) fn claim_encoded_len(id: &UserId) -> usize {
+    id.encoded_len().saturating_add(10)
+}

@@ -1,0 +1,29 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod clock;
+mod crypto;
+mod envelope;
+mod epoch;
+mod error;
+mod key;
+mod keyring;
+mod session;
+mod store;
+mod wire;
+
+#[cfg(test)]
+mod vectors;
+
+pub use epoch::UserId;
+pub use error::{ConfigError, InvalidUserId, KeyError, KeyRingError, OpenError, SealError};
+pub use key::{Algorithm, KEY_LEN, Key, UnknownAlgorithm};
+pub use keyring::KeyRing;
+pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
+pub use store::{DEFAULT_LEEWAY, DEFAULT_TTL, MAX_TTL, SessionStore, StoreBuilder};
+pub use wire::BROWSER_COOKIE_LIMIT;
+
+/// The `time` crate, re-exported: the API takes [`time::OffsetDateTime`] and
+/// [`time::Duration`].
+pub use time;

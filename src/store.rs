@@ -1,0 +1,860 @@
+//! The session store: built once per cookie name, then seals and opens.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::Rng as _;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::{Duration, OffsetDateTime};
+use zeroize::Zeroize;
+
+use crate::clock::{self, MAX_UNIX};
+use crate::crypto::{self, Cipher};
+use crate::envelope::{EnvelopeIn, EnvelopeOut, TIMES_MAX_LEN, Times};
+use crate::epoch::{UserClaim, UserId, claim_encoded_len};
+use crate::error::{ConfigError, OpenError, SealError};
+use crate::keyring::{KeyEntry, KeyRing};
+use crate::session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
+use crate::wire::{
+    self, BROWSER_COOKIE_LIMIT, Header, MAX_DECODED_LEN, NONCE_LEN, TAG_LEN, encoded_len,
+    max_decoded_len,
+};
+
+/// Default absolute lifetime: one day.
+pub const DEFAULT_TTL: Duration = Duration::days(1);
+/// Default clock-skew leeway: 60 seconds.
+pub const DEFAULT_LEEWAY: Duration = Duration::seconds(60);
+/// Longest lifetime: 400 days, the cap browsers put on cookie lifetimes.
+pub const MAX_TTL: Duration = Duration::days(400);
+
+/// One key, ready to use for this cookie name.
+#[derive(Clone, Debug)]
+struct Slot {
+    id: u32,
+    header: Header,
+    aad: Vec<u8>,
+    cipher: Cipher,
+}
+
+impl Slot {
+    fn new(entry: &KeyEntry, cookie_name: &str) -> Slot {
+        let header = Header::new(entry.id);
+        let subkey =
+            crypto::derive_subkey(&entry.key, entry.algorithm, entry.id, cookie_name.as_bytes());
+        Slot {
+            id: entry.id,
+            header,
+            aad: crypto::aad(cookie_name.as_bytes(), header.as_bytes()),
+            cipher: Cipher::new(&subkey, entry.algorithm),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    name: String,
+    max_len: usize,
+    /// `max_len - name.len()`: longest value open looks at.
+    max_value_len: usize,
+    /// Largest plaintext the sealing key's header leaves room for.
+    max_plaintext: usize,
+    ttl: i64,
+    idle: Option<i64>,
+    leeway: i64,
+    padding: Option<usize>,
+    sealing: Slot,
+    retired: Vec<Slot>,
+}
+
+/// Seals sessions into cookie values and opens them again, for one cookie
+/// name. Immutable once built, `Send + Sync`, and cheap to clone (an `Arc`):
+/// subkeys and cipher instances are derived once, in
+/// [`StoreBuilder::build`].
+///
+/// The cookie value is attacker-controlled input: [`SessionStore::open`]
+/// never panics on it, allocates nothing beyond the payload's own data, and
+/// reports every pre-authentication failure as the one opaque
+/// [`OpenError::Invalid`].
+///
+/// # Example
+/// ```
+/// use sealed_session::{Key, KeyRing, Opened, SessionStore, UserId};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+/// struct Cart { items: Vec<u32> }
+///
+/// let store = SessionStore::builder("__Host-cart", KeyRing::new(1, Key::generate())).build()?;
+/// let sealed = store.seal(&Cart { items: vec![1, 2] })?;
+/// let session = store.open::<Cart>(sealed.value())?.anonymous().unwrap();
+/// assert_eq!(session.data().items, [1, 2]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct SessionStore {
+    inner: Arc<Inner>,
+}
+
+impl core::fmt::Debug for SessionStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("SessionStore")
+            .field("cookie_name", &i.name)
+            .field("sealing_key_id", &i.sealing.id)
+            .field(
+                "retired_key_ids",
+                &i.retired.iter().map(|s| s.id).collect::<Vec<_>>(),
+            )
+            .field("ttl_secs", &i.ttl)
+            .field("idle_secs", &i.idle)
+            .field("leeway_secs", &i.leeway)
+            .field("max_len", &i.max_len)
+            .field("padding", &i.padding)
+            .finish()
+    }
+}
+
+/// Configures a [`SessionStore`]. Start with [`SessionStore::builder`].
+///
+/// Defaults: lifetime one day, no idle timeout, 60 s leeway, `name=value` at
+/// most 4096 bytes, no padding.
+///
+/// # Example
+/// ```
+/// use sealed_session::{Key, KeyRing, SessionStore};
+/// use time::Duration;
+///
+/// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate()))
+///     .ttl(Duration::days(7))
+///     .idle_timeout(Duration::hours(2))
+///     .leeway(Duration::seconds(30))
+///     .padding(64)
+///     .build()?;
+/// assert_eq!(store.ttl(), Duration::days(7));
+/// # Ok::<(), sealed_session::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct StoreBuilder {
+    name: String,
+    ring: KeyRing,
+    ttl: Duration,
+    idle: Option<Duration>,
+    leeway: Duration,
+    max_len: usize,
+    padding: Option<usize>,
+}
+
+impl StoreBuilder {
+    /// Absolute session lifetime, from login; re-sealing never extends it.
+    /// One second to 400 days (default one day).
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, SessionStore};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
+    ///     .ttl(time::Duration::hours(12))
+    ///     .build()?;
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn ttl(mut self, ttl: Duration) -> StoreBuilder {
+        self.ttl = ttl;
+        self
+    }
+
+    /// Idle (sliding) timeout: a cookie not re-sealed within it stops opening.
+    /// At most the lifetime. Off by default.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, SessionStore};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
+    ///     .idle_timeout(time::Duration::minutes(30))
+    ///     .build()?;
+    /// assert_eq!(store.idle_timeout(), Some(time::Duration::minutes(30)));
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn idle_timeout(mut self, idle: Duration) -> StoreBuilder {
+        self.idle = Some(idle);
+        self
+    }
+
+    /// Clock-skew leeway applied on both sides (issued in the future,
+    /// expired). Zero to one hour, default 60 s.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, SessionStore};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
+    ///     .leeway(time::Duration::ZERO)
+    ///     .build()?;
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn leeway(mut self, leeway: Duration) -> StoreBuilder {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Maximum `len(name) + len(value)` in bytes. Default and maximum 4096:
+    /// Chromium and Firefox silently drop a cookie of 4097.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, SessionStore};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
+    ///     .max_cookie_len(1024)
+    ///     .build()?;
+    /// assert!(SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
+    ///     .max_cookie_len(4097)
+    ///     .build()
+    ///     .is_err());
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn max_cookie_len(mut self, max: usize) -> StoreBuilder {
+        self.max_len = max;
+        self
+    }
+
+    /// Length hiding: round the plaintext up to a multiple of `bucket` bytes
+    /// (never past the size cap), so the cookie's length reveals less about
+    /// its contents. The padding is verified on open.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, SessionStore};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
+    ///     .padding(64)
+    ///     .build()?;
+    /// let a = store.seal(&"a")?;
+    /// let b = store.seal(&"a longer value")?;
+    /// assert_eq!(a.value().len(), b.value().len());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn padding(mut self, bucket: usize) -> StoreBuilder {
+        self.padding = Some(bucket);
+        self
+    }
+
+    /// Checks the configuration, derives the subkeys and builds the store.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the setting that cannot work.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{ConfigError, Key, KeyRing, SessionStore};
+    /// let err = SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
+    ///     .ttl(time::Duration::days(401))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err, ConfigError::Ttl);
+    /// ```
+    pub fn build(self) -> Result<SessionStore, ConfigError> {
+        if !wire::is_cookie_name(&self.name) {
+            return Err(ConfigError::CookieName);
+        }
+        let ttl = clock::secs(self.ttl)
+            .filter(|s| (1..=MAX_TTL.whole_seconds()).contains(s))
+            .ok_or(ConfigError::Ttl)?;
+        let idle = match self.idle {
+            Some(d) => Some(
+                clock::secs(d)
+                    .filter(|s| (1..=ttl).contains(s))
+                    .ok_or(ConfigError::IdleTimeout)?,
+            ),
+            None => None,
+        };
+        let leeway = clock::secs(self.leeway)
+            .filter(|s| *s <= 3600)
+            .ok_or(ConfigError::Leeway)?;
+        if self.max_len > BROWSER_COOKIE_LIMIT {
+            return Err(ConfigError::MaxLength);
+        }
+        let max_value_len = self
+            .max_len
+            .checked_sub(self.name.len())
+            .ok_or(ConfigError::MaxLength)?;
+        let sealing = Slot::new(&self.ring.sealing, &self.name);
+        let overhead = sealing.header.len().saturating_add(NONCE_LEN + TAG_LEN);
+        let max_plaintext = max_decoded_len(max_value_len)
+            .checked_sub(overhead)
+            .filter(|room| *room > TIMES_MAX_LEN)
+            .ok_or(ConfigError::MaxLength)?;
+        if let Some(bucket) = self.padding
+            && !(1..=max_plaintext).contains(&bucket)
+        {
+            return Err(ConfigError::Padding);
+        }
+        let retired = self
+            .ring
+            .retired
+            .iter()
+            .map(|entry| Slot::new(entry, &self.name))
+            .collect();
+        Ok(SessionStore {
+            inner: Arc::new(Inner {
+                name: self.name,
+                max_len: self.max_len,
+                max_value_len,
+                max_plaintext,
+                ttl,
+                idle,
+                leeway,
+                padding: self.padding,
+                sealing,
+                retired,
+            }),
+        })
+    }
+}
+
+impl SessionStore {
+    /// Starts configuring a store for the cookie `name` with the keys in `ring`.
+    /// The name is bound into every cookie: a value moved to another cookie
+    /// name does not open. Prefer a `__Host-` name (Secure, Path=/, no Domain).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, SessionStore};
+    ///
+    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
+    /// assert_eq!(store.cookie_name(), "__Host-sid");
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn builder(name: impl Into<String>, ring: KeyRing) -> StoreBuilder {
+        StoreBuilder {
+            name: name.into(),
+            ring,
+            ttl: DEFAULT_TTL,
+            idle: None,
+            leeway: DEFAULT_LEEWAY,
+            max_len: BROWSER_COOKIE_LIMIT,
+            padding: None,
+        }
+    }
+
+    /// The cookie name this store seals for.
+    #[must_use]
+    pub fn cookie_name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The absolute lifetime.
+    #[must_use]
+    pub fn ttl(&self) -> Duration {
+        Duration::seconds(self.inner.ttl)
+    }
+
+    /// The idle timeout, if any.
+    #[must_use]
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.inner.idle.map(Duration::seconds)
+    }
+
+    /// The clock-skew leeway.
+    #[must_use]
+    pub fn leeway(&self) -> Duration {
+        Duration::seconds(self.inner.leeway)
+    }
+
+    /// The maximum `len(name) + len(value)`.
+    #[must_use]
+    pub fn max_cookie_len(&self) -> usize {
+        self.inner.max_len
+    }
+
+    /// The id of the key new cookies are sealed under.
+    #[must_use]
+    pub fn sealing_key_id(&self) -> u32 {
+        self.inner.sealing.id
+    }
+
+    /// How many bytes of postcard-encoded payload always fit in this cookie,
+    /// for an anonymous session (`user: None`) or a session of `user`, with
+    /// the worst-case envelope. Check it at start-up against your largest
+    /// session.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let budget = store.payload_budget(Some(&UserId::from(1u64)));
+    /// assert!(budget > 2900 && budget < 3072);
+    /// let payload = vec![0u8; budget - 2]; // a byte string costs a 2-byte length here
+    /// assert!(store.seal_for_user(&UserId::from(u64::MAX), u64::MAX, &payload).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn payload_budget(&self, user: Option<&UserId>) -> usize {
+        let user_len = user.map_or(1, |id| claim_encoded_len(id).saturating_add(1));
+        self.inner
+            .max_plaintext
+            .saturating_sub(TIMES_MAX_LEN)
+            .saturating_sub(user_len)
+    }
+
+    /// Seals an anonymous session, at the system clock's time.
+    ///
+    /// # Errors
+    /// [`SealError::TooLarge`] if the cookie would not fit the browser limit
+    /// (nothing is produced), [`SealError::Serialize`] if the payload's
+    /// `Serialize` fails.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, SessionStore};
+    /// # let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let sealed = store.seal(&vec!["a", "b"])?;
+    /// # let _ = sealed;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn seal<T: Serialize + ?Sized>(&self, data: &T) -> Result<Sealed, SealError> {
+        self.seal_at(data, clock::now())
+    }
+
+    /// Seals an anonymous session at `now`.
+    ///
+    /// # Errors
+    /// As [`SessionStore::seal`], plus [`SealError::Clock`] if `now` is before
+    /// 1970 or the lifetime would end after 9999.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, SessionStore};
+    /// # let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let sealed = store.seal_at(&1u8, now)?;
+    /// assert_eq!(sealed.expires_at(), now + store.ttl());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn seal_at<T: Serialize + ?Sized>(
+        &self,
+        data: &T,
+        now: OffsetDateTime,
+    ) -> Result<Sealed, SealError> {
+        let times = self.fresh_times(now)?;
+        self.seal_times(data, None, times, None)
+    }
+
+    /// Seals a session for `user` whose current epoch is `epoch`, at the
+    /// system clock's time (a login).
+    ///
+    /// # Errors
+    /// As [`SessionStore::seal`].
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// # let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let sealed = store.seal_for_user(&UserId::from(42u64), 0, &"theme=dark")?;
+    /// # let _ = sealed;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn seal_for_user<T: Serialize + ?Sized>(
+        &self,
+        user: &UserId,
+        epoch: u64,
+        data: &T,
+    ) -> Result<Sealed, SealError> {
+        self.seal_for_user_at(user, epoch, data, clock::now())
+    }
+
+    /// Seals a session for `user` at `now`.
+    ///
+    /// # Errors
+    /// As [`SessionStore::seal_at`].
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// # let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let sealed = store.seal_for_user_at(&UserId::from(42u64), 0, &(), now)?;
+    /// let opened = store.open_at::<()>(sealed.value(), now)?;
+    /// assert_eq!(opened.user_id(), Some(&UserId::from(42u64)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn seal_for_user_at<T: Serialize + ?Sized>(
+        &self,
+        user: &UserId,
+        epoch: u64,
+        data: &T,
+        now: OffsetDateTime,
+    ) -> Result<Sealed, SealError> {
+        let times = self.fresh_times(now)?;
+        let claim = UserClaim {
+            id: user.clone(),
+            epoch,
+        };
+        self.seal_times(data, Some(&claim), times, None)
+    }
+
+    /// Seals an opened session again, at the system clock's time: same user
+    /// and epoch, same login time and absolute deadline, a renewed idle
+    /// window, the current sealing key.
+    ///
+    /// # Errors
+    /// As [`SessionStore::seal`], plus [`SealError::SessionExpired`] if the
+    /// absolute lifetime is already over.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, SessionStore};
+    /// # let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// # let cookie = store.seal(&1u32)?;
+    /// let session = store.open::<u32>(cookie.value())?.anonymous().unwrap();
+    /// let again = store.reseal(&session)?;
+    /// assert_eq!(again.expires_at(), session.info().expires_at());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reseal<T: Serialize>(&self, session: &Session<T>) -> Result<Sealed, SealError> {
+        self.reseal_at(session, clock::now())
+    }
+
+    /// Seals an opened session again at `now`.
+    ///
+    /// # Errors
+    /// As [`SessionStore::reseal`].
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, SessionStore};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
+    ///     .idle_timeout(Duration::minutes(30))
+    ///     .build()?;
+    /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let cookie = store.seal_at(&(), t0)?;
+    /// let t1 = t0 + Duration::minutes(20);
+    /// let session = store.open_at::<()>(cookie.value(), t1)?.anonymous().unwrap();
+    /// assert!(session.info().reseal().idle_half_used);
+    /// let again = store.reseal_at(&session, t1)?;
+    /// assert_eq!(again.idle_deadline(), Some(t1 + Duration::minutes(30)));
+    /// assert_eq!(again.expires_at(), t0 + Duration::days(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reseal_at<T: Serialize>(
+        &self,
+        session: &Session<T>,
+        now: OffsetDateTime,
+    ) -> Result<Sealed, SealError> {
+        let now = clock::unix(now);
+        let old = session.info.times;
+        let expires_at = old
+            .expires_at
+            .min(old.login_at.saturating_add(self.inner.ttl));
+        if now >= expires_at {
+            return Err(SealError::SessionExpired);
+        }
+        if now < old.login_at {
+            return Err(SealError::Clock);
+        }
+        let times = Times {
+            login_at: old.login_at,
+            issued_at: now,
+            expires_at,
+            idle_deadline: self.idle_deadline(now, expires_at),
+        };
+        self.seal_times(&session.data, session.user.as_ref(), times, None)
+    }
+
+    /// Opens a cookie value at the system clock's time.
+    ///
+    /// # Errors
+    /// [`OpenError::Invalid`] for anything this store did not seal; after
+    /// authentication [`OpenError::Expired`], [`OpenError::IdleExpired`],
+    /// [`OpenError::NotYetValid`] or [`OpenError::Decode`].
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, OpenError, SessionStore};
+    /// # let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let sealed = store.seal(&5u32)?;
+    /// assert_eq!(*store.open::<u32>(sealed.value())?.anonymous().unwrap().data(), 5);
+    /// assert_eq!(store.open::<u32>("AAAA").unwrap_err(), OpenError::Invalid);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>, OpenError> {
+        self.open_at(value, clock::now())
+    }
+
+    /// Opens a cookie value at `now`.
+    ///
+    /// # Errors
+    /// As [`SessionStore::open`].
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, OpenError, SessionStore};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let sealed = store.seal_at(&(), t0)?;
+    /// let late = t0 + Duration::days(1) + Duration::seconds(60);
+    /// assert_eq!(store.open_at::<()>(sealed.value(), late).unwrap_err(), OpenError::Expired);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_at<T: DeserializeOwned>(
+        &self,
+        value: &str,
+        now: OffsetDateTime,
+    ) -> Result<Opened<T>, OpenError> {
+        let mut buf = [0u8; MAX_DECODED_LEN];
+        let result = self.open_in(value, clock::unix(now), &mut buf);
+        buf.zeroize();
+        result
+    }
+
+    fn open_in<T: DeserializeOwned>(
+        &self,
+        value: &str,
+        now: i64,
+        buf: &mut [u8; MAX_DECODED_LEN],
+    ) -> Result<Opened<T>, OpenError> {
+        let inner = &*self.inner;
+        // 1. Length cap before any decoding.
+        if value.len() > inner.max_value_len {
+            return Err(OpenError::Invalid);
+        }
+        // 2. Canonical base64url into a fixed buffer (no allocation).
+        let n = URL_SAFE_NO_PAD
+            .decode_slice(value, buf.as_mut_slice())
+            .map_err(|_| OpenError::Invalid)?;
+        let data = buf.get_mut(..n).ok_or(OpenError::Invalid)?;
+        // 3-4. Version and key id; an unknown id stops before any AEAD work.
+        let (key_id, header_len) = wire::parse_header(data).ok_or(OpenError::Invalid)?;
+        let (slot, retired) = self.slot(key_id).ok_or(OpenError::Invalid)?;
+        // 5. Split nonce ‖ ciphertext ‖ tag.
+        let body = data.get_mut(header_len..).ok_or(OpenError::Invalid)?;
+        let (nonce, rest) = body
+            .split_first_chunk_mut::<NONCE_LEN>()
+            .ok_or(OpenError::Invalid)?;
+        let (ciphertext, tag) = rest
+            .split_last_chunk_mut::<TAG_LEN>()
+            .ok_or(OpenError::Invalid)?;
+        // 6. Authenticate and decrypt.
+        if !slot.cipher.open_in_place(nonce, &slot.aad, ciphertext, tag) {
+            return Err(OpenError::Invalid);
+        }
+        // 7. Decode the envelope and check the padding.
+        let (env, padding) = postcard::take_from_bytes::<EnvelopeIn<T>>(ciphertext)
+            .map_err(|_| OpenError::Decode)?;
+        if padding.iter().any(|b| *b != 0) {
+            return Err(OpenError::Decode);
+        }
+        let cookie_times = Times::from_wire(env.issued_at, env.login_age, env.lifetime, env.idle)
+            .ok_or(OpenError::Decode)?;
+        // 8-9. Time checks, with the store's current policy applied on top.
+        let times = self.check_times(cookie_times, now)?;
+        let info = SessionInfo {
+            times,
+            key_id,
+            reseal: ResealReasons {
+                retired_key: retired,
+                idle_half_used: times.idle_deadline.is_some_and(|deadline| {
+                    let window = deadline.saturating_sub(times.issued_at);
+                    now.saturating_sub(times.issued_at) >= window / 2
+                }),
+                policy_tightened: times != cookie_times,
+            },
+        };
+        // 10. A user session is handed out only through `verify_epoch`.
+        Ok(match env.user {
+            None => Opened::Anonymous(Session {
+                data: env.payload,
+                user: None,
+                info,
+            }),
+            Some(claim) => Opened::User(Unverified {
+                data: env.payload,
+                claim,
+                info,
+            }),
+        })
+    }
+
+    fn check_times(&self, cookie: Times, now: i64) -> Result<Times, OpenError> {
+        let inner = &*self.inner;
+        if cookie.issued_at > now.saturating_add(inner.leeway) {
+            return Err(OpenError::NotYetValid);
+        }
+        let expires_at = cookie
+            .expires_at
+            .min(cookie.login_at.saturating_add(inner.ttl));
+        if now >= expires_at.saturating_add(inner.leeway) {
+            return Err(OpenError::Expired);
+        }
+        let policy_idle = inner
+            .idle
+            .map(|idle| cookie.issued_at.saturating_add(idle));
+        let idle_deadline = match (cookie.idle_deadline, policy_idle) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(deadline) = idle_deadline
+            && now >= deadline.saturating_add(inner.leeway)
+        {
+            return Err(OpenError::IdleExpired);
+        }
+        Ok(Times {
+            expires_at,
+            idle_deadline,
+            ..cookie
+        })
+    }
+
+    /// The slot for a key id and whether it is retired.
+    fn slot(&self, id: u32) -> Option<(&Slot, bool)> {
+        let inner = &*self.inner;
+        if inner.sealing.id == id {
+            return Some((&inner.sealing, false));
+        }
+        inner.retired.iter().find(|s| s.id == id).map(|s| (s, true))
+    }
+
+    fn idle_deadline(&self, now: i64, expires_at: i64) -> Option<i64> {
+        self.inner
+            .idle
+            .map(|idle| now.saturating_add(idle).min(expires_at))
+    }
+
+    fn fresh_times(&self, now: OffsetDateTime) -> Result<Times, SealError> {
+        let now = clock::unix(now);
+        let expires_at = now
+            .checked_add(self.inner.ttl)
+            .filter(|t| (0..=MAX_UNIX).contains(&now) && *t <= MAX_UNIX)
+            .ok_or(SealError::Clock)?;
+        Ok(Times {
+            login_at: now,
+            issued_at: now,
+            expires_at,
+            idle_deadline: self.idle_deadline(now, expires_at),
+        })
+    }
+
+    fn seal_times<T: Serialize + ?Sized>(
+        &self,
+        data: &T,
+        user: Option<&UserClaim>,
+        times: Times,
+        nonce: Option<[u8; NONCE_LEN]>,
+    ) -> Result<Sealed, SealError> {
+        let (issued_at, login_age, lifetime, idle) = times.to_wire().ok_or(SealError::Clock)?;
+        let envelope = EnvelopeOut {
+            issued_at,
+            login_age,
+            lifetime,
+            idle,
+            user,
+            payload: data,
+        };
+        let mut buf = [0u8; MAX_DECODED_LEN];
+        let result = self.seal_into(&envelope, nonce, &mut buf);
+        buf.zeroize();
+        result.map(|value| Sealed {
+            value,
+            expires_at: times.expires_at,
+            idle_deadline: times.idle_deadline,
+        })
+    }
+
+    fn seal_into<T: Serialize + ?Sized>(
+        &self,
+        envelope: &EnvelopeOut<'_, T>,
+        nonce: Option<[u8; NONCE_LEN]>,
+        buf: &mut [u8; MAX_DECODED_LEN],
+    ) -> Result<String, SealError> {
+        let inner = &*self.inner;
+        let slot = &inner.sealing;
+        let header = slot.header.as_bytes();
+        let pt_start = header.len().saturating_add(NONCE_LEN);
+        let pt_room = buf
+            .get_mut(pt_start..pt_start.saturating_add(inner.max_plaintext))
+            .ok_or(SealError::Serialize)?;
+        let pt_len = match postcard::to_slice(envelope, pt_room) {
+            Ok(written) => written.len(),
+            Err(postcard::Error::SerializeBufferFull) => {
+                return Err(self.too_large(header.len(), postcard::serialize_with_flavor(envelope, postcard::ser_flavors::Size::default())));
+            }
+            Err(_) => return Err(SealError::Serialize),
+        };
+        // Zero padding up to the bucket (the buffer is already zero there).
+        let padded = match inner.padding {
+            Some(bucket) => pt_len
+                .div_ceil(bucket)
+                .saturating_mul(bucket)
+                .min(inner.max_plaintext),
+            None => pt_len,
+        };
+        let total = pt_start.saturating_add(padded).saturating_add(TAG_LEN);
+        let (head, rest) = buf.split_at_mut(pt_start);
+        let (hdr, nonce_out) = head.split_at_mut(header.len());
+        hdr.copy_from_slice(header);
+        let nonce = match nonce {
+            Some(n) => n,
+            None => {
+                let mut n = [0u8; NONCE_LEN];
+                rand::rng().fill_bytes(&mut n);
+                n
+            }
+        };
+        nonce_out.copy_from_slice(&nonce);
+        let (plaintext, after) = rest.split_at_mut(padded);
+        let tag = slot
+            .cipher
+            .seal_in_place(&nonce, &slot.aad, plaintext)
+            .ok_or(SealError::Serialize)?;
+        after
+            .get_mut(..TAG_LEN)
+            .ok_or(SealError::Serialize)?
+            .copy_from_slice(&tag);
+        let binary = buf.get(..total).ok_or(SealError::Serialize)?;
+        let mut value = String::with_capacity(encoded_len(total));
+        URL_SAFE_NO_PAD.encode_string(binary, &mut value);
+        // `max_plaintext` was derived from the limit, so this always holds.
+        let len = inner.name.len().saturating_add(value.len());
+        if len > inner.max_len {
+            return Err(SealError::TooLarge {
+                len,
+                max: inner.max_len,
+            });
+        }
+        Ok(value)
+    }
+
+    fn too_large(&self, header_len: usize, size: postcard::Result<usize>) -> SealError {
+        let inner = &*self.inner;
+        match size {
+            Ok(pt_len) => SealError::TooLarge {
+                len: inner.name.len().saturating_add(encoded_len(
+                    pt_len
+                        .saturating_add(header_len)
+                        .saturating_add(NONCE_LEN + TAG_LEN),
+                )),
+                max: inner.max_len,
+            },
+            Err(_) => SealError::Serialize,
+        }
+    }
+
+    /// Seals with a fixed nonce, to reproduce golden vectors. Test builds only.
+    #[cfg(test)]
+    pub(crate) fn seal_with_nonce<T: Serialize + ?Sized>(
+        &self,
+        data: &T,
+        user: Option<(&UserId, u64)>,
+        times: Times,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<Sealed, SealError> {
+        let claim = user.map(|(id, epoch)| UserClaim {
+            id: id.clone(),
+            epoch,
+        });
+        self.seal_times(data, claim.as_ref(), times, Some(nonce))
+    }
+}
