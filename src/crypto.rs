@@ -21,9 +21,9 @@ pub(crate) const AAD_LABEL: &[u8] = b"sealed-session/v1/aad";
 
 /// Pre-authentication encoding: `LE64(n) ‖ (LE64(len) ‖ piece)*`. Injective.
 pub(crate) fn pae(pieces: &[&[u8]]) -> Vec<u8> {
-    let total = pieces
-        .iter()
-        .fold(8usize, |acc, p| acc.saturating_add(8).saturating_add(p.len()));
+    let total = pieces.iter().fold(8usize, |acc, p| {
+        acc.saturating_add(8).saturating_add(p.len())
+    });
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(&(pieces.len() as u64).to_le_bytes());
     for piece in pieces {
@@ -165,14 +165,19 @@ mod tests {
         let key: [u8; 32] = key.try_into().unwrap_or_default();
         let nonce: Vec<u8> = (0x40u8..=0x57).collect();
         let nonce: [u8; 24] = nonce.try_into().unwrap_or_default();
-        let aad = [0x50, 0x51, 0x52, 0x53, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7];
+        let aad = [
+            0x50, 0x51, 0x52, 0x53, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7,
+        ];
         let mut buf = b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.".to_vec();
         let cipher = Cipher::new(&key, Algorithm::XChaCha20Poly1305);
         let tag = cipher
             .seal_in_place(&nonce, &aad, &mut buf)
             .unwrap_or_default();
         assert_eq!(hex(&tag), "c0875924c1c7987947deafd8780acf49");
-        assert!(hex(&buf).starts_with("bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb"));
+        assert!(
+            hex(&buf)
+                .starts_with("bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb")
+        );
     }
 
     fn hex(bytes: &[u8]) -> String {

@@ -110,10 +110,7 @@ mod tests {
         assert_eq!(Times::from_wire(u64::MAX, 0, 0, None), None);
         assert_eq!(Times::from_wire(1, 0, u64::MAX, None), None);
         assert_eq!(Times::from_wire(MAX_UNIX as u64, 0, 1, None), None);
-        let backwards = Times {
-            login_at: 200,
-            ..t
-        };
+        let backwards = Times { login_at: 200, ..t };
         assert_eq!(backwards.to_wire(), None);
     }
 }

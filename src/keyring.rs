@@ -261,7 +261,10 @@ impl core::fmt::Debug for KeyRing {
         }
         f.debug_struct("KeyRing")
             .field("sealing", &Entry(&self.sealing))
-            .field("retired", &self.retired.iter().map(Entry).collect::<Vec<_>>())
+            .field(
+                "retired",
+                &self.retired.iter().map(Entry).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

@@ -121,7 +121,10 @@ impl Sealed {
 impl fmt::Debug for Sealed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sealed")
-            .field("value", &format_args!("<{} bytes redacted>", self.value.len()))
+            .field(
+                "value",
+                &format_args!("<{} bytes redacted>", self.value.len()),
+            )
             .field("expires_at", &self.expires_at)
             .field("idle_deadline", &self.idle_deadline)
             .finish()

@@ -41,8 +41,12 @@ struct Slot {
 impl Slot {
     fn new(entry: &KeyEntry, cookie_name: &str) -> Slot {
         let header = Header::new(entry.id);
-        let subkey =
-            crypto::derive_subkey(&entry.key, entry.algorithm, entry.id, cookie_name.as_bytes());
+        let subkey = crypto::derive_subkey(
+            &entry.key,
+            entry.algorithm,
+            entry.id,
+            cookie_name.as_bytes(),
+        );
         Slot {
             id: entry.id,
             header,
@@ -689,9 +693,7 @@ impl SessionStore {
         if now >= expires_at.saturating_add(inner.leeway) {
             return Err(OpenError::Expired);
         }
-        let policy_idle = inner
-            .idle
-            .map(|idle| cookie.issued_at.saturating_add(idle));
+        let policy_idle = inner.idle.map(|idle| cookie.issued_at.saturating_add(idle));
         let idle_deadline = match (cookie.idle_deadline, policy_idle) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -779,7 +781,13 @@ impl SessionStore {
         let pt_len = match postcard::to_slice(envelope, pt_room) {
             Ok(written) => written.len(),
             Err(postcard::Error::SerializeBufferFull) => {
-                return Err(self.too_large(header.len(), postcard::serialize_with_flavor(envelope, postcard::ser_flavors::Size::default())));
+                return Err(self.too_large(
+                    header.len(),
+                    postcard::serialize_with_flavor(
+                        envelope,
+                        postcard::ser_flavors::Size::default(),
+                    ),
+                ));
             }
             Err(_) => return Err(SealError::Serialize),
         };
@@ -842,6 +850,23 @@ impl SessionStore {
         }
     }
 
+    /// Seals arbitrary plaintext bytes (not an envelope) with the sealing key,
+    /// to test what open does with authentic garbage. Test builds only.
+    #[cfg(test)]
+    pub(crate) fn seal_raw_plaintext(&self, plaintext: &[u8], nonce: [u8; NONCE_LEN]) -> String {
+        let slot = &self.inner.sealing;
+        let mut binary = slot.header.as_bytes().to_vec();
+        binary.extend_from_slice(&nonce);
+        let mut body = plaintext.to_vec();
+        let tag = slot
+            .cipher
+            .seal_in_place(&nonce, &slot.aad, &mut body)
+            .unwrap_or_default();
+        binary.extend_from_slice(&body);
+        binary.extend_from_slice(&tag);
+        URL_SAFE_NO_PAD.encode(binary)
+    }
+
     /// Seals with a fixed nonce, to reproduce golden vectors. Test builds only.
     #[cfg(test)]
     pub(crate) fn seal_with_nonce<T: Serialize + ?Sized>(
@@ -856,5 +881,106 @@ impl SessionStore {
             epoch,
         });
         self.seal_times(data, claim.as_ref(), times, Some(nonce))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::DECRYPT_CALLS;
+    use crate::{Key, KeyRing};
+
+    fn calls() -> u64 {
+        DECRYPT_CALLS.with(core::cell::Cell::get)
+    }
+
+    fn t(secs: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_800_000_000 + secs)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn unknown_key_id_attempts_no_decryption() {
+        let Ok(a) = SessionStore::builder("s", KeyRing::new(1, Key::generate())).build() else {
+            panic!("build");
+        };
+        let Ok(b) = SessionStore::builder("s", KeyRing::new(2, Key::generate())).build() else {
+            panic!("build");
+        };
+        let Ok(cookie) = a.seal_at(&7u32, t(0)) else {
+            panic!("seal")
+        };
+        let before = calls();
+        assert_eq!(
+            b.open_at::<u32>(cookie.value(), t(1)).err(),
+            Some(OpenError::Invalid)
+        );
+        assert_eq!(calls(), before, "an unknown key id must cost no AEAD work");
+        // The same cookie with a known id does reach the AEAD exactly once.
+        assert!(a.open_at::<u32>(cookie.value(), t(1)).is_ok());
+        assert_eq!(calls(), before + 1);
+        // A removed retired key behaves like an unknown one.
+        let mut ring = KeyRing::new(1, Key::generate());
+        assert!(ring.rotate(2, Key::generate()).is_ok());
+        assert!(ring.remove_retired(1).is_ok());
+        let Ok(c) = SessionStore::builder("s", ring).build() else {
+            panic!("build")
+        };
+        let before = calls();
+        assert_eq!(
+            c.open_at::<u32>(cookie.value(), t(1)).err(),
+            Some(OpenError::Invalid)
+        );
+        assert_eq!(calls(), before);
+    }
+
+    #[test]
+    fn authentic_garbage_is_a_decode_error() {
+        let Ok(store) = SessionStore::builder("s", KeyRing::new(1, Key::generate())).build() else {
+            panic!("build");
+        };
+        let garbage: [&[u8]; 6] = [
+            b"",
+            &[0xff; 40],
+            &[0x80; 20],                           // unterminated varints
+            &[0x01, 0x00, 0x01, 0x02, 0x00, 0x00], // Option tag 2
+            &[0x01, 0x00, 0x05, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00], // empty text user id
+            &[
+                0x01, 0x00, 0x05, 0x00, 0x01, 0x01, 0x02, 0xff, 0xfe, 0x00, 0x00,
+            ], // bad UTF-8
+        ];
+        for (i, pt) in garbage.iter().enumerate() {
+            let value = store.seal_raw_plaintext(pt, [u8::try_from(i).unwrap_or(0); NONCE_LEN]);
+            let got = store.open_at::<(u8, u8)>(&value, t(1)).err();
+            assert_eq!(got, Some(OpenError::Decode), "case {i}");
+        }
+        // The same bytes sealed under another key are just invalid.
+        let Ok(other) = SessionStore::builder("s", KeyRing::new(1, Key::generate())).build() else {
+            panic!("build");
+        };
+        let value = other.seal_raw_plaintext(&[0xff; 40], [0; NONCE_LEN]);
+        assert_eq!(
+            store.open_at::<u8>(&value, t(1)).err(),
+            Some(OpenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn ciphertext_shorter_than_nonce_and_tag_is_invalid() {
+        let Ok(store) = SessionStore::builder("s", KeyRing::new(1, Key::generate())).build() else {
+            panic!("build");
+        };
+        for len in 0..=(NONCE_LEN + TAG_LEN) {
+            let mut bytes = vec![1u8, 1];
+            bytes.resize(2 + len, 0);
+            let value = URL_SAFE_NO_PAD.encode(&bytes);
+            let before = calls();
+            assert_eq!(
+                store.open_at::<u8>(&value, t(1)).err(),
+                Some(OpenError::Invalid)
+            );
+            // Only the exactly-empty-ciphertext case reaches the AEAD.
+            assert!(calls() - before <= u64::from(len == NONCE_LEN + TAG_LEN));
+        }
     }
 }

@@ -23,10 +23,17 @@ pub(crate) struct VectorPayload {
 #[derive(Clone, Copy)]
 enum Mutation {
     None,
-    FlipBit { byte: usize, bit: u8 },
+    FlipBit {
+        byte: usize,
+        bit: u8,
+    },
     Truncate(usize),
     Append(&'static str),
     Version(u8),
+    /// Re-encode the key id 1 as the non-minimal varint `81 00`.
+    NonMinimalKeyId,
+    /// Replace the text with another text rendering (padding, alphabet).
+    Text(fn(&str) -> String),
 }
 
 struct Spec {
@@ -44,6 +51,9 @@ struct Spec {
     padding: Option<usize>,
     mutation: Mutation,
     expect: &'static str,
+    /// Seal these plaintext bytes instead of an envelope.
+    raw: Option<Vec<u8>>,
+    max_cookie_len: usize,
 }
 
 const T0: i64 = 1_800_000_000;
@@ -96,6 +106,8 @@ fn specs() -> Vec<Spec> {
         padding: None,
         mutation: Mutation::None,
         expect,
+        raw: None,
+        max_cookie_len: 4096,
     };
     let xaes = Algorithm::XAes256Gcm;
     let xchacha = Algorithm::XChaCha20Poly1305;
@@ -119,7 +131,12 @@ fn specs() -> Vec<Spec> {
             key_id: 300,
             seal_key_id: 300,
             retired: true,
-            ..base("xaes sealed under a retired key (id 300)", xaes, alice(), "ok")
+            ..base(
+                "xaes sealed under a retired key (id 300)",
+                xaes,
+                alice(),
+                "ok",
+            )
         },
         Spec {
             times: Times {
@@ -128,14 +145,22 @@ fn specs() -> Vec<Spec> {
                 expires_at: T0 + 4 * DAY,
                 idle_deadline: Some(T0 + 1800),
             },
-            ..base("xchacha re-sealed, with idle deadline", xchacha, bob(), "ok")
+            ..base(
+                "xchacha re-sealed, with idle deadline",
+                xchacha,
+                bob(),
+                "ok",
+            )
         },
         Spec {
             mutation: Mutation::FlipBit { byte: 30, bit: 0 },
             ..base("flipped ciphertext bit", xaes, alice(), "invalid")
         },
         Spec {
-            mutation: Mutation::FlipBit { byte: usize::MAX, bit: 7 },
+            mutation: Mutation::FlipBit {
+                byte: usize::MAX,
+                bit: 7,
+            },
             ..base("flipped tag bit", xchacha, None, "invalid")
         },
         Spec {
@@ -168,11 +193,21 @@ fn specs() -> Vec<Spec> {
         },
         Spec {
             now: T0 - 61,
-            ..base("issued in the future beyond leeway", xchacha, None, "not_yet_valid")
+            ..base(
+                "issued in the future beyond leeway",
+                xchacha,
+                None,
+                "not_yet_valid",
+            )
         },
         Spec {
             current_epoch: Some(8),
-            ..base("revoked: user epoch bumped 7 -> 8", xaes, alice(), "revoked")
+            ..base(
+                "revoked: user epoch bumped 7 -> 8",
+                xaes,
+                alice(),
+                "revoked",
+            )
         },
         Spec {
             times: Times {
@@ -182,7 +217,101 @@ fn specs() -> Vec<Spec> {
             now: T0 + 1860,
             ..base("idle deadline passed", xaes, None, "idle_expired")
         },
+        Spec {
+            times: Times {
+                idle_deadline: Some(T0 + 1800),
+                ..fresh(T0, 1000)
+            },
+            now: T0 + 1900,
+            ..base(
+                "both expired and idle: expired is reported",
+                xaes,
+                None,
+                "expired",
+            )
+        },
+        Spec {
+            mutation: Mutation::NonMinimalKeyId,
+            ..base(
+                "key id 1 as non-minimal varint 81 00",
+                xaes,
+                None,
+                "invalid",
+            )
+        },
+        Spec {
+            mutation: Mutation::Text(|c| format!("{c}==")),
+            ..base("base64 padding appended", xaes, None, "invalid")
+        },
+        Spec {
+            mutation: Mutation::Text(|c| c.replace('-', "+").replace('_', "/")),
+            ..base("standard base64 alphabet", xaes, None, "invalid")
+        },
+        Spec {
+            mutation: Mutation::Text(|c| format!("{c}A")),
+            ..base("length = 1 mod 4", xaes, None, "invalid")
+        },
+        Spec {
+            max_cookie_len: 109,
+            ..base(
+                "name + value one over max_cookie_len (109)",
+                xaes,
+                None,
+                "invalid",
+            )
+        },
+        Spec {
+            max_cookie_len: 110,
+            ..base(
+                "name + value exactly max_cookie_len (110)",
+                xaes,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            raw: Some(raw_envelope(&[], &[0x00, 0x00, 0x01])),
+            ..base(
+                "authentic, non-zero byte in the padding",
+                xaes,
+                None,
+                "decode",
+            )
+        },
+        Spec {
+            raw: Some(raw_envelope(&[0x01, 0x02, 0x2a, 0x07], &[])),
+            ..base("authentic, user id variant 2", xchacha, None, "decode")
+        },
+        Spec {
+            raw: Some(vec![0xff; 8]),
+            ..base("authentic, garbage plaintext", xaes, None, "decode")
+        },
+        Spec {
+            raw: Some(vec![
+                0x80, 0xa4, 0xa7, 0xda, 0x06, 0x81, 0xa4, 0xa7, 0xda, 0x06, 0x00, 0x00, 0x00, 0x00,
+                0x00,
+            ]),
+            ..base("authentic, login_age > issued_at", xaes, None, "decode")
+        },
     ]
+}
+
+/// A valid v1 envelope at T0 (1 day lifetime, no idle) with `user` bytes
+/// (an Option) and the vector payload, followed by `trailing` bytes.
+fn raw_envelope(user: &[u8], trailing: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    // issued_at = 1800000000, login_age = 0, lifetime = 86400, idle = None
+    out.extend_from_slice(&[0x80, 0xa4, 0xa7, 0xda, 0x06, 0x00, 0x80, 0xa3, 0x05, 0x00]);
+    if user.is_empty() {
+        out.push(0x00);
+    } else {
+        out.extend_from_slice(user);
+    }
+    out.push(17);
+    out.extend_from_slice(b"sealed-session v1");
+    out.push(3);
+    out.extend_from_slice(trailing);
+    out
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -198,7 +327,13 @@ fn user_json(user: &UserId) -> Value {
 }
 
 /// Decrypts a cookie with the store's internals to get the exact plaintext.
-fn plaintext_of(store: &SessionStore, key: &Key, alg: Algorithm, name: &str, cookie: &str) -> Option<Vec<u8>> {
+fn plaintext_of(
+    store: &SessionStore,
+    key: &Key,
+    alg: Algorithm,
+    name: &str,
+    cookie: &str,
+) -> Option<Vec<u8>> {
     let data = URL_SAFE_NO_PAD.decode(cookie).ok()?;
     let (key_id, header_len) = wire::parse_header(&data)?;
     let (header, body) = data.split_at(header_len);
@@ -209,7 +344,9 @@ fn plaintext_of(store: &SessionStore, key: &Key, alg: Algorithm, name: &str, coo
     let mut buf = ct.to_vec();
     let aad = crypto::aad(name.as_bytes(), header);
     let _ = store;
-    cipher.open_in_place(nonce, &aad, &mut buf, tag).then_some(buf)
+    cipher
+        .open_in_place(nonce, &aad, &mut buf, tag)
+        .then_some(buf)
 }
 
 fn build_vectors() -> Value {
@@ -230,11 +367,18 @@ fn build_vectors() -> Value {
             panic!("vector store config");
         };
         let user = spec.user.as_ref().map(|(id, e)| (id, *e));
-        let Ok(sealed) = store.seal_with_nonce(&payload, user, spec.times, nonce(index)) else {
-            panic!("vector seal");
+        let sealed = match &spec.raw {
+            Some(raw) => store.seal_raw_plaintext(raw, nonce(index)),
+            None => match store.seal_with_nonce(&payload, user, spec.times, nonce(index)) {
+                Ok(sealed) => sealed.into_value(),
+                Err(e) => panic!("vector seal: {e}"),
+            },
         };
-        let plaintext = plaintext_of(&store, &key, spec.algorithm, spec.seal_name, sealed.value());
-        let cookie = mutate(sealed.value(), spec.mutation);
+        let plaintext = plaintext_of(&store, &key, spec.algorithm, spec.seal_name, &sealed);
+        if let Some(raw) = &spec.raw {
+            assert_eq!(plaintext.as_ref(), Some(raw));
+        }
+        let cookie = mutate(&sealed, spec.mutation);
         let master = URL_SAFE_NO_PAD.encode(master_key(spec.algorithm, spec.key_id));
         let mut v = json!({
             "name": spec.name,
@@ -243,6 +387,7 @@ fn build_vectors() -> Value {
             "key_id": spec.key_id,
             "key_role": if spec.retired { "retired" } else { "sealing" },
             "cookie_name": spec.open_name,
+            "max_cookie_len": spec.max_cookie_len,
             "now": spec.now,
             "leeway": 60,
             "cookie": cookie,
@@ -286,6 +431,11 @@ fn mutate(cookie: &str, mutation: Mutation) -> String {
                 *b = v;
             }
         }
+        Mutation::NonMinimalKeyId => {
+            assert_eq!(data.get(..2), Some(&[1u8, 1][..]));
+            data.splice(1..2, [0x81, 0x00]);
+        }
+        Mutation::Text(f) => return f(cookie),
     }
     URL_SAFE_NO_PAD.encode(data)
 }
@@ -295,7 +445,10 @@ const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/v1.json")
 #[test]
 fn golden_vectors_reseal_byte_for_byte() {
     let built = build_vectors();
-    let text = format!("{}\n", serde_json::to_string_pretty(&built).unwrap_or_default());
+    let text = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&built).unwrap_or_default()
+    );
     if std::env::var_os("SEALED_SESSION_BLESS").is_some() {
         std::fs::write(PATH, &text).unwrap_or_else(|e| panic!("write {PATH}: {e}"));
     }
@@ -306,7 +459,7 @@ fn golden_vectors_reseal_byte_for_byte() {
     );
     // Every authentic vector's plaintext decodes as the envelope it claims.
     for v in built.as_array().into_iter().flatten() {
-        if let Some(pt) = v["plaintext_hex"].as_str() {
+        if let (Some(pt), false) = (v["plaintext_hex"].as_str(), v["expect"] == "decode") {
             let bytes: Vec<u8> = (0..pt.len())
                 .step_by(2)
                 .filter_map(|i| u8::from_str_radix(&pt[i..i + 2], 16).ok())

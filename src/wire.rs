@@ -132,7 +132,17 @@ mod tests {
 
     #[test]
     fn header_round_trips_at_varint_boundaries() {
-        for id in [0u32, 1, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152, u32::MAX] {
+        for id in [
+            0u32,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            2_097_151,
+            2_097_152,
+            u32::MAX,
+        ] {
             let header = Header::new(id);
             assert_eq!(parse_header(header.as_bytes()), Some((id, header.len())));
         }

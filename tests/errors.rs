@@ -1,0 +1,100 @@
+//! Error types: lower-case Display, nothing secret inside, std::error::Error.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
+use sealed_session::{ConfigError, KeyError, KeyRingError, OpenError, SealError};
+
+fn check(e: &(dyn std::error::Error + 'static)) {
+    let s = e.to_string();
+    assert!(!s.is_empty());
+    let first = s.chars().next().unwrap();
+    assert!(!first.is_uppercase(), "{s}");
+    assert!(!s.ends_with('.'), "{s}");
+}
+
+#[test]
+fn displays_are_lower_case() {
+    for e in [
+        OpenError::Invalid,
+        OpenError::Expired,
+        OpenError::IdleExpired,
+        OpenError::NotYetValid,
+        OpenError::Revoked,
+        OpenError::Decode,
+    ] {
+        check(&e);
+    }
+    for e in [
+        SealError::TooLarge {
+            len: 5000,
+            max: 4096,
+        },
+        SealError::Serialize,
+        SealError::Clock,
+        SealError::SessionExpired,
+        SealError::Random,
+    ] {
+        check(&e);
+    }
+    for e in [
+        ConfigError::CookieName,
+        ConfigError::MaxLength,
+        ConfigError::Ttl,
+        ConfigError::IdleTimeout,
+        ConfigError::Leeway,
+        ConfigError::Padding,
+    ] {
+        check(&e);
+    }
+    for e in [
+        KeyError::Length { got: 3 },
+        KeyError::Base64,
+        KeyError::Random,
+    ] {
+        check(&e);
+    }
+    check(&KeyRingError::DuplicateId(3));
+    check(&sealed_session::InvalidUserId);
+    assert_eq!(
+        SealError::TooLarge {
+            len: 5000,
+            max: 4096
+        }
+        .to_string(),
+        "sealed session too large: name and value would be 5000 bytes, limit is 4096"
+    );
+}
+
+#[test]
+fn pre_auth_failures_are_indistinguishable() {
+    // Different causes, one error value, one message.
+    let store = sealed_session::SessionStore::builder(
+        "s",
+        sealed_session::KeyRing::new(1, sealed_session::Key::generate()),
+    )
+    .build()
+    .unwrap();
+    let good = store.seal(&1u8).unwrap().into_value();
+    let causes = [
+        "%%%".to_owned(),                        // bad base64
+        "AQE".to_owned(),                        // too short
+        format!("Ag{}", &good[2..]),             // other version
+        format!("AQI{}", &good[3..]),            // unknown key id
+        format!("{}A", &good[..good.len() - 1]), // tag mismatch / bad trailing bits
+    ];
+    let errors: Vec<_> = causes
+        .iter()
+        .map(|c| store.open::<u8>(c).unwrap_err())
+        .collect();
+    assert!(errors.iter().all(|e| *e == OpenError::Invalid));
+    let texts: std::collections::HashSet<_> = errors.iter().map(|e| format!("{e} {e:?}")).collect();
+    assert_eq!(texts.len(), 1);
+}

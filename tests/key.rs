@@ -1,0 +1,85 @@
+//! Master keys: generation, parsing, export, redaction, equality.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
+use sealed_session::{Key, KeyError};
+
+#[test]
+fn debug_and_errors_print_nothing_secret() {
+    let bytes = [0xabu8; 32];
+    let key = Key::from_bytes(&bytes).unwrap();
+    let exported = key.to_base64();
+    let debug = format!("{key:?} {:#?}", key);
+    assert_eq!(format!("{key:?}"), "Key(..)");
+    assert!(!debug.contains(exported.as_str()));
+    assert!(!debug.to_lowercase().contains("ab, ab"));
+    assert!(!debug.contains("171")); // 0xab in decimal
+    // A key of the wrong length never echoes its text.
+    let secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQ";
+    let err = Key::from_base64(secret).unwrap_err();
+    assert!(!format!("{err} {err:?}").contains(secret));
+}
+
+#[test]
+fn exactly_32_bytes() {
+    for len in [0usize, 1, 16, 31, 33, 64] {
+        assert_eq!(
+            Key::from_bytes(&vec![1u8; len]).unwrap_err(),
+            KeyError::Length { got: len }
+        );
+    }
+    assert!(Key::from_bytes(&[1u8; 32]).is_ok());
+}
+
+#[test]
+fn base64_round_trip_in_all_alphabets() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let bytes: Vec<u8> = (200u8..232).collect(); // includes bytes that encode to + / - _
+    let key = Key::from_bytes(&bytes).unwrap();
+    for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
+        let text = engine.encode(&bytes);
+        assert_eq!(Key::from_base64(&text).unwrap(), key, "{text}");
+        assert_eq!(Key::from_base64(&format!("  {text}\n")).unwrap(), key);
+    }
+    assert_eq!(Key::from_base64(&key.to_base64()).unwrap(), key);
+    assert_eq!(key.to_base64().len(), 43);
+    assert_eq!(
+        Key::from_base64("not base64!").unwrap_err(),
+        KeyError::Base64
+    );
+    assert!(matches!(
+        Key::from_base64(&"A".repeat(1000)).unwrap_err(),
+        KeyError::Length { .. }
+    ));
+    assert_eq!(
+        Key::from_base64(&URL_SAFE_NO_PAD.encode([1u8; 31])).unwrap_err(),
+        KeyError::Length { got: 31 }
+    );
+}
+
+#[test]
+fn generated_keys_differ_and_compare_by_value() {
+    let a = Key::generate();
+    let b = Key::try_generate().unwrap();
+    assert_ne!(a, b);
+    assert_eq!(a, a.clone());
+    let mut bytes = [9u8; 32];
+    let k1 = Key::from_bytes(&bytes).unwrap();
+    bytes[31] ^= 1;
+    assert_ne!(k1, Key::from_bytes(&bytes).unwrap());
+}
+
+#[test]
+fn key_is_zeroize_on_drop() {
+    fn assert_zod<T: zeroize::ZeroizeOnDrop>() {}
+    assert_zod::<Key>();
+}

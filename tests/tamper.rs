@@ -1,0 +1,229 @@
+//! Every modification of a sealed cookie is the one opaque `Invalid` error.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::*;
+use sealed_session::{OpenError, SessionStore, UserId};
+
+/// The largest payload length that still seals for `user`.
+fn largest_fitting(store: &SessionStore, user: &UserId) -> usize {
+    let mut len = store.payload_budget(Some(user));
+    while store
+        .seal_for_user_at(user, 1, &payload(len + 1), t0())
+        .is_ok()
+    {
+        len += 1;
+    }
+    len
+}
+
+/// Cookies of three sizes: small, medium and the largest that fits.
+fn cookies(store: &SessionStore) -> Vec<String> {
+    let user = UserId::from(7u64);
+    let near_max = largest_fitting(store, &user);
+    [16usize, 600, near_max]
+        .iter()
+        .map(|&len| {
+            store
+                .seal_for_user_at(&user, 1, &payload(len), t0())
+                .unwrap()
+                .into_value()
+        })
+        .collect()
+}
+
+fn assert_invalid(store: &SessionStore, value: &str, what: &str) {
+    assert_eq!(
+        store.open_at::<Payload>(value, at(1)).err(),
+        Some(OpenError::Invalid),
+        "{what}"
+    );
+}
+
+#[test]
+fn near_max_cookie_is_near_max() {
+    let store = store(Default::default());
+    let big = cookies(&store).pop().unwrap();
+    assert!(NAME.len() + big.len() >= 4093, "{}", big.len());
+    assert!(NAME.len() + big.len() <= 4096);
+}
+
+#[test]
+fn every_bit_flip_of_the_decoded_bytes() {
+    for alg in ALGORITHMS {
+        let store = store(alg);
+        for cookie in cookies(&store) {
+            assert!(open_full(&store, &cookie, at(1), 1).is_ok());
+            let bytes = URL_SAFE_NO_PAD.decode(&cookie).unwrap();
+            for i in 0..bytes.len() {
+                for bit in 0..8 {
+                    let mut b = bytes.clone();
+                    b[i] ^= 1 << bit;
+                    assert_invalid(&store, &URL_SAFE_NO_PAD.encode(&b), "bit flip");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_bit_flip_of_the_cookie_text() {
+    let store = store(Default::default());
+    for cookie in cookies(&store) {
+        let text = cookie.as_bytes();
+        for i in 0..text.len() {
+            for bit in 0..8 {
+                let mut t = text.to_vec();
+                t[i] ^= 1 << bit;
+                // Non-UTF-8 results can't even be a &str; the rest must be invalid.
+                if let Ok(s) = std::str::from_utf8(&t) {
+                    assert_invalid(&store, s, "text bit flip");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_truncation_and_appends_of_1_to_64_characters() {
+    let store = store(Default::default());
+    for cookie in cookies(&store) {
+        for len in 0..cookie.len() {
+            assert_invalid(&store, &cookie[..len], "truncated");
+        }
+        for n in 1..=64 {
+            for fill in ["A", "_", "0", "-"] {
+                assert_invalid(&store, &format!("{cookie}{}", fill.repeat(n)), "appended");
+            }
+        }
+        // Bytes appended before encoding, re-encoded canonically.
+        let mut bytes = URL_SAFE_NO_PAD.decode(&cookie).unwrap();
+        for n in 1..=48 {
+            bytes.push(n as u8);
+            assert_invalid(&store, &URL_SAFE_NO_PAD.encode(&bytes), "appended bytes");
+        }
+    }
+}
+
+#[test]
+fn all_other_version_bytes() {
+    let store = store(Default::default());
+    let cookie = &cookies(&store)[0];
+    let bytes = URL_SAFE_NO_PAD.decode(cookie).unwrap();
+    assert_eq!(bytes[0], 1);
+    for v in (0u8..=255).filter(|v| *v != 1) {
+        let mut b = bytes.clone();
+        b[0] = v;
+        assert_invalid(&store, &URL_SAFE_NO_PAD.encode(&b), "version");
+    }
+}
+
+#[test]
+fn base64_edge_cases() {
+    let store = store(Default::default());
+    let cookie = &cookies(&store)[0];
+    let mut cases: Vec<String> = vec![
+        String::new(),
+        "=".into(),
+        "A".into(),
+        "AA".into(),
+        "AAAA".into(),
+        " ".repeat(10),
+        "A".repeat(4097),
+        "A".repeat(100_000),
+        format!("{cookie}="),
+        format!("{cookie}=="),
+        format!(" {cookie}"),
+        format!("{cookie} "),
+        format!("{cookie}\n"),
+        format!("\"{cookie}\""),
+        cookie.replace('-', "+").replace('_', "/"),
+        URL_SAFE_NO_PAD.encode([1u8, 1]),
+        "\u{0}".repeat(50),
+        "é".repeat(50),
+    ];
+    // A standard-alphabet or padded rendering of the same bytes.
+    let bytes = URL_SAFE_NO_PAD.decode(cookie).unwrap();
+    cases.push(base64::engine::general_purpose::URL_SAFE.encode(&bytes));
+    cases.push(base64::engine::general_purpose::STANDARD.encode(&bytes));
+    // Non-canonical trailing bits: same bytes, different last character.
+    if !cookie.len().is_multiple_of(4) {
+        let last = cookie.as_bytes()[cookie.len() - 1];
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let pos = alphabet.iter().position(|c| *c == last).unwrap();
+        let alt = alphabet[pos | 1] as char; // sets a bit that only padding bits hold
+        if alt as u8 != last {
+            cases.push(format!("{}{alt}", &cookie[..cookie.len() - 1]));
+        }
+    }
+    // Whitespace inside.
+    cases.push(format!("{} {}", &cookie[..10], &cookie[10..]));
+    // Renderings that happen to equal the cookie (no `-`/`_`, length a
+    // multiple of 3) are not edge cases.
+    cases.retain(|case| case != cookie);
+    for case in &cases {
+        let shown: String = case.chars().take(40).collect();
+        assert_invalid(&store, case, &shown);
+    }
+    assert!(cases.len() > 18, "{}", cases.len());
+}
+
+#[test]
+fn moved_to_another_cookie_name() {
+    let key = sealed_session::Key::generate();
+    let ring = sealed_session::KeyRing::new(1, key);
+    let a = SessionStore::builder("a", ring.clone()).build().unwrap();
+    let ab = SessionStore::builder("ab", ring.clone()).build().unwrap();
+    let other = SessionStore::builder("__Host-other", ring).build().unwrap();
+    let cookie = a.seal_at(&payload(10), t0()).unwrap();
+    assert!(a.open_at::<Payload>(cookie.value(), at(1)).is_ok());
+    assert_invalid(&ab, cookie.value(), "a -> ab");
+    assert_invalid(&other, cookie.value(), "a -> other");
+}
+
+#[test]
+fn other_key_or_algorithm_does_not_open() {
+    let cookie = store(Default::default())
+        .seal_at(&payload(5), t0())
+        .unwrap();
+    // Same key id 1, fresh key; and the same key id under the other algorithm.
+    for alg in ALGORITHMS {
+        assert_invalid(&store(alg), cookie.value(), "other key");
+    }
+    let key = sealed_session::Key::generate();
+    let x = SessionStore::builder(
+        NAME,
+        sealed_session::KeyRing::with_algorithm(
+            1,
+            sealed_session::Algorithm::XAes256Gcm,
+            key.clone(),
+        ),
+    )
+    .build()
+    .unwrap();
+    let c = SessionStore::builder(
+        NAME,
+        sealed_session::KeyRing::with_algorithm(
+            1,
+            sealed_session::Algorithm::XChaCha20Poly1305,
+            key,
+        ),
+    )
+    .build()
+    .unwrap();
+    let sealed = x.seal_at(&payload(5), t0()).unwrap();
+    assert!(x.open_at::<Payload>(sealed.value(), at(1)).is_ok());
+    assert_invalid(&c, sealed.value(), "same key, other algorithm");
+}

@@ -1,0 +1,116 @@
+//! Opens every golden vector in tests/vectors/v1.json with the public API and
+//! checks its `expect`. (The byte-for-byte re-seal check lives in the crate's
+//! unit tests, which may fix the nonce.)
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
+use sealed_session::time::{Duration, OffsetDateTime};
+use sealed_session::{Algorithm, Key, KeyRing, OpenError, Opened, SessionStore, UserId};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize, Debug, PartialEq)]
+struct VectorPayload {
+    note: String,
+    visits: u32,
+}
+
+fn outcome(v: &Value) -> (String, Option<sealed_session::Session<VectorPayload>>) {
+    let alg: Algorithm = v["algorithm"].as_str().unwrap().parse().unwrap();
+    let key = Key::from_base64(v["master_key"].as_str().unwrap()).unwrap();
+    let key_id = u32::try_from(v["key_id"].as_u64().unwrap()).unwrap();
+    let ring = if v["key_role"] == "retired" {
+        let mut ring = KeyRing::new(key_id.wrapping_add(1), Key::generate());
+        ring.add_retired_with_algorithm(key_id, alg, key).unwrap();
+        ring
+    } else {
+        KeyRing::with_algorithm(key_id, alg, key)
+    };
+    let store = SessionStore::builder(v["cookie_name"].as_str().unwrap(), ring)
+        .ttl(sealed_session::MAX_TTL)
+        .leeway(Duration::seconds(v["leeway"].as_i64().unwrap()))
+        .max_cookie_len(usize::try_from(v["max_cookie_len"].as_u64().unwrap()).unwrap())
+        .build()
+        .unwrap();
+    let now = OffsetDateTime::from_unix_timestamp(v["now"].as_i64().unwrap()).unwrap();
+    let result = store
+        .open_at::<VectorPayload>(v["cookie"].as_str().unwrap(), now)
+        .and_then(|opened| match opened {
+            Opened::Anonymous(s) => Ok(s),
+            Opened::User(u) => u.verify_epoch(v["current_epoch"].as_u64().unwrap()),
+        });
+    let name = match &result {
+        Ok(_) => "ok",
+        Err(OpenError::Invalid) => "invalid",
+        Err(OpenError::Expired) => "expired",
+        Err(OpenError::IdleExpired) => "idle_expired",
+        Err(OpenError::NotYetValid) => "not_yet_valid",
+        Err(OpenError::Revoked) => "revoked",
+        Err(OpenError::Decode) => "decode",
+        Err(other) => panic!("unexpected error {other:?}"),
+    };
+    (name.to_owned(), result.ok())
+}
+
+#[test]
+fn every_vector_opens_as_expected() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/v1.json"
+    ))
+    .unwrap();
+    let vectors: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert!(vectors.len() >= 30, "{} vectors", vectors.len());
+    let mut seen = std::collections::BTreeSet::new();
+    for v in &vectors {
+        let (got, session) = outcome(v);
+        assert_eq!(got, v["expect"].as_str().unwrap(), "vector {}", v["name"]);
+        seen.insert((got, v["algorithm"].as_str().unwrap().to_owned()));
+        let Some(session) = session else { continue };
+        let ts = |k: &str| {
+            v[k].as_i64()
+                .map(|t| OffsetDateTime::from_unix_timestamp(t).unwrap())
+        };
+        assert_eq!(session.data().note, v["payload"]["note"].as_str().unwrap());
+        assert_eq!(
+            u64::from(session.data().visits),
+            v["payload"]["visits"].as_u64().unwrap()
+        );
+        assert_eq!(Some(session.info().login_at()), ts("login_at"));
+        assert_eq!(Some(session.info().issued_at()), ts("issued_at"));
+        assert_eq!(Some(session.info().expires_at()), ts("expires_at"));
+        assert_eq!(session.info().idle_deadline(), ts("idle_deadline"));
+        assert_eq!(
+            session.info().reseal().retired_key,
+            v["key_role"] == "retired"
+        );
+        let expected_user = match &v["user_id"] {
+            Value::Number(n) => Some(UserId::from(n.as_u64().unwrap())),
+            Value::String(s) => Some(UserId::text(s.as_str()).unwrap()),
+            _ => None,
+        };
+        assert_eq!(session.user_id(), expected_user.as_ref());
+    }
+    // Coverage the format contract promises: both algorithms open, and each failure kind appears.
+    for alg in ["xaes-256-gcm", "xchacha20-poly1305"] {
+        assert!(seen.contains(&("ok".to_owned(), alg.to_owned())));
+    }
+    for kind in [
+        "invalid",
+        "decode",
+        "expired",
+        "idle_expired",
+        "not_yet_valid",
+        "revoked",
+    ] {
+        assert!(seen.iter().any(|(k, _)| k == kind), "no {kind} vector");
+    }
+}

@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+"""Check the sealed-session v1 golden vectors against FORMAT.md alone.
+
+An independent opener written only from FORMAT.md (no Rust sources read).
+Each vector in tests/vectors/v1.json is opened as FORMAT.md section 6 says,
+the result mapped to the `expect` vocabulary (ok, invalid, expired,
+idle_expired, not_yet_valid, revoked, decode) and the plaintext and decoded
+fields compared. Every recovered plaintext is re-sealed with the cookie's own
+nonce, which must reproduce the cookie string exactly.
+
+AEADs on top of `cryptography`: XAES-256-GCM (c2sp.org/XAES-256-GCM) from
+AES-256-ECB + AESGCM; XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) from a
+pure-Python HChaCha20 + ChaCha20Poly1305. Both are first checked against
+published known-answer vectors, as are the strict base64 and key-id decoders.
+
+Usage: python3 tools/check_vectors.py [path/to/v1.json]   (exit 0 = all passed)
+"""
+import base64
+import json
+import struct
+import sys
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+VERSION = 0x01
+DEFAULT_MAX = 4096                 # FORMAT.md §5: max <= 4096 (vectors carry none)
+NONCE_LEN, TAG_LEN = 24, 16
+MAX_TIME = 253402300799            # 9999-12-31T23:59:59Z
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+class Reject(Exception):
+    """An opening failure; `outcome` is one of the vectors' expect words."""
+
+    def __init__(self, outcome, why, plaintext=None):
+        super().__init__(f"{outcome} ({why})")
+        self.outcome, self.why, self.plaintext = outcome, why, plaintext
+
+
+# --- encodings (FORMAT.md §1, §3) -------------------------------------------
+
+def b64_decode(text):
+    """Strict canonical base64url without padding; raises ValueError."""
+    if len(text) % 4 == 1:
+        raise ValueError("length = 1 mod 4")
+    acc = nbits = 0
+    out = bytearray()
+    for ch in text:
+        v = B64.find(ch)
+        if v < 0:
+            raise ValueError(f"bad character {ch!r}")
+        acc, nbits = (acc << 6) | v, nbits + 6
+        if nbits >= 8:
+            nbits -= 8
+            out.append(acc >> nbits)
+            acc &= (1 << nbits) - 1
+    if acc:
+        raise ValueError("non-zero trailing bits")
+    return bytes(out)
+
+
+def b64_encode(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def varint_encode(n):
+    out = bytearray()
+    while n > 0x7F:
+        out.append(0x80 | (n & 0x7F))
+        n >>= 7
+    return bytes(out + bytes([n]))
+
+
+def parse_key_id(buf, pos):
+    """Canonical varint u32 (FORMAT.md §1); returns (key_id, new_pos)."""
+    value = 0
+    for i in range(5):
+        if pos + i >= len(buf):
+            raise ValueError("truncated key id")
+        b = buf[pos + i]
+        value |= (b & 0x7F) << (7 * i)
+        if not b & 0x80:
+            if i > 0 and b == 0:
+                raise ValueError("non-minimal key id")
+            if value > 0xFFFFFFFF:
+                raise ValueError("key id over 2^32-1")
+            return value, pos + i + 1
+    raise ValueError("key id longer than 5 bytes")
+
+
+def pae(*parts):
+    """PASETO pre-authentication encoding: LE64(n) || (LE64(len) || part)*."""
+    return struct.pack("<Q", len(parts)) + b"".join(
+        struct.pack("<Q", len(p)) + p for p in parts)
+
+
+def subkey_and_aad(master, key_id, alg, cookie_name, header):
+    """FORMAT.md §3: the HKDF-SHA256 subkey and the AEAD associated data."""
+    info = pae(b"sealed-session/v1/subkey", bytes([VERSION]), alg.encode(),
+               struct.pack(">I", key_id), cookie_name.encode())
+    key = HKDF(hashes.SHA256(), 32, b"sealed-session/v1", info).derive(master)
+    return key, pae(b"sealed-session/v1/aad", cookie_name.encode(), header)
+
+
+# --- AEADs (FORMAT.md §2) ---------------------------------------------------
+
+def xaes_gcm(key, nonce):
+    """XAES-256-GCM: derive the per-nonce AES-256-GCM key; returns (AESGCM, nonce12)."""
+    aes = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    l_int = int.from_bytes(aes.update(bytes(16)), "big")
+    k1 = (l_int << 1) & ((1 << 128) - 1)
+    if l_int >> 127:
+        k1 ^= 0x87
+    k1 = k1.to_bytes(16, "big")
+    m1_m2 = b"\x00\x01X\x00" + nonce[:12] + b"\x00\x02X\x00" + nonce[:12]
+    kx = aes.update(bytes(a ^ b for a, b in zip(m1_m2, k1 + k1)))
+    return AESGCM(kx), nonce[12:]
+
+
+def hchacha20(key, nonce16):
+    """ChaCha20 core, 20 rounds, no final addition; words 0-3 and 12-15."""
+    s = [0x61707865, 0x3320646E, 0x79622D32, 0x6B206574]
+    s += list(struct.unpack("<8I", key)) + list(struct.unpack("<4I", nonce16))
+
+    def qr(a, b, c, d):
+        for x, y, z, r in ((a, b, d, 16), (c, d, b, 12), (a, b, d, 8), (c, d, b, 7)):
+            s[x] = (s[x] + s[y]) & 0xFFFFFFFF
+            v = s[z] ^ s[x]
+            s[z] = ((v << r) | (v >> (32 - r))) & 0xFFFFFFFF
+
+    for _ in range(10):
+        qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15)
+        qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14)
+    return struct.pack("<8I", *(s[0:4] + s[12:16]))
+
+
+def xchacha(key, nonce):
+    return ChaCha20Poly1305(hchacha20(key, nonce[:16])), bytes(4) + nonce[16:]
+
+
+AEADS = {"xaes-256-gcm": xaes_gcm, "xchacha20-poly1305": xchacha}
+
+
+def seal_raw(alg, key, nonce, plaintext, aad):
+    aead, n = AEADS[alg](key, nonce)
+    return aead.encrypt(n, plaintext, aad)      # ciphertext || tag
+
+
+def seal_cookie(name, key_id, master, alg, nonce, plaintext):
+    """The sealing side (used for the round-trip check)."""
+    header = bytes([VERSION]) + varint_encode(key_id)
+    key, aad = subkey_and_aad(master, key_id, alg, name, header)
+    return b64_encode(header + nonce + seal_raw(alg, key, nonce, plaintext, aad))
+
+
+# --- envelope (FORMAT.md §4) ------------------------------------------------
+
+class Reader:
+    """postcard reader: varints may be non-minimal (as postcard accepts) but
+    must fit the type's maximum encoded length and value range."""
+
+    def __init__(self, buf):
+        self.buf, self.pos = buf, 0
+
+    def take(self, n):
+        if self.pos + n > len(self.buf):
+            raise Reject("decode", "truncated envelope")
+        self.pos += n
+        return self.buf[self.pos - n:self.pos]
+
+    def varint(self, bits):
+        value = 0
+        for i in range((bits + 6) // 7):
+            b = self.take(1)[0]
+            value |= (b & 0x7F) << (7 * i)
+            if not b & 0x80:
+                if value >> bits:
+                    raise Reject("decode", f"varint exceeds u{bits}")
+                return value
+        raise Reject("decode", f"varint longer than u{bits} allows")
+
+    def option(self):
+        tag = self.take(1)[0]
+        if tag > 1:
+            raise Reject("decode", f"bad Option tag {tag}")
+        return tag == 1
+
+    def string(self, min_len=0, max_len=None):
+        n = self.varint(64)
+        if n < min_len or (max_len is not None and n > max_len):
+            raise Reject("decode", f"string length {n} out of range")
+        try:
+            return self.take(n).decode("utf-8")
+        except UnicodeDecodeError:
+            raise Reject("decode", "invalid UTF-8") from None
+
+
+def decode_envelope(pt):
+    r = Reader(pt)
+    issued_at, login_age, lifetime = r.varint(64), r.varint(64), r.varint(64)
+    idle = r.varint(64) if r.option() else None
+    user = None
+    if r.option():
+        variant = r.varint(32)          # postcard enum discriminant
+        if variant > 1:
+            raise Reject("decode", f"bad UserId variant {variant}")
+        uid = r.varint(64) if variant == 0 else r.string(1, 128)
+        user = (uid, r.varint(64))      # (id, epoch)
+    # payload used by the vectors: struct { note: String, visits: u32 }
+    payload = {"note": r.string(), "visits": r.varint(32)}
+    if any(pt[r.pos:]):
+        raise Reject("decode", "non-zero padding byte")
+    if login_age > issued_at:
+        raise Reject("decode", "login_age > issued_at")
+    env = {"issued_at": issued_at, "login_at": issued_at - login_age,
+           "expires_at": issued_at + lifetime,
+           "idle_deadline": None if idle is None else issued_at + idle,
+           "user": user, "payload": payload}
+    for field in ("issued_at", "login_at", "expires_at", "idle_deadline"):
+        if env[field] is not None and env[field] > MAX_TIME:
+            raise Reject("decode", f"{field} beyond year 9999")
+    return env
+
+
+# --- opening (FORMAT.md §6) -------------------------------------------------
+
+def open_cookie(name, value, ring, now, leeway, current_epoch, max_len=DEFAULT_MAX):
+    """Returns (envelope, plaintext); raises Reject. `ring`: id -> (master, alg).
+    `current_epoch` stands for the caller-supplied epoch of step 10."""
+    if len(value) > max_len - len(name):                           # step 1
+        raise Reject("invalid", "too long")
+    try:
+        raw = b64_decode(value)                                    # step 2
+    except ValueError as e:
+        raise Reject("invalid", f"base64: {e}") from None
+    if len(raw) < 1 + 1 + NONCE_LEN + TAG_LEN or raw[0] != VERSION:  # step 3
+        raise Reject("invalid", "short or wrong version")
+    try:
+        key_id, pos = parse_key_id(raw, 1)                         # step 4
+    except ValueError as e:
+        raise Reject("invalid", str(e)) from None
+    if key_id not in ring:
+        raise Reject("invalid", f"unknown key id {key_id}")
+    header, rest = raw[:pos], raw[pos:]
+    if len(rest) < NONCE_LEN + TAG_LEN:                            # step 5
+        raise Reject("invalid", "short body")
+    master, alg = ring[key_id]
+    key, aad = subkey_and_aad(master, key_id, alg, name, header)
+    aead, nonce = AEADS[alg](key, rest[:NONCE_LEN])
+    try:                                                           # step 6
+        pt = aead.decrypt(nonce, rest[NONCE_LEN:], aad)
+    except InvalidTag:
+        raise Reject("invalid", "AEAD authentication failed") from None
+    try:
+        env = decode_envelope(pt)                                  # step 7
+    except Reject as e:
+        raise Reject(e.outcome, e.why, pt) from None
+    err = None
+    if env["issued_at"] > now + leeway:                            # step 8
+        err = Reject("not_yet_valid", "issued in the future", pt)
+    elif now >= env["expires_at"] + leeway:                        # step 9
+        err = Reject("expired", "past expires_at", pt)
+    elif env["idle_deadline"] is not None and now >= env["idle_deadline"] + leeway:
+        err = Reject("idle_expired", "past idle_deadline", pt)
+    elif env["user"] is not None:                                  # step 10
+        if current_epoch is None:
+            raise ValueError("user cookie, but no current_epoch was supplied")
+        if env["user"][1] != current_epoch:
+            err = Reject("revoked", f"epoch {env['user'][1]} != {current_epoch}", pt)
+    if err:
+        raise err
+    return env, pt
+
+
+# --- checks -----------------------------------------------------------------
+
+def self_tests():
+    """Known-answer tests for the primitives and strict decoders."""
+    fails = []
+    nonce, msg = b"ABCDEFGHIJKLMNOPQRSTUVWX", b"XAES-256-GCM"
+    for key, aad, want in (
+            (b"\x01" * 32, b"", "ce546ef63c9cc60765923609b33a9a1974e96e52daf2fcf7075e2271"),
+            (b"\x03" * 32, b"c2sp.org/XAES-256-GCM",
+             "986ec1832593df5443a179437fd083bf3fdb41abd740a21f71eb769d")):
+        if seal_raw("xaes-256-gcm", key, nonce, msg, aad).hex() != want:
+            fails.append(f"XAES-256-GCM C2SP vector (key {key[:1].hex()})")
+    got = hchacha20(bytes(range(32)), bytes.fromhex("000000090000004a0000000031415927"))
+    if got.hex() != "82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc":
+        fails.append("HChaCha20 draft-irtf-cfrg-xchacha-03 §2.2.1 vector")
+    fails += [f"base64 accepted {bad!r}" for bad in
+              ("AA==", "AA+A", "AA/A", "AA A", "AA\n", "AAAAA", "AB", "AAB", "A\u00e9AA")
+              if not _rejects(b64_decode, bad)]
+    if b64_decode("AAA") != b"\x00\x00" or b64_encode(b"\xfb\xff") != "-_8":
+        fails.append("base64 round trip")
+    fails += [f"key id accepted {bad}" for bad in
+              ("8100", "8080808010", "ffffffff1f", "ffffffff8f01", "80")
+              if not _rejects(lambda h: parse_key_id(bytes.fromhex(h), 0), bad)]
+    if parse_key_id(bytes.fromhex("ffffffff0f"), 0) != (0xFFFFFFFF, 5):
+        fails.append("key id 2^32-1")
+    return fails
+
+
+def _rejects(fn, arg):
+    try:
+        fn(arg)
+    except ValueError:
+        return True
+    return False            # accepted: the decoder is too lenient
+
+
+def check_vector(v):
+    """Returns None if the vector passes, else a reason string."""
+    ring = {v["key_id"]: (b64_decode(v["master_key"]), v["algorithm"])}
+    try:
+        env, pt = open_cookie(v["cookie_name"], v["cookie"], ring, v["now"],
+                              v["leeway"], v.get("current_epoch"),
+                              v["max_cookie_len"])
+        outcome, why = "ok", "opened"
+    except Reject as e:
+        env, pt, outcome, why = None, e.plaintext, e.outcome, str(e)
+    if outcome != v["expect"]:
+        return f"expected {v['expect']}, got {why}"
+    if "plaintext_hex" in v and (pt is None or pt.hex() != v["plaintext_hex"]):
+        return "plaintext differs from plaintext_hex"
+    if env is not None:
+        for field in ("payload", "login_at", "issued_at", "expires_at", "idle_deadline"):
+            if env[field] != v[field]:
+                return f"{field}: got {env[field]!r}, want {v[field]!r}"
+        uid = env["user"][0] if env["user"] else None
+        if uid != v.get("user_id") or type(uid) is not type(v.get("user_id")):
+            return f"user_id: got {uid!r}, want {v.get('user_id')!r}"
+    if pt is not None:  # round trip: re-seal with the cookie's own nonce
+        raw = b64_decode(v["cookie"])
+        nonce = raw[parse_key_id(raw, 1)[1]:][:NONCE_LEN]
+        master, alg = ring[v["key_id"]]
+        if seal_cookie(v["cookie_name"], v["key_id"], master, alg, nonce, pt) != v["cookie"]:
+            return "re-sealing the plaintext does not reproduce the cookie"
+    return None
+
+
+def main():
+    default = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "v1.json"
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else default
+    vectors = json.loads(path.read_text(encoding="utf-8"))
+    passed = failed = 0
+    for reason in self_tests():
+        print(f"FAIL self-test: {reason}")
+        failed += 1
+    for v in vectors:
+        name = v.get("name", "?")
+        try:
+            reason = check_vector(v)
+        except Exception as e:  # a malformed vector is a failure, not a crash
+            reason = f"{type(e).__name__}: {e}"
+        if reason is None:
+            print(f"ok   {name}")
+            passed += 1
+        else:
+            print(f"FAIL {name}: {reason}")
+            failed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or not vectors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
