@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clock::MAX_UNIX;
-use crate::epoch::UserClaim;
+use crate::epoch::{UserClaim, UserClaimRef};
 
 /// Worst-case postcard size of the four time fields: `issued_at` up to year
 /// 9999 (6 bytes), `login_age` and `lifetime` up to 400 days (4 bytes each),
@@ -18,7 +18,7 @@ pub(crate) struct EnvelopeOut<'a, T: ?Sized> {
     pub(crate) login_age: u64,
     pub(crate) lifetime: u64,
     pub(crate) idle: Option<u64>,
-    pub(crate) user: Option<&'a UserClaim>,
+    pub(crate) user: Option<UserClaimRef<'a>>,
     pub(crate) payload: &'a T,
 }
 

@@ -154,6 +154,22 @@ pub(crate) struct UserClaim {
     pub(crate) epoch: u64,
 }
 
+/// A borrowed user claim, encoded exactly like [`UserClaim`] (no clone on seal).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub(crate) struct UserClaimRef<'a> {
+    pub(crate) id: &'a UserId,
+    pub(crate) epoch: u64,
+}
+
+impl<'a> From<&'a UserClaim> for UserClaimRef<'a> {
+    fn from(claim: &'a UserClaim) -> UserClaimRef<'a> {
+        UserClaimRef {
+            id: &claim.id,
+            epoch: claim.epoch,
+        }
+    }
+}
+
 /// Worst-case postcard size of a user claim with this id.
 pub(crate) fn claim_encoded_len(id: &UserId) -> usize {
     id.encoded_len().saturating_add(10)

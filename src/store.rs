@@ -13,7 +13,7 @@ use zeroize::Zeroize;
 use crate::clock::{self, MAX_UNIX};
 use crate::crypto::{self, Cipher};
 use crate::envelope::{EnvelopeIn, EnvelopeOut, TIMES_MAX_LEN, Times};
-use crate::epoch::{UserClaim, UserId, claim_encoded_len};
+use crate::epoch::{UserClaimRef, UserId, claim_encoded_len};
 use crate::error::{ConfigError, OpenError, SealError};
 use crate::keyring::{KeyEntry, KeyRing};
 use crate::session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
@@ -489,11 +489,8 @@ impl SessionStore {
         now: OffsetDateTime,
     ) -> Result<Sealed, SealError> {
         let times = self.fresh_times(now)?;
-        let claim = UserClaim {
-            id: user.clone(),
-            epoch,
-        };
-        self.seal_times(data, Some(&claim), times, None)
+        let claim = UserClaimRef { id: user, epoch };
+        self.seal_times(data, Some(claim), times, None)
     }
 
     /// Seals an opened session again, at the system clock's time: same user
@@ -563,7 +560,8 @@ impl SessionStore {
             expires_at,
             idle_deadline: self.idle_deadline(now, expires_at),
         };
-        self.seal_times(&session.data, session.user.as_ref(), times, None)
+        let claim = session.user.as_ref().map(UserClaimRef::from);
+        self.seal_times(&session.data, claim, times, None)
     }
 
     /// Opens a cookie value at the system clock's time.
@@ -742,7 +740,7 @@ impl SessionStore {
     fn seal_times<T: Serialize + ?Sized>(
         &self,
         data: &T,
-        user: Option<&UserClaim>,
+        user: Option<UserClaimRef<'_>>,
         times: Times,
         nonce: Option<[u8; NONCE_LEN]>,
     ) -> Result<Sealed, SealError> {
@@ -876,11 +874,8 @@ impl SessionStore {
         times: Times,
         nonce: [u8; NONCE_LEN],
     ) -> Result<Sealed, SealError> {
-        let claim = user.map(|(id, epoch)| UserClaim {
-            id: id.clone(),
-            epoch,
-        });
-        self.seal_times(data, claim.as_ref(), times, Some(nonce))
+        let claim = user.map(|(id, epoch)| UserClaimRef { id, epoch });
+        self.seal_times(data, claim, times, Some(nonce))
     }
 }
 
