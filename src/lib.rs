@@ -3,6 +3,9 @@
 #![deny(missing_docs)]
 
 mod clock;
+mod config;
+#[cfg(feature = "cookie")]
+pub mod cookie;
 mod crypto;
 mod envelope;
 mod epoch;
@@ -14,8 +17,12 @@ mod store;
 mod wire;
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod vectors;
 
+#[cfg(feature = "cookie")]
+pub use self::cookie::{CookieOptions, CookieOptionsError};
+pub use config::{KEYS_ENV_VAR, KeyConfigError, KeyEntryProblem};
 pub use epoch::UserId;
 pub use error::{ConfigError, InvalidUserId, KeyError, KeyRingError, OpenError, SealError};
 pub use key::{Algorithm, KEY_LEN, Key, UnknownAlgorithm};

@@ -880,6 +880,7 @@ impl SessionStore {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::crypto::DECRYPT_CALLS;

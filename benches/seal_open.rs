@@ -1,0 +1,202 @@
+//! Seal, open and round trip of the anchors' `Session` (small and large), for
+//! both algorithms, side by side with the raw floor (postcard, the same AEAD,
+//! base64url) and the incumbent (`cookie` 0.18 PrivateJar + serde_json).
+//! Ends with the ratio table (ours/floor, ours/PrivateJar) and the cookie
+//! lengths, from the medians of this run.
+//!
+//! `cargo bench --bench seal_open`; `SEALED_BENCH_QUICK=1` for a short run.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    clippy::panic,
+    missing_docs
+)]
+
+mod common;
+
+use std::hint::black_box;
+use std::time::SystemTime;
+
+use common::{Floor, Jar, NAME, Ours, Session};
+use criterion::{Criterion, Throughput};
+use sealed_session::Algorithm;
+
+const ALGORITHMS: [(&str, Algorithm); 2] = [
+    ("xaes", Algorithm::XAes256Gcm),
+    ("xchacha", Algorithm::XChaCha20Poly1305),
+];
+
+fn bench_ours_and_floor(c: &mut Criterion, sessions: &[(&'static str, Session, usize)]) {
+    for (alg_name, alg) in ALGORITHMS {
+        let ours = Ours::new(alg);
+        let floor = Floor::new(alg);
+        for (size, session, bytes) in sessions {
+            let epoch = u64::from(session.epoch);
+            let sealed = ours.seal(session);
+            let floor_sealed = floor.seal(session);
+            assert_eq!(&ours.open(&sealed, epoch), session);
+            assert_eq!(&floor.open(&floor_sealed), session);
+
+            let mut g = c.benchmark_group(format!("{alg_name}-{size}"));
+            g.throughput(Throughput::Bytes(*bytes as u64));
+            g.bench_function("ours-seal", |b| b.iter(|| ours.seal(black_box(session))));
+            g.bench_function("ours-open", |b| {
+                b.iter(|| ours.open(black_box(&sealed), epoch))
+            });
+            g.bench_function("ours-roundtrip", |b| {
+                b.iter(|| ours.open(&ours.seal(black_box(session)), epoch))
+            });
+            g.bench_function("floor-seal", |b| b.iter(|| floor.seal(black_box(session))));
+            g.bench_function("floor-open", |b| {
+                b.iter(|| floor.open(black_box(&floor_sealed)))
+            });
+            g.bench_function("floor-roundtrip", |b| {
+                b.iter(|| floor.open(&floor.seal(black_box(session))))
+            });
+            g.finish();
+        }
+    }
+}
+
+fn bench_jar(c: &mut Criterion, sessions: &[(&'static str, Session, usize)]) {
+    let jar = Jar::new();
+    for (size, session, bytes) in sessions {
+        let sealed = jar.seal(session);
+        assert_eq!(&jar.open(&sealed), session);
+        let mut g = c.benchmark_group(format!("privatejar-{size}"));
+        g.throughput(Throughput::Bytes(*bytes as u64));
+        g.bench_function("seal", |b| b.iter(|| jar.seal(black_box(session))));
+        g.bench_function("open", |b| b.iter(|| jar.open(black_box(&sealed))));
+        g.bench_function("roundtrip", |b| {
+            b.iter(|| jar.open(&jar.seal(black_box(session))))
+        });
+        g.finish();
+    }
+}
+
+fn fmt_ns(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |ns| format!("{ns:.0}"))
+}
+
+fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    Some(a? / b?)
+}
+
+fn fmt_ratio(r: Option<f64>) -> String {
+    r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"))
+}
+
+fn verdict(r: Option<f64>, bar: f64) -> &'static str {
+    match r {
+        Some(r) if r <= bar => "meets",
+        Some(_) => "MISSES",
+        None => "not measured",
+    }
+}
+
+/// The table every run prints (criterion medians of this run only).
+fn summary(sessions: &[(&'static str, Session, usize)], since: SystemTime) {
+    let m = |group: &str, f: &str| common::median_ns(group, f, since);
+    println!();
+    println!("==== sealed-session bench summary (criterion medians of this run, ns/op) ====");
+    println!(
+        "{:<8} {:<6} {:<10} {:>9} {:>9} {:>11} {:>11} {:>9}",
+        "alg", "size", "op", "ours", "floor", "ours/floor", "PrivateJar", "ours/jar"
+    );
+    for (alg_name, _) in ALGORITHMS {
+        for (size, _, _) in sessions {
+            let group = format!("{alg_name}-{size}");
+            let jar_group = format!("privatejar-{size}");
+            for op in ["seal", "open", "roundtrip"] {
+                let ours = m(&group, &format!("ours-{op}"));
+                let floor = m(&group, &format!("floor-{op}"));
+                let jar = m(&jar_group, op);
+                println!(
+                    "{:<8} {:<6} {:<10} {:>9} {:>9} {:>11} {:>11} {:>9}",
+                    alg_name,
+                    size,
+                    op,
+                    fmt_ns(ours),
+                    fmt_ns(floor),
+                    fmt_ratio(ratio(ours, floor)),
+                    fmt_ns(jar),
+                    fmt_ratio(ratio(ours, jar)),
+                );
+            }
+        }
+    }
+
+    println!();
+    println!(
+        "cookie value lengths (bytes; the cookie name \"{NAME}\" adds {} + '='):",
+        NAME.len()
+    );
+    let jar = Jar::new();
+    for (alg_name, alg) in ALGORITHMS {
+        let ours = Ours::new(alg);
+        let floor = Floor::new(alg);
+        for (size, session, bytes) in sessions {
+            println!(
+                "  {alg_name:<8} {size:<6} payload {bytes:>5} B postcard: ours {:>5}, floor {:>5}",
+                ours.seal(session).len(),
+                floor.seal(session).len(),
+            );
+        }
+    }
+    for (size, session, _) in sessions {
+        println!(
+            "  PrivateJar {size:<6} ({} B JSON): {:>5}",
+            serde_json::to_string(session).unwrap().len(),
+            jar.seal(session).len()
+        );
+    }
+
+    // The speed bar of issue 3 (default algorithm, full envelope and epoch).
+    let ours_rt = |size: &str| m(&format!("xaes-{size}"), "ours-roundtrip");
+    let floor_rt = |size: &str| m(&format!("xaes-{size}"), "floor-roundtrip");
+    let jar_rt = |size: &str| m(&format!("privatejar-{size}"), "roundtrip");
+    let ours_default = Ours::new(Algorithm::default());
+    let len = |i: usize| ours_default.seal(&sessions[i].1).len();
+    println!();
+    println!("speed bar (xaes-256-gcm, seal_for_user + open + verify_epoch), informational:");
+    for (size, bar_jar) in [("small", 0.45), ("large", 0.55)] {
+        let r = ratio(ours_rt(size), jar_rt(size));
+        println!(
+            "  {size} round trip ours/PrivateJar = {} (bar <= {bar_jar}): {}",
+            fmt_ratio(r),
+            verdict(r, bar_jar)
+        );
+        let r = ratio(ours_rt(size), floor_rt(size));
+        println!(
+            "  {size} round trip ours/floor      = {} (bar <= 1.15): {}",
+            fmt_ratio(r),
+            verdict(r, 1.15)
+        );
+    }
+    for (i, (size, bar)) in [("small", 200usize), ("large", 1850)]
+        .into_iter()
+        .enumerate()
+    {
+        let l = len(i);
+        println!(
+            "  {size} cookie value {l} bytes (bar <= {bar}): {}",
+            if l <= bar { "meets" } else { "MISSES" }
+        );
+    }
+    println!("  2-thread scaling: see the `threads` bench");
+}
+
+fn main() {
+    let since = SystemTime::now();
+    let sessions = common::check_sizes();
+    let mut c = common::criterion();
+    bench_ours_and_floor(&mut c, &sessions);
+    bench_jar(&mut c, &sessions);
+    c.final_summary();
+    summary(&sessions, since);
+}

@@ -1,0 +1,105 @@
+//! Multi-thread scaling: one store, cloned into 1 or 2 threads, each thread
+//! doing full round trips (seal_for_user, open, verify_epoch) of the
+//! anchors' small and large `Session`. One criterion iteration = one round
+//! trip on every thread, so the throughput is in round trips per second and
+//! `scaling = 2 × t(1 thread) / t(2 threads)`. Ends with the scaling table.
+//!
+//! `cargo bench --bench threads`; `SEALED_BENCH_QUICK=1` for a short run.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    clippy::panic,
+    missing_docs
+)]
+
+mod common;
+
+use std::hint::black_box;
+use std::sync::Barrier;
+use std::time::{Duration, Instant, SystemTime};
+
+use common::Ours;
+use criterion::Throughput;
+use sealed_session::Algorithm;
+
+const THREADS: [usize; 2] = [1, 2];
+
+/// Runs `iters` round trips on each of `threads` threads sharing one store
+/// (each holds a clone: an `Arc`), and returns the slowest thread's time
+/// from the common start.
+fn run(ours: &Ours, session: &common::Session, threads: usize, iters: u64) -> Duration {
+    let epoch = u64::from(session.epoch);
+    let barrier = Barrier::new(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let store = ours.store.clone();
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let mine = Ours { store };
+                    barrier.wait();
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let value = mine.seal(black_box(session));
+                        black_box(mine.open(&value, epoch));
+                    }
+                    start.elapsed()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .max()
+            .unwrap_or_default()
+    })
+}
+
+fn main() {
+    let since = SystemTime::now();
+    let sessions = common::check_sizes();
+    let mut c = common::criterion();
+    let ours = Ours::new(Algorithm::default());
+    for (size, session, _) in &sessions {
+        let mut g = c.benchmark_group(format!("threads-{size}"));
+        for threads in THREADS {
+            g.throughput(Throughput::Elements(threads as u64));
+            g.bench_function(format!("roundtrip-{threads}"), |b| {
+                b.iter_custom(|iters| run(&ours, session, threads, iters))
+            });
+        }
+        g.finish();
+    }
+    c.final_summary();
+
+    println!();
+    println!("==== multi-thread scaling (one shared store, xaes-256-gcm round trips) ====");
+    println!(
+        "{:<6} {:>14} {:>14} {:>9}",
+        "size", "1 thread ns", "2 threads ns", "scaling"
+    );
+    for (size, _, _) in &sessions {
+        let group = format!("threads-{size}");
+        let t1 = common::median_ns(&group, "roundtrip-1", since);
+        let t2 = common::median_ns(&group, "roundtrip-2", since);
+        let scaling = t1.zip(t2).map(|(t1, t2)| 2.0 * t1 / t2);
+        println!(
+            "{:<6} {:>14} {:>14} {:>9}",
+            size,
+            t1.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}")),
+            t2.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}")),
+            scaling.map_or_else(
+                || "-".to_owned(),
+                |s| format!("{s:.2}x{}", if s >= 1.8 { "" } else { " (bar 1.8)" })
+            ),
+        );
+    }
+    println!(
+        "(the machine's 2 cores are shared with other jobs: scaling measured here is a floor)"
+    );
+}

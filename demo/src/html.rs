@@ -1,0 +1,151 @@
+//! Plain HTML pages (no JavaScript). Everything user-supplied goes through
+//! [`escape`].
+
+use std::fmt::Write as _;
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole page around `body` (trusted HTML).
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · sealed-session demo</title>
+<style>
+  body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
+  h1 {{ font-size: 1.4rem; }}
+  form.inline {{ display: inline; }}
+  fieldset {{ margin: 1rem 0; border: 1px solid #ccc; border-radius: 6px; }}
+  label {{ display: block; margin: .3rem 0; }}
+  input[type=text], input[type=password] {{ width: 16rem; }}
+  button {{ margin: .3rem .3rem .3rem 0; padding: .3rem .8rem; }}
+  .counter {{ font-size: 2.5rem; font-weight: bold; }}
+  .notice {{ padding: .5rem 1rem; border-radius: 6px; background: #eef; }}
+  .error {{ padding: .5rem 1rem; border-radius: 6px; background: #fee; }}
+  table {{ border-collapse: collapse; }}
+  td, th {{ text-align: left; padding: .2rem .8rem .2rem 0; vertical-align: top; }}
+  code {{ font-size: .9em; }}
+  nav {{ margin-bottom: 1rem; }}
+</style>
+</head>
+<body>
+<nav><a href="/">Home</a> · <a href="/session">Session details</a> · <a href="/size-cap">Size cap</a></nav>
+{body}
+</body>
+</html>
+"#,
+        title = escape(title),
+    )
+}
+
+/// A one-line notice or error box with a fixed (not user-supplied) message.
+pub fn notice(class: &str, id: &str, message: &str) -> String {
+    format!(
+        r#"<p class="{}" id="{}">{}</p>"#,
+        escape(class),
+        escape(id),
+        escape(message)
+    )
+}
+
+/// The signed-out home page: log in and sign up forms.
+pub fn logged_out(message: Option<(&str, &str)>) -> String {
+    let mut body = String::from(r#"<h1 id="status">You are not signed in</h1>"#);
+    if let Some((class, text)) = message {
+        body.push_str(&notice(class, "message", text));
+    }
+    body.push_str(
+        r#"
+<fieldset>
+<legend>Log in</legend>
+<form method="post" action="/login" id="login-form">
+  <label>User name <input type="text" name="username" id="login-username" autocomplete="username" required></label>
+  <label>Password <input type="password" name="password" id="login-password" autocomplete="current-password" required></label>
+  <button type="submit" id="login-submit">Log in</button>
+</form>
+</fieldset>
+<fieldset>
+<legend>Sign up</legend>
+<form method="post" action="/signup" id="signup-form">
+  <label>User name <input type="text" name="username" id="signup-username" autocomplete="username" required maxlength="64"></label>
+  <label>Password (8+ characters) <input type="password" name="password" id="signup-password" autocomplete="new-password" required minlength="8"></label>
+  <button type="submit" id="signup-submit">Sign up</button>
+</form>
+</fieldset>
+"#,
+    );
+    page("Sign in", &body)
+}
+
+/// The signed-in home page: the counter and the logout buttons.
+pub fn home(username: &str, counter: u64, message: Option<(&str, &str)>) -> String {
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        r#"<h1 id="status">Signed in as <span id="whoami">{}</span></h1>"#,
+        escape(username)
+    );
+    if let Some((class, text)) = message {
+        body.push_str(&notice(class, "message", text));
+    }
+    let _ = write!(
+        body,
+        r#"
+<p>This counter lives in your session cookie (sealed, not in the database):</p>
+<p class="counter" id="counter">{counter}</p>
+<form method="post" action="/counter" class="inline"><button type="submit" id="increment">Increment</button></form>
+<hr>
+<form method="post" action="/logout" class="inline"><button type="submit" id="logout">Log out</button></form>
+<form method="post" action="/logout-everywhere" class="inline"><button type="submit" id="logout-everywhere">Log out everywhere</button></form>
+<p><small>"Log out everywhere" bumps your epoch in the database: every session
+cookie of yours, in every browser, stops opening at its next request.</small></p>
+"#
+    );
+    page("Home", &body)
+}
+
+/// Rows of the session details table.
+pub fn session_details(rows: &[(&str, &str, String)]) -> String {
+    let mut body = String::from(r#"<h1 id="status">Session details</h1><table id="details">"#);
+    for (id, label, value) in rows {
+        let _ = write!(
+            body,
+            r#"<tr><th>{}</th><td id="{}">{}</td></tr>"#,
+            escape(label),
+            escape(id),
+            escape(value)
+        );
+    }
+    body.push_str("</table>");
+    page("Session", &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape(r#"<script>"a" & 'b'</script>"#),
+            "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;"
+        );
+    }
+}

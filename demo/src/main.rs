@@ -1,0 +1,92 @@
+//! `cargo run -p demo`: the sealed-session demo on http://127.0.0.1:3000.
+//!
+//! Environment:
+//! * `PORT` — port on 127.0.0.1 (default 3000; 0 picks a free one).
+//! * `DEMO_DB` — SQLite file, created on first start (default `./demo.sqlite3`).
+//! * `SEALED_SESSION_KEYS` — the key ring, e.g.
+//!   `2:xaes-256-gcm:BASE64KEY,1:xchacha20-poly1305:BASE64KEY` (sealing key
+//!   first). Unset: a random key is generated, and sessions end when the
+//!   demo stops. `cargo run -p demo -- --generate-keys` prints a fresh value.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use demo::{AppState, Clock, Db, Sessions, build_store, router};
+use sealed_session::{KEYS_ENV_VAR, Key, KeyRing};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("demo: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => {}
+        Some("--generate-keys") => {
+            let ring = KeyRing::new(1, Key::try_generate().map_err(|e| e.to_string())?);
+            println!("{}", ring.to_config().as_str());
+            return Ok(());
+        }
+        Some(_) => {
+            return Err("usage: demo [--generate-keys] (configuration is read from PORT, DEMO_DB and SEALED_SESSION_KEYS)".into());
+        }
+    }
+
+    let port: u16 = match std::env::var("PORT") {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| format!("PORT={text:?} is not a port number"))?,
+        Err(_) => 3000,
+    };
+    let db_path =
+        std::env::var_os("DEMO_DB").map_or_else(|| PathBuf::from("./demo.sqlite3"), PathBuf::from);
+    let ring = match std::env::var(KEYS_ENV_VAR) {
+        // The error says which entry is wrong, never the key itself.
+        Ok(config) => KeyRing::from_config(&config).map_err(|e| format!("{KEYS_ENV_VAR}: {e}"))?,
+        Err(_) => {
+            eprintln!(
+                "demo: WARNING: {KEYS_ENV_VAR} is not set; using a random key generated now.\n\
+                 demo:          Sessions will not survive a restart. For stable keys:\n\
+                 demo:          export {KEYS_ENV_VAR}=\"$(cargo run -q -p demo -- --generate-keys)\""
+            );
+            KeyRing::new(1, Key::try_generate().map_err(|e| e.to_string())?)
+        }
+    };
+    let sealing_key_id = ring.sealing_key_id();
+    let store = build_store(ring).map_err(|e| e.to_string())?;
+
+    let existed = db_path.exists();
+    let db = Db::open(&db_path).map_err(|e| format!("{}: {e}", db_path.display()))?;
+    let state = AppState::new(db, Sessions::new(store), Clock::system())?;
+
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        println!(
+            "demo: database {} ({})",
+            db_path.display(),
+            if existed { "opened" } else { "created" }
+        );
+        println!("demo: sealing key id {sealing_key_id}");
+        // The e2e driver waits for this line (and reads the port from it).
+        println!("demo: listening on http://{addr}");
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| e.to_string())
+    })
+}

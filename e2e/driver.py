@@ -1,0 +1,408 @@
+#!/usr/bin/env python3
+"""Browser end-to-end run of the sealed-session demo.
+
+Starts the demo binary (PORT=0, a fresh SQLite file) and chromedriver on
+loopback, and drives headless Chromium over the W3C WebDriver protocol with
+plain urllib (nothing is downloaded). Two browser profiles:
+
+  A signs up, increments the counter, reloads;
+  B logs in as the same user and clicks "Log out everywhere";
+  A reloads and must be signed out, its cookie cleared.
+
+Then the size cap: the demo sets a sealed cookie of exactly 4096 bytes of
+name+value and an unsealed control cookie of 4097; Chromium must send the
+first back (and it must open) and drop the second, and the demo reports that
+the crate refused to seal one byte more.
+
+Exit status 0 only if every check passed; any failure, including a browser
+that cannot start, exits non-zero. All processes and temporary directories
+are cleaned up. Only 127.0.0.1 is used.
+"""
+
+import argparse
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+COOKIE_NAME = "__Host-demo-session"
+CHROME_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--no-proxy-server",
+    "--window-size=1000,900",
+]
+OVERALL_TIMEOUT = 240  # seconds, for the whole run
+WAIT = 20  # seconds, for one condition
+
+# urllib without any proxy from the environment: everything here is loopback.
+HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def log(msg):
+    print(f"e2e: {msg}", flush=True)
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+
+    def check(self, condition, what):
+        if not condition:
+            raise AssertionError(what)
+        self.passed += 1
+        log(f"ok   {what}")
+
+
+class WebDriverError(Exception):
+    pass
+
+
+class Browser:
+    """One WebDriver session = one Chromium with its own profile directory."""
+
+    def __init__(self, driver_url, chromium, profile_dir, label, shots):
+        self.driver_url = driver_url
+        self.label = label
+        self.shots = shots
+        caps = {
+            "capabilities": {
+                "alwaysMatch": {
+                    "browserName": "chrome",
+                    "pageLoadStrategy": "normal",
+                    "goog:chromeOptions": {
+                        "binary": chromium,
+                        "args": CHROME_FLAGS + [f"--user-data-dir={profile_dir}"],
+                    },
+                }
+            }
+        }
+        value = self._call("POST", "/session", caps, timeout=60)
+        self.session = value["sessionId"]
+        self.base = f"/session/{self.session}"
+        caps = value.get("capabilities", {})
+        self.version = caps.get("browserVersion", "?")
+
+    def _call(self, method, path, body=None, timeout=30):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            self.driver_url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
+        try:
+            with HTTP.open(req, timeout=timeout) as resp:
+                payload = json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as err:
+            detail = err.read().decode(errors="replace")[:2000]
+            raise WebDriverError(f"{method} {path}: HTTP {err.code}: {detail}") from None
+        return payload.get("value")
+
+    def cmd(self, method, path, body=None):
+        return self._call(method, self.base + path, body)
+
+    def get(self, url):
+        self.cmd("POST", "/url", {"url": url})
+
+    def refresh(self):
+        self.cmd("POST", "/refresh", {})
+
+    def url(self):
+        return self.cmd("GET", "/url")
+
+    def find(self, css):
+        """The element's id, or None if there is none."""
+        found = self.cmd("POST", "/elements", {"using": "css selector", "value": css})
+        if not found:
+            return None
+        return next(iter(found[0].values()))
+
+    def text(self, css):
+        el = self.find(css)
+        return None if el is None else self.cmd("GET", f"/element/{el}/text")
+
+    def wait_text(self, css, expected=None):
+        """Waits until the element exists (and has `expected` text, if given)."""
+        deadline = time.monotonic() + WAIT
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = self.text(css)
+            except WebDriverError:
+                last = None  # the page is being replaced
+            if last is not None and (expected is None or last == expected):
+                return last
+            time.sleep(0.05)  # polling a condition, bounded by WAIT
+        raise AssertionError(f"[{self.label}] {css}: wanted {expected!r}, last saw {last!r}")
+
+    def type(self, css, text):
+        el = self.find(css)
+        if el is None:
+            raise AssertionError(f"[{self.label}] no element {css}")
+        self.cmd("POST", f"/element/{el}/clear", {})
+        self.cmd("POST", f"/element/{el}/value", {"text": text})
+
+    def click(self, css):
+        el = self.find(css)
+        if el is None:
+            raise AssertionError(f"[{self.label}] no element {css}")
+        self.cmd("POST", f"/element/{el}/click", {})
+
+    def cookies(self):
+        return self.cmd("GET", "/cookie") or []
+
+    def session_cookie(self):
+        return next((c for c in self.cookies() if c.get("name") == COOKIE_NAME), None)
+
+    def screenshot(self, name):
+        if not self.shots:
+            return
+        import base64
+
+        png = base64.b64decode(self.cmd("GET", "/screenshot"))
+        path = os.path.join(self.shots, f"{name}.png")
+        with open(path, "wb") as f:
+            f.write(png)
+
+    def quit(self):
+        try:
+            self._call("DELETE", self.base, timeout=20)
+        except Exception as err:  # cleanup: report, go on
+            log(f"[{self.label}] quit: {err}")
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_process(argv, env=None):
+    return subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,  # its own process group, killed as a whole
+        text=True,
+    )
+
+
+def pump(proc, prefix, lines):
+    """Echoes a process's output with a prefix and queues every line."""
+
+    def run():
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            print(f"{prefix}{line}", flush=True)
+            lines.put(line)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def stop(proc, name):
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            log(f"could not stop {name} (pid {proc.pid})")
+
+
+def wait_ready(driver_url, proc):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"chromedriver exited with {proc.returncode}")
+        try:
+            with HTTP.open(driver_url + "/status", timeout=2) as resp:
+                if json.loads(resp.read()).get("value", {}).get("ready"):
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.05)  # polling readiness, bounded
+    raise RuntimeError("chromedriver did not become ready in 30 s")
+
+
+def run(args, checks, procs, browsers, tmp):
+    # ---- the demo ------------------------------------------------------------
+    env = dict(os.environ)
+    env.update({"PORT": "0", "DEMO_DB": os.path.join(tmp, "e2e.sqlite3")})
+    env.pop("SEALED_SESSION_KEYS", None)  # a random key: this run only
+    demo_lines = queue.Queue()
+    demo = start_process([args.demo], env)
+    procs.append(("demo", demo))
+    pump(demo, "demo| ", demo_lines)
+    base = None
+    deadline = time.monotonic() + 60
+    while base is None:
+        try:
+            line = demo_lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            raise RuntimeError("the demo did not start listening in 60 s") from None
+        m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+        if m:
+            base = m.group(1)
+        if demo.poll() is not None and base is None:
+            raise RuntimeError(f"the demo exited with {demo.returncode}")
+    log(f"demo at {base}")
+
+    # ---- chromedriver -------------------------------------------------------------
+    port = free_port()
+    driver = start_process([args.chromedriver, f"--port={port}", "--allowed-ips=127.0.0.1"])
+    procs.append(("chromedriver", driver))
+    pump(driver, "chromedriver| ", queue.Queue())
+    driver_url = f"http://127.0.0.1:{port}"
+    wait_ready(driver_url, driver)
+
+    def browser(label):
+        profile = tempfile.mkdtemp(prefix=f"profile-{label}-", dir=tmp)
+        b = Browser(driver_url, args.chromium, profile, label, args.screenshots)
+        browsers.append(b)
+        return b
+
+    a = browser("A")
+    log(f"Chromium {a.version} started (profile A)")
+    user = f"e2e-{os.getpid()}-{int(time.time())}"
+    password = "e2e password 12345"
+
+    # ---- A: sign up, counter ------------------------------------------------------
+    a.get(base + "/")
+    a.wait_text("#status", "You are not signed in")
+    a.type("#signup-username", user)
+    a.type("#signup-password", password)
+    a.click("#signup-submit")
+    checks.check(a.wait_text("#whoami", user) == user, f"[A] signed up and signed in as {user}")
+    checks.check(a.wait_text("#counter") == "0", "[A] counter starts at 0")
+    cookie = a.session_cookie()
+    checks.check(cookie is not None, f"[A] Chromium stored the {COOKIE_NAME} cookie")
+    checks.check(
+        cookie.get("secure") is True and cookie.get("httpOnly") is True and cookie.get("sameSite") == "Lax",
+        f"[A] cookie flags: Secure={cookie.get('secure')} HttpOnly={cookie.get('httpOnly')} "
+        f"SameSite={cookie.get('sameSite')} ({len(cookie.get('value', ''))} characters)",
+    )
+    for n in (1, 2):
+        a.click("#increment")
+        a.wait_text("#counter", str(n))
+    a.screenshot("a-counter")
+    checks.check(True, "[A] counter incremented 0 -> 1 -> 2")
+    a.refresh()
+    checks.check(a.wait_text("#counter") == "2", "[A] reload keeps the counter at 2 (it is in the cookie)")
+
+    # ---- B: same user, log out everywhere ----------------------------------------
+    b = browser("B")
+    b.get(base + "/")
+    b.wait_text("#status", "You are not signed in")
+    b.type("#login-username", user)
+    b.type("#login-password", password)
+    b.click("#login-submit")
+    checks.check(b.wait_text("#whoami", user) == user, f"[B] second profile logged in as {user}")
+    checks.check(b.wait_text("#counter") == "0", "[B] has its own session (counter 0)")
+    b.click("#logout-everywhere")
+    msg = b.wait_text("#message")
+    checks.check(msg.startswith("You are logged out everywhere"), f"[B] clicked 'Log out everywhere': {msg!r}")
+    checks.check(b.session_cookie() is None, "[B] its cookie was removed")
+
+    # ---- A: reload, logged out -------------------------------------------------------
+    a.refresh()
+    status = a.wait_text("#status")
+    a.screenshot("a-after-logout-everywhere")
+    checks.check(status == "You are not signed in", f"[A] reload after B's 'log out everywhere': {status!r}")
+    msg = a.wait_text("#message")
+    checks.check(msg.startswith("You were logged out everywhere"), f"[A] told why: {msg!r}")
+    checks.check(a.session_cookie() is None, "[A] the revoked cookie was cleared (removal Set-Cookie honoured)")
+
+    # ---- the size cap ---------------------------------------------------------------
+    a.get(base + "/size-cap/set")
+    sealed_len = a.wait_text("#sealed-len")
+    control_len = a.wait_text("#control-len")
+    refused = a.wait_text("#refused")
+    a.screenshot("size-cap-set")
+    checks.check(sealed_len == "4096", f"size cap: the demo set a sealed cookie of name+value = {sealed_len} bytes")
+    checks.check(control_len == "4097", f"size cap: and an unsealed control cookie of {control_len} bytes")
+    checks.check("TooLarge" in refused and "max: 4096" in refused, f"size cap: the crate at seal time, one payload byte more: {refused}")
+    a.get(base + "/size-cap/check")
+    received = a.wait_text("#sealed-received")
+    opened = a.wait_text("#sealed-opened")
+    control = a.wait_text("#control-received")
+    a.screenshot("size-cap-check")
+    checks.check(received == "yes, 4096 bytes", f"size cap: Chromium stored and sent back the 4096-byte cookie: {received}")
+    checks.check(opened == "yes", "size cap: it opened on the server, payload intact")
+    checks.check(control == "no", f"size cap: Chromium dropped the 4097-byte control cookie (received: {control})")
+    names = sorted(c.get("name") for c in a.cookies())
+    checks.check("size_cap" in names and "size_ctl" not in names, f"size cap: Chromium's cookie list for /size-cap: {names}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--demo", required=True, help="path of the built demo binary")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
+    parser.add_argument("--screenshots", default=os.environ.get("E2E_SCREENSHOTS"), help="directory for PNGs")
+    args = parser.parse_args()
+    for path in (args.demo, args.chromium, args.chromedriver):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            log(f"FAIL: {path} is not an executable file")
+            return 1
+    if args.screenshots:
+        os.makedirs(args.screenshots, exist_ok=True)
+
+    def on_alarm(signum, frame):
+        raise TimeoutError(f"the run took longer than {OVERALL_TIMEOUT} s")
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(OVERALL_TIMEOUT)
+    started = time.monotonic()
+    checks = Checks()
+    procs, browsers = [], []
+    tmp = tempfile.mkdtemp(prefix="sealed-session-e2e-")
+    failed = None
+    try:
+        run(args, checks, procs, browsers, tmp)
+    except BaseException as err:  # noqa: BLE001 - any failure fails the run
+        failed = err
+    finally:
+        signal.alarm(0)
+        for b in browsers:
+            b.quit()
+        for name, proc in reversed(procs):
+            stop(proc, name)
+        shutil.rmtree(tmp, ignore_errors=True)
+    elapsed = time.monotonic() - started
+    if failed is not None:
+        log(f"FAIL: {type(failed).__name__}: {failed}")
+        print(f"e2e: {checks.passed} passed, 1 failed", flush=True)
+        return 1
+    log(f"PASS in {elapsed:.1f} s")
+    print(f"e2e: {checks.passed} passed, 0 failed", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,735 @@
+//! `Set-Cookie` and `Cookie` glue, on top of the [`cookie`](https://docs.rs/cookie/0.18)
+//! crate (feature `cookie`).
+//!
+//! * Writing: [`CookieOptions`] turns a [`Sealed`] into a
+//!   [`Cookie<'static>`](Cookie) with secure defaults (`HttpOnly`, `Secure`,
+//!   `SameSite=Lax`, `Path=/`, a `Max-Age` that never outlives the seal's
+//!   [deadline](Sealed::deadline)), and makes the matching removal cookie for
+//!   logout.
+//! * Reading: [`SessionStore::open_cookie_header`] picks the session out of a
+//!   raw `Cookie` request header (several cookies, duplicates, junk) and
+//!   [`SessionStore::open_cookie_jar`] out of a [`CookieJar`].
+//!
+//! Name the cookie with the `__Host-` prefix (for example `__Host-session`):
+//! browsers then only accept it from a secure origin, with `Secure`, `Path=/`
+//! and no `Domain`, so a sibling subdomain or a plain-HTTP page cannot plant
+//! or shadow it. [`CookieOptions::validate`] checks the options against the
+//! name.
+//!
+//! # Example
+//! ```
+//! use sealed_session::cookie::CookieOptions;
+//! use sealed_session::{Key, KeyRing, SessionStore};
+//!
+//! use time::OffsetDateTime;
+//!
+//! let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
+//! let options = CookieOptions::new();
+//! options.validate(store.cookie_name())?; // once, at start-up
+//!
+//! // response: Set-Cookie
+//! let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?; // or use the `seal`/`cookie` twins
+//! let sealed = store.seal_at(&5u32, now)?;
+//! let cookie = options.cookie_at(&store, &sealed, now);
+//! let set_cookie = cookie.to_string();
+//! assert!(set_cookie.starts_with("__Host-session="));
+//! assert!(set_cookie.ends_with("; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=86400"));
+//!
+//! // next request: the browser's Cookie header
+//! let header = format!("theme=dark; __Host-session={}", sealed.value());
+//! let opened = store.open_cookie_header_at::<u32>(&header, now)?.expect("the cookie is there");
+//! assert_eq!(*opened.anonymous().unwrap().data(), 5);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use core::fmt;
+use std::borrow::Cow;
+
+use serde::de::DeserializeOwned;
+use time::{Duration, OffsetDateTime};
+
+use crate::clock;
+use crate::error::OpenError;
+use crate::session::{Opened, Sealed};
+use crate::store::SessionStore;
+
+/// Re-exported from the [`cookie`](https://docs.rs/cookie/0.18) crate (0.18),
+/// so no direct dependency is needed.
+pub use ::cookie::{Cookie, CookieJar, SameSite};
+
+/// At most this many `name=value` pairs of a `Cookie` header are looked at.
+/// Browsers keep about 180 cookies per site, so a real header has fewer.
+///
+/// # Example
+/// ```
+/// use sealed_session::cookie::MAX_HEADER_PAIRS;
+/// use sealed_session::{Key, KeyRing, SessionStore};
+///
+/// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+/// let value = store.seal(&1u8)?.into_value();
+/// let filler = "a=1; ".repeat(MAX_HEADER_PAIRS);
+/// // a session cookie past the limit is not looked at
+/// assert!(store.open_cookie_header::<u8>(&format!("{filler}sid={value}"))?.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const MAX_HEADER_PAIRS: usize = 512;
+
+/// At most this many cookies with the session's name are tried (each is one
+/// open: a base64 decode and at most one AEAD pass over at most 3 KiB).
+///
+/// # Example
+/// ```
+/// use sealed_session::cookie::MAX_CANDIDATES;
+/// use sealed_session::{Key, KeyRing, OpenError, SessionStore};
+///
+/// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+/// let value = store.seal(&1u8)?.into_value();
+/// let junk = "sid=junk; ".repeat(MAX_CANDIDATES);
+/// // a valid cookie after that many invalid ones with its name is not tried
+/// let err = store.open_cookie_header::<u8>(&format!("{junk}sid={value}")).unwrap_err();
+/// assert_eq!(err, OpenError::Invalid);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const MAX_CANDIDATES: usize = 8;
+
+/// The attributes of the session cookie: secure by default, each one
+/// overridable. Cheap to clone; build once at start-up, next to the store.
+///
+/// Defaults: `HttpOnly`, `Secure`, `SameSite=Lax`, `Path=/`, no `Domain`, a
+/// persistent cookie whose `Max-Age` ends at the seal's
+/// [deadline](Sealed::deadline) (the earlier of the absolute lifetime and the
+/// idle timeout).
+///
+/// The options are the same for every store of a cookie name, so key rotation
+/// (building a new [`SessionStore`]) does not touch them.
+///
+/// # Example
+/// ```
+/// use sealed_session::cookie::{CookieOptions, SameSite};
+/// use sealed_session::{Key, KeyRing, SessionStore};
+/// use time::{Duration, OffsetDateTime};
+///
+/// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate()))
+///     .ttl(Duration::hours(8))
+///     .build()?;
+/// let options = CookieOptions::new()
+///     .same_site(SameSite::Strict)
+///     .max_age(Duration::hours(1)); // re-sent at least hourly by your app
+/// let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+/// let cookie = options.cookie_at(&store, &store.seal_at(&"data", now)?, now);
+/// assert_eq!(cookie.same_site(), Some(SameSite::Strict));
+/// assert_eq!(cookie.max_age(), Some(Duration::hours(1)));
+/// assert_eq!(cookie.http_only(), Some(true));
+/// assert_eq!(cookie.secure(), Some(true));
+/// assert_eq!(cookie.path(), Some("/"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct CookieOptions {
+    http_only: bool,
+    secure: bool,
+    same_site: SameSite,
+    path: Cow<'static, str>,
+    domain: Option<Cow<'static, str>>,
+    persistent: bool,
+    max_age: Option<Duration>,
+}
+
+impl Default for CookieOptions {
+    fn default() -> CookieOptions {
+        CookieOptions::new()
+    }
+}
+
+impl CookieOptions {
+    /// The secure defaults: `HttpOnly; SameSite=Lax; Secure; Path=/` and a
+    /// `Max-Age` ending at the seal's deadline.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::{CookieOptions, SameSite};
+    ///
+    /// let options = CookieOptions::new();
+    /// assert_eq!(options, CookieOptions::default());
+    /// assert_eq!(options.get_same_site(), SameSite::Lax);
+    /// ```
+    pub fn new() -> CookieOptions {
+        CookieOptions {
+            http_only: true,
+            secure: true,
+            same_site: SameSite::Lax,
+            path: Cow::Borrowed("/"),
+            domain: None,
+            persistent: true,
+            max_age: None,
+        }
+    }
+
+    /// ⚠️ `HttpOnly` (default `true`). Turning it off lets any script on the
+    /// page, including an injected one, read the session cookie and send it
+    /// elsewhere. The cookie is opaque to scripts anyway; there is no reason
+    /// to turn this off.
+    ///
+    /// # Example
+    /// ```
+    /// let options = sealed_session::cookie::CookieOptions::new().http_only(true);
+    /// # let _ = options;
+    /// ```
+    pub fn http_only(mut self, http_only: bool) -> CookieOptions {
+        self.http_only = http_only;
+        self
+    }
+
+    /// ⚠️ `Secure` (default `true`): the browser sends the cookie only over
+    /// HTTPS (and `http://localhost`). Turning it off sends the session
+    /// credential in clear text over plain HTTP, where anyone on the network
+    /// can copy it. Only for local development over plain HTTP; it also
+    /// breaks `__Host-` and `__Secure-` names (the browser drops the cookie)
+    /// and `SameSite=None`.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    ///
+    /// // local development over http://127.0.0.1 only
+    /// let dev = CookieOptions::new().secure(false);
+    /// assert!(dev.validate("dev_session").is_ok());
+    /// assert!(dev.validate("__Host-session").is_err());
+    /// ```
+    pub fn secure(mut self, secure: bool) -> CookieOptions {
+        self.secure = secure;
+        self
+    }
+
+    /// `SameSite` (default `Lax`: sent on top-level navigations from other
+    /// sites, not on their cross-site `POST`s, images or fetches, which is
+    /// the browser's defence against cross-site request forgery).
+    /// `Strict` is stricter still (not even sent when following a link from
+    /// another site).
+    ///
+    /// ⚠️ `SameSite::None` sends the cookie on every cross-site request: your
+    /// forms then need their own CSRF protection. Browsers require `Secure`
+    /// with it.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::{CookieOptions, SameSite};
+    ///
+    /// let options = CookieOptions::new().same_site(SameSite::Strict);
+    /// assert_eq!(options.get_same_site(), SameSite::Strict);
+    /// ```
+    pub fn same_site(mut self, same_site: SameSite) -> CookieOptions {
+        self.same_site = same_site;
+        self
+    }
+
+    /// `Path` (default `/`). A narrower path limits where the browser sends
+    /// the cookie; `__Host-` names require `/`.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    ///
+    /// let options = CookieOptions::new().path("/admin");
+    /// assert!(options.validate("admin_session").is_ok());
+    /// assert!(options.validate("__Host-admin").is_err());
+    /// ```
+    pub fn path(mut self, path: impl Into<Cow<'static, str>>) -> CookieOptions {
+        self.path = path.into();
+        self
+    }
+
+    /// ⚠️ `Domain` (default none: the cookie goes back only to the exact
+    /// host that set it). With a domain, every subdomain receives the session
+    /// cookie, and any of them (a forgotten staging host, a user-content
+    /// host) can read, overwrite or shadow it. Not allowed for `__Host-`
+    /// names.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    ///
+    /// let options = CookieOptions::new().domain("example.com");
+    /// assert_eq!(options.get_domain(), Some("example.com"));
+    /// ```
+    pub fn domain(mut self, domain: impl Into<Cow<'static, str>>) -> CookieOptions {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// Whether the cookie outlives the browser session (default `true`:
+    /// `Max-Age` until the seal's deadline). With `false` the cookie has no
+    /// `Max-Age` and browsers drop it when they close (or keep it when they
+    /// restore the session); the seal's own deadline still applies on the
+    /// server either way.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::{Key, KeyRing, SessionStore};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let options = CookieOptions::new().persistent(false);
+    /// let cookie = options.cookie(&store, &store.seal(&())?);
+    /// assert_eq!(cookie.max_age(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn persistent(mut self, persistent: bool) -> CookieOptions {
+        self.persistent = persistent;
+        self
+    }
+
+    /// An upper bound on `Max-Age`, for a cookie that should leave the
+    /// browser sooner than the seal's deadline. `Max-Age` is still never
+    /// later than the deadline. Negative bounds count as zero.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::{Key, KeyRing, SessionStore};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let sealed = store.seal_at(&(), now)?; // deadline: one day
+    /// let short = CookieOptions::new().max_age(Duration::minutes(10));
+    /// assert_eq!(short.cookie_at(&store, &sealed, now).max_age(), Some(Duration::minutes(10)));
+    /// let long = CookieOptions::new().max_age(Duration::days(30));
+    /// assert_eq!(long.cookie_at(&store, &sealed, now).max_age(), Some(Duration::days(1)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_age(mut self, max_age: Duration) -> CookieOptions {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// The `HttpOnly` setting.
+    ///
+    /// # Example
+    /// ```
+    /// assert!(sealed_session::cookie::CookieOptions::new().get_http_only());
+    /// ```
+    #[must_use]
+    pub fn get_http_only(&self) -> bool {
+        self.http_only
+    }
+
+    /// The `Secure` setting.
+    ///
+    /// # Example
+    /// ```
+    /// assert!(sealed_session::cookie::CookieOptions::new().get_secure());
+    /// ```
+    #[must_use]
+    pub fn get_secure(&self) -> bool {
+        self.secure
+    }
+
+    /// The `SameSite` setting.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::{CookieOptions, SameSite};
+    ///
+    /// assert_eq!(CookieOptions::new().get_same_site(), SameSite::Lax);
+    /// ```
+    #[must_use]
+    pub fn get_same_site(&self) -> SameSite {
+        self.same_site
+    }
+
+    /// The `Path` setting.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(sealed_session::cookie::CookieOptions::new().get_path(), "/");
+    /// ```
+    #[must_use]
+    pub fn get_path(&self) -> &str {
+        &self.path
+    }
+
+    /// The `Domain` setting, if any.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(sealed_session::cookie::CookieOptions::new().get_domain(), None);
+    /// ```
+    #[must_use]
+    pub fn get_domain(&self) -> Option<&str> {
+        self.domain.as_deref()
+    }
+
+    /// Checks the options against the cookie name, once at start-up: the
+    /// rules browsers enforce by silently dropping the cookie, and values
+    /// that would break the `Set-Cookie` syntax.
+    ///
+    /// # Errors
+    /// A [`CookieOptionsError`] naming the first problem found.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::{CookieOptions, CookieOptionsError, SameSite};
+    ///
+    /// assert_eq!(CookieOptions::new().validate("__Host-session"), Ok(()));
+    /// assert_eq!(
+    ///     CookieOptions::new().domain("example.com").validate("__Host-session"),
+    ///     Err(CookieOptionsError::HostPrefix)
+    /// );
+    /// assert_eq!(
+    ///     CookieOptions::new().secure(false).same_site(SameSite::None).validate("sid"),
+    ///     Err(CookieOptionsError::SameSiteNoneWithoutSecure)
+    /// );
+    /// assert_eq!(
+    ///     CookieOptions::new().path("/; Domain=evil.example").validate("sid"),
+    ///     Err(CookieOptionsError::Path)
+    /// );
+    /// ```
+    pub fn validate(&self, cookie_name: &str) -> Result<(), CookieOptionsError> {
+        if !is_attribute_value(&self.path) || !self.path.starts_with('/') {
+            return Err(CookieOptionsError::Path);
+        }
+        if let Some(domain) = &self.domain
+            && (domain.is_empty() || !is_attribute_value(domain))
+        {
+            return Err(CookieOptionsError::Domain);
+        }
+        if cookie_name.starts_with("__Host-")
+            && (!self.secure || self.domain.is_some() || self.path != "/")
+        {
+            return Err(CookieOptionsError::HostPrefix);
+        }
+        if cookie_name.starts_with("__Secure-") && !self.secure {
+            return Err(CookieOptionsError::SecurePrefix);
+        }
+        if self.same_site == SameSite::None && !self.secure {
+            return Err(CookieOptionsError::SameSiteNoneWithoutSecure);
+        }
+        Ok(())
+    }
+
+    /// The `Set-Cookie` for `sealed`, which `store` sealed, at the system
+    /// clock's time. See [`CookieOptions::cookie_at`].
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::{Key, KeyRing, SessionStore};
+    ///
+    /// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
+    /// let sealed = store.seal(&"data")?;
+    /// let cookie = CookieOptions::new().cookie(&store, &sealed);
+    /// assert_eq!(cookie.value(), sealed.value());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn cookie(&self, store: &SessionStore, sealed: &Sealed) -> Cookie<'static> {
+        self.cookie_at(store, sealed, clock::now())
+    }
+
+    /// The `Set-Cookie` for `sealed`, which `store` sealed (the name is the
+    /// store's cookie name), at `now`: `Max-Age` is the whole seconds left
+    /// until [`Sealed::deadline`] (rounded down, zero if it has passed),
+    /// capped by [`CookieOptions::max_age`].
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::{Key, KeyRing, SessionStore};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate()))
+    ///     .ttl(Duration::days(7))
+    ///     .idle_timeout(Duration::hours(2))
+    ///     .build()?;
+    /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let sealed = store.seal_at(&"data", t0)?;
+    /// let later = t0 + Duration::minutes(30);
+    /// let cookie = CookieOptions::new().cookie_at(&store, &sealed, later);
+    /// assert_eq!(cookie.name(), "__Host-session");
+    /// assert_eq!(cookie.max_age(), Some(Duration::minutes(90))); // the idle deadline
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn cookie_at(
+        &self,
+        store: &SessionStore,
+        sealed: &Sealed,
+        now: OffsetDateTime,
+    ) -> Cookie<'static> {
+        let builder = self.base(store.cookie_name().to_owned(), sealed.value().to_owned());
+        if !self.persistent {
+            return builder.build();
+        }
+        let mut max_age = seconds_until(sealed.deadline(), now);
+        if let Some(cap) = self.max_age {
+            max_age = max_age.min(cap.max(Duration::ZERO));
+        }
+        builder.max_age(max_age).build()
+    }
+
+    /// The removal cookie for logout: the store's cookie name with the same
+    /// `Path`, `Domain` and flags (so the browser matches it to the session
+    /// cookie), an empty value, `Max-Age=0` and an `Expires` in 1970.
+    ///
+    /// Removing the cookie only cleans up the browser: a copied cookie value
+    /// stays valid until it expires. For a real logout of a user session,
+    /// bump the user's epoch as well.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::{Key, KeyRing, SessionStore};
+    ///
+    /// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
+    /// let removal = CookieOptions::new().removal(&store).to_string();
+    /// assert!(removal.starts_with("__Host-session=;"));
+    /// assert!(removal.contains("Max-Age=0"));
+    /// assert!(removal.contains("Expires=Thu, 01 Jan 1970 00:00:00 GMT"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn removal(&self, store: &SessionStore) -> Cookie<'static> {
+        self.base(store.cookie_name().to_owned(), String::new())
+            .max_age(Duration::ZERO)
+            .expires(OffsetDateTime::UNIX_EPOCH)
+            .build()
+    }
+
+    fn base(&self, name: String, value: String) -> ::cookie::CookieBuilder<'static> {
+        let builder = Cookie::build((name, value))
+            .http_only(self.http_only)
+            .secure(self.secure)
+            .same_site(self.same_site)
+            .path(self.path.clone());
+        match &self.domain {
+            Some(domain) => builder.domain(domain.clone()),
+            None => builder,
+        }
+    }
+}
+
+/// Whole seconds from `now` until `deadline`, rounded down, at least zero.
+fn seconds_until(deadline: OffsetDateTime, now: OffsetDateTime) -> Duration {
+    // Round `now` up to the next whole second, so the result never reaches
+    // past the deadline (which is a whole second).
+    let now_secs = now.unix_timestamp();
+    let now_ceil = if now.nanosecond() > 0 {
+        now_secs.saturating_add(1)
+    } else {
+        now_secs
+    };
+    Duration::seconds(deadline.unix_timestamp().saturating_sub(now_ceil).max(0))
+}
+
+/// An RFC 6265 attribute value: no control characters and no `;`.
+fn is_attribute_value(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
+}
+
+/// Cookie options that browsers would reject or that break the `Set-Cookie`
+/// syntax, reported by [`CookieOptions::validate`].
+///
+/// # Example
+/// ```
+/// use sealed_session::cookie::{CookieOptions, CookieOptionsError};
+///
+/// let err = CookieOptions::new().secure(false).validate("__Host-session").unwrap_err();
+/// assert_eq!(err, CookieOptionsError::HostPrefix);
+/// assert!(err.to_string().contains("__Host-"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CookieOptionsError {
+    /// A `__Host-` name needs `Secure`, `Path=/` and no `Domain`.
+    HostPrefix,
+    /// A `__Secure-` name needs `Secure`.
+    SecurePrefix,
+    /// `SameSite=None` needs `Secure`.
+    SameSiteNoneWithoutSecure,
+    /// The path does not start with `/`, or has `;` or control characters.
+    Path,
+    /// The domain is empty, or has `;` or control characters.
+    Domain,
+}
+
+impl fmt::Display for CookieOptionsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CookieOptionsError::HostPrefix => {
+                "a __Host- cookie needs Secure, Path=/ and no Domain (browsers drop it otherwise)"
+            }
+            CookieOptionsError::SecurePrefix => {
+                "a __Secure- cookie needs Secure (browsers drop it otherwise)"
+            }
+            CookieOptionsError::SameSiteNoneWithoutSecure => {
+                "SameSite=None needs Secure (browsers drop it otherwise)"
+            }
+            CookieOptionsError::Path => {
+                "cookie path must start with / and have no ; or control characters"
+            }
+            CookieOptionsError::Domain => {
+                "cookie domain must be non-empty and have no ; or control characters"
+            }
+        })
+    }
+}
+
+impl std::error::Error for CookieOptionsError {}
+
+impl SessionStore {
+    /// Opens the session cookie out of a raw `Cookie` request header, at the
+    /// system clock's time. See [`SessionStore::open_cookie_header_at`].
+    /// Needs the `cookie` feature.
+    ///
+    /// # Errors
+    /// As [`SessionStore::open_cookie_header_at`].
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, SessionStore};
+    ///
+    /// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
+    /// let sealed = store.seal(&7u32)?;
+    /// let header = format!("a=1; __Host-session={}; b=2", sealed.value());
+    /// let opened = store.open_cookie_header::<u32>(&header)?;
+    /// assert_eq!(opened.and_then(|o| o.anonymous()).map(|s| *s.data()), Some(7));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_cookie_header<T: DeserializeOwned>(
+        &self,
+        header: &str,
+    ) -> Result<Option<Opened<T>>, OpenError> {
+        self.open_cookie_header_at(header, clock::now())
+    }
+
+    /// Opens the session cookie out of a raw `Cookie` request header at
+    /// `now`. Needs the `cookie` feature.
+    ///
+    /// The header may hold many cookies, junk between them, and several
+    /// cookies with this store's name (a stale one for another path or
+    /// domain, or one planted by a sibling subdomain when the name has no
+    /// `__Host-` prefix). The first one that opens wins, not merely the first
+    /// with the name. The work is bounded: at most [`MAX_HEADER_PAIRS`] pairs
+    /// are looked at and at most [`MAX_CANDIDATES`] cookies with the name are
+    /// tried. Never panics.
+    ///
+    /// For HTTP/2, where a request may carry several `cookie` header fields,
+    /// join them with `"; "` first.
+    ///
+    /// Returns `Ok(None)` if no cookie has the store's name (nothing to
+    /// clear), `Ok(Some(opened))` for the first that opened (a user session
+    /// still needs its epoch verified).
+    ///
+    /// # Errors
+    /// If cookies with the name were present but none opened: the error of
+    /// the first that failed after authentication ([`OpenError::Expired`],
+    /// …), else [`OpenError::Invalid`]. Either way, answer as logged out and
+    /// send the [removal cookie](CookieOptions::removal).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, OpenError, SessionStore};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let sealed = store.seal_at(&1u8, t0)?;
+    ///
+    /// // a planted junk cookie with the same name first: skipped
+    /// let header = format!("sid=forged; lang=en; sid={}", sealed.value());
+    /// assert!(store.open_cookie_header_at::<u8>(&header, t0)?.is_some());
+    ///
+    /// // no session cookie at all
+    /// assert!(store.open_cookie_header_at::<u8>("lang=en", t0)?.is_none());
+    ///
+    /// // only junk, or expired
+    /// assert_eq!(store.open_cookie_header_at::<u8>("sid=forged", t0).unwrap_err(), OpenError::Invalid);
+    /// let late = t0 + Duration::days(2);
+    /// assert_eq!(store.open_cookie_header_at::<u8>(&header, late).unwrap_err(), OpenError::Expired);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_cookie_header_at<T: DeserializeOwned>(
+        &self,
+        header: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Opened<T>>, OpenError> {
+        let name = self.cookie_name();
+        let candidates = Cookie::split_parse(header)
+            .take(MAX_HEADER_PAIRS)
+            .filter_map(Result::ok)
+            .filter(|cookie| cookie.name() == name)
+            .take(MAX_CANDIDATES);
+        let mut first_error: Option<OpenError> = None;
+        for cookie in candidates {
+            match self.open_at::<T>(cookie.value_trimmed(), now) {
+                Ok(opened) => return Ok(Some(opened)),
+                Err(err) => {
+                    first_error = match first_error {
+                        None | Some(OpenError::Invalid) => Some(err),
+                        kept => kept,
+                    };
+                }
+            }
+        }
+        first_error.map_or(Ok(None), Err)
+    }
+
+    /// Opens the session cookie out of a [`CookieJar`] (which holds at most
+    /// one cookie per name), at the system clock's time. Needs the `cookie`
+    /// feature.
+    ///
+    /// # Errors
+    /// As [`SessionStore::open_cookie_jar_at`].
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::{CookieJar, CookieOptions};
+    /// use sealed_session::{Key, KeyRing, SessionStore};
+    ///
+    /// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
+    /// let mut jar = CookieJar::new();
+    /// jar.add(CookieOptions::new().cookie(&store, &store.seal(&"hi")?));
+    /// let opened = store.open_cookie_jar::<String>(&jar)?.expect("present");
+    /// assert_eq!(opened.anonymous().unwrap().data(), "hi");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_cookie_jar<T: DeserializeOwned>(
+        &self,
+        jar: &CookieJar,
+    ) -> Result<Option<Opened<T>>, OpenError> {
+        self.open_cookie_jar_at(jar, clock::now())
+    }
+
+    /// Opens the session cookie out of a [`CookieJar`] at `now`. Needs the
+    /// `cookie` feature.
+    ///
+    /// Returns `Ok(None)` if the jar has no cookie with the store's name.
+    ///
+    /// # Errors
+    /// As [`SessionStore::open_at`], if the cookie is there but does not
+    /// open: answer as logged out and send the
+    /// [removal cookie](CookieOptions::removal).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::{Cookie, CookieJar};
+    /// use sealed_session::{Key, KeyRing, OpenError, SessionStore};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let mut jar = CookieJar::new();
+    /// assert!(store.open_cookie_jar_at::<()>(&jar, now)?.is_none());
+    /// jar.add_original(Cookie::new("sid", "tampered"));
+    /// assert_eq!(store.open_cookie_jar_at::<()>(&jar, now).unwrap_err(), OpenError::Invalid);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_cookie_jar_at<T: DeserializeOwned>(
+        &self,
+        jar: &CookieJar,
+        now: OffsetDateTime,
+    ) -> Result<Option<Opened<T>>, OpenError> {
+        match jar.get(self.cookie_name()) {
+            None => Ok(None),
+            Some(cookie) => self.open_at(cookie.value_trimmed(), now).map(Some),
+        }
+    }
+}
