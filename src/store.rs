@@ -499,7 +499,9 @@ impl SessionStore {
     ///
     /// # Errors
     /// As [`SessionStore::seal`], plus [`SealError::SessionExpired`] if the
-    /// absolute lifetime is already over.
+    /// absolute lifetime is already over. (`open` accepts a cookie up to the
+    /// leeway past its deadline, to forgive clock skew; re-sealing it then
+    /// fails with `SessionExpired`: treat that as logged out.)
     ///
     /// # Example
     /// ```
