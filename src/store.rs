@@ -693,7 +693,11 @@ impl SessionStore {
         if now >= expires_at.saturating_add(inner.leeway) {
             return Err(OpenError::Expired);
         }
-        let policy_idle = inner.idle.map(|idle| cookie.issued_at.saturating_add(idle));
+        // As on a seal, the store's idle window never reaches past the
+        // absolute deadline (which also keeps it within year 9999).
+        let policy_idle = inner
+            .idle
+            .map(|idle| cookie.issued_at.saturating_add(idle).min(expires_at));
         let idle_deadline = match (cookie.idle_deadline, policy_idle) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

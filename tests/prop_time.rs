@@ -8,8 +8,9 @@
 //! - `issued > now + leeway` → `NotYetValid`;
 //! - `expires = min(cookie expires, login + ttl)`; `now >= expires + leeway`
 //!   → `Expired`;
-//! - `idle = min(cookie idle deadline, issued + idle timeout)` (either may be
-//!   absent); `now >= idle + leeway` → `IdleExpired`;
+//! - `idle = min(cookie idle deadline, issued + idle timeout, expires)`
+//!   (either of the first two may be absent; the third applies only to the
+//!   store's timeout, as on a seal); `now >= idle + leeway` → `IdleExpired`;
 //! - otherwise it opens with exactly those times, `idle_half_used` iff
 //!   `now - issued >= (idle - issued) / 2`, `policy_tightened` iff the
 //!   effective times differ from the cookie's.
@@ -105,7 +106,12 @@ fn model_open(times: Times, policy: Policy, now: i64) -> Outcome {
     if now >= expires + policy.leeway {
         return Outcome::Err(OpenError::Expired);
     }
-    let idle = match (times.idle, policy.idle.map(|i| times.issued + i)) {
+    // The store's idle timeout counts from the issue time and, as on a seal,
+    // never reaches past the absolute deadline.
+    let idle = match (
+        times.idle,
+        policy.idle.map(|i| (times.issued + i).min(expires)),
+    ) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
