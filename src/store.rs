@@ -610,7 +610,12 @@ impl SessionStore {
     ) -> Result<Opened<T>, OpenError> {
         let mut buf = [0u8; MAX_DECODED_LEN];
         let result = self.open_in(value, clock::unix(now), &mut buf);
-        buf.zeroize();
+        // Base64 decoding writes nothing past the decoded bytes, at most
+        // `max_decoded_len(value.len())`: only that prefix can hold plaintext.
+        let written = max_decoded_len(value.len()).min(MAX_DECODED_LEN);
+        if let Some(used) = buf.get_mut(..written) {
+            used.zeroize();
+        }
         result
     }
 
@@ -761,7 +766,12 @@ impl SessionStore {
         };
         let mut buf = [0u8; MAX_DECODED_LEN];
         let result = self.seal_into(&envelope, nonce, &mut buf);
-        buf.zeroize();
+        // On success the plaintext was encrypted in place: the buffer holds
+        // only the public header, nonce, ciphertext and tag. On failure it may
+        // hold a partial plaintext anywhere in the plaintext room.
+        if result.is_err() {
+            buf.zeroize();
+        }
         result.map(|value| Sealed {
             value,
             expires_at: times.expires_at,
