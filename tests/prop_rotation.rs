@@ -20,6 +20,8 @@
     missing_docs
 )]
 
+mod common;
+
 use proptest::prelude::*;
 use sealed_session::time::OffsetDateTime;
 use sealed_session::{
@@ -148,17 +150,8 @@ fn check_all(ring: &KeyRing, model: &Model, cookies: &[Cookie]) -> Result<(), Te
     Ok(())
 }
 
-/// 10 000 cases, or `PROPTEST_CASES`.
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
-    ProptestConfig::with_cases(cases)
-}
-
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(common::proptest_config())]
 
     #[test]
     fn rotation_matches_the_model(

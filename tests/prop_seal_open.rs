@@ -17,6 +17,8 @@
     missing_docs
 )]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -162,17 +164,8 @@ fn open(
     }
 }
 
-/// 10 000 cases, or `PROPTEST_CASES`.
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
-    ProptestConfig::with_cases(cases)
-}
-
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(common::proptest_config())]
 
     /// Seal → open returns exactly the original (data, user, epoch, times,
     /// key id) at the sealing time and at any time within the lifetime; or

@@ -29,6 +29,8 @@
     missing_docs
 )]
 
+mod common;
+
 use proptest::prelude::*;
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{Key, KeyRing, OpenError, Opened, SealError, SessionStore, UserId};
@@ -173,17 +175,8 @@ fn probe(times: Times, policy: Policy, which: u8, delta: i64, anywhere: i64) -> 
     (t + delta).clamp(MIN_UNIX, MAX_UNIX)
 }
 
-/// 10 000 cases, or `PROPTEST_CASES`.
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
-    ProptestConfig::with_cases(cases)
-}
-
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(common::proptest_config())]
 
     /// Seal (and maybe re-seal), then open at any time under any policy:
     /// the result is exactly the model's.

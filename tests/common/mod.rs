@@ -25,7 +25,9 @@ pub struct Payload {
 pub fn payload(len: usize) -> Payload {
     Payload {
         name: "test".into(),
-        bytes: (0..len).map(|i| (i % 251) as u8).collect(),
+        bytes: (0..len)
+            .map(|i| u8::try_from(i % 251).unwrap_or(0))
+            .collect(),
     }
 }
 
@@ -48,4 +50,13 @@ pub fn open_full(
         Opened::Anonymous(s) => Ok(s.into_data()),
         Opened::User(u) => u.verify_epoch(epoch).map(|s| s.into_data()),
     }
+}
+
+/// Property-test configuration: 10 000 cases, or `PROPTEST_CASES`.
+pub fn proptest_config() -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    proptest::test_runner::Config::with_cases(cases)
 }
