@@ -95,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "4. after rotation the old cookie opens (key id {}), re-seal hint: {:?}",
         session.info().key_id(),
-        session.info().reseal()
+        session.info().reseal_reasons()
     );
     let cookie = store.reseal_at(&session, now)?;
     let session = open(&store, cookie.value(), &epochs, now)?;

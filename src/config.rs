@@ -137,7 +137,7 @@ impl FromStr for KeyRing {
 fn parse_entry(entry: &str) -> Result<(u32, Algorithm, Key), (Option<u32>, KeyEntryProblem)> {
     let mut fields = entry.split(':').map(str::trim);
     let id_field = fields.next().unwrap_or_default();
-    let id = id_field.parse::<u32>().ok();
+    let id = parse_key_id(id_field);
     let second = fields.next();
     let third = fields.next();
     let extra = fields.next();
@@ -155,6 +155,15 @@ fn parse_entry(entry: &str) -> Result<(u32, Algorithm, Key), (Option<u32>, KeyEn
     };
     let key = Key::from_base64(key).map_err(|err| (Some(id), KeyEntryProblem::Key(err)))?;
     Ok((id, algorithm, key))
+}
+
+/// A key id in its one written form: decimal digits, no sign, no leading
+/// zero (so `1` is the only spelling of key id 1, never `+1` or `01`).
+fn parse_key_id(field: &str) -> Option<u32> {
+    let canonical = !field.is_empty()
+        && field.bytes().all(|b| b.is_ascii_digit())
+        && (field == "0" || !field.starts_with('0'));
+    canonical.then(|| field.parse::<u32>().ok()).flatten()
 }
 
 /// A key ring configuration string that could not be parsed. Says which

@@ -30,7 +30,7 @@
 //! // response: Set-Cookie
 //! let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?; // or use the `seal`/`cookie` twins
 //! let sealed = store.seal_at(&5u32, now)?;
-//! let cookie = options.cookie_at(&store, &sealed, now);
+//! let cookie = options.cookie_at(&sealed, now)?;
 //! let set_cookie = cookie.to_string();
 //! assert!(set_cookie.starts_with("__Host-session="));
 //! assert!(set_cookie.ends_with("; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=86400"));
@@ -48,10 +48,11 @@ use std::borrow::Cow;
 use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 
-use crate::clock;
 use crate::error::OpenError;
+use crate::expiry;
 use crate::session::{Opened, Sealed};
 use crate::store::SessionStore;
+use crate::wire;
 
 /// Re-exported from the [`cookie`](https://docs.rs/cookie/0.18) crate (0.18),
 /// so no direct dependency is needed.
@@ -73,24 +74,6 @@ pub use ::cookie::{Cookie, CookieJar, SameSite};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub const MAX_HEADER_PAIRS: usize = 512;
-
-/// At most this many cookies with the session's name are tried (each is one
-/// open: a base64 decode and at most one AEAD pass over at most 3 KiB).
-///
-/// # Example
-/// ```
-/// use sealed_session::cookie::MAX_CANDIDATES;
-/// use sealed_session::{Key, KeyRing, OpenError, SessionStore};
-///
-/// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-/// let value = store.seal(&1u8)?.into_value();
-/// let junk = "sid=junk; ".repeat(MAX_CANDIDATES);
-/// // a valid cookie after that many invalid ones with its name is not tried
-/// let err = store.open_cookie_header::<u8>(&format!("{junk}sid={value}")).unwrap_err();
-/// assert_eq!(err, OpenError::Invalid);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub const MAX_CANDIDATES: usize = 8;
 
 /// The attributes of the session cookie: secure by default, each one
 /// overridable. Cheap to clone; build once at start-up, next to the store.
@@ -116,7 +99,7 @@ pub const MAX_CANDIDATES: usize = 8;
 ///     .same_site(SameSite::Strict)
 ///     .max_age(Duration::hours(1)); // re-sent at least hourly by your app
 /// let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-/// let cookie = options.cookie_at(&store, &store.seal_at(&"data", now)?, now);
+/// let cookie = options.cookie_at(&store.seal_at(&"data", now)?, now)?;
 /// assert_eq!(cookie.same_site(), Some(SameSite::Strict));
 /// assert_eq!(cookie.max_age(), Some(Duration::hours(1)));
 /// assert_eq!(cookie.http_only(), Some(true));
@@ -271,7 +254,7 @@ impl CookieOptions {
     ///
     /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
     /// let options = CookieOptions::new().persistent(false);
-    /// let cookie = options.cookie(&store, &store.seal(&())?);
+    /// let cookie = options.cookie(&store.seal(&())?)?;
     /// assert_eq!(cookie.max_age(), None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -294,9 +277,9 @@ impl CookieOptions {
     /// let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
     /// let sealed = store.seal_at(&(), now)?; // deadline: one day
     /// let short = CookieOptions::new().max_age(Duration::minutes(10));
-    /// assert_eq!(short.cookie_at(&store, &sealed, now).max_age(), Some(Duration::minutes(10)));
+    /// assert_eq!(short.cookie_at(&sealed, now)?.max_age(), Some(Duration::minutes(10)));
     /// let long = CookieOptions::new().max_age(Duration::days(30));
-    /// assert_eq!(long.cookie_at(&store, &sealed, now).max_age(), Some(Duration::days(1)));
+    /// assert_eq!(long.cookie_at(&sealed, now)?.max_age(), Some(Duration::days(1)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn max_age(mut self, max_age: Duration) -> CookieOptions {
@@ -385,6 +368,11 @@ impl CookieOptions {
     ///     CookieOptions::new().path("/; Domain=evil.example").validate("sid"),
     ///     Err(CookieOptionsError::Path)
     /// );
+    /// // browsers match the prefixes in any ASCII case
+    /// assert_eq!(
+    ///     CookieOptions::new().secure(false).validate("__HOST-session"),
+    ///     Err(CookieOptionsError::HostPrefix)
+    /// );
     /// ```
     pub fn validate(&self, cookie_name: &str) -> Result<(), CookieOptionsError> {
         if !is_attribute_value(&self.path) || !self.path.starts_with('/') {
@@ -395,12 +383,12 @@ impl CookieOptions {
         {
             return Err(CookieOptionsError::Domain);
         }
-        if cookie_name.starts_with("__Host-")
+        if has_prefix(cookie_name, HOST_PREFIX)
             && (!self.secure || self.domain.is_some() || self.path != "/")
         {
             return Err(CookieOptionsError::HostPrefix);
         }
-        if cookie_name.starts_with("__Secure-") && !self.secure {
+        if has_prefix(cookie_name, SECURE_PREFIX) && !self.secure {
             return Err(CookieOptionsError::SecurePrefix);
         }
         if self.same_site == SameSite::None && !self.secure {
@@ -409,8 +397,45 @@ impl CookieOptions {
         Ok(())
     }
 
-    /// The `Set-Cookie` for `sealed`, which `store` sealed, at the system
-    /// clock's time. See [`CookieOptions::cookie_at`].
+    /// [`CookieOptions::validate`], and the name must carry the `__Host-`
+    /// prefix (in any ASCII case, as browsers match it).
+    ///
+    /// Without `__Host-`, a sibling subdomain (or a plain-HTTP page of the
+    /// same host) can plant a cookie with the session's name — for example
+    /// a valid session of the attacker's own account, with a longer `Path`
+    /// so the browser sends it first (cookie tossing: login CSRF, session
+    /// fixation). The opener answers two authentic cookies with
+    /// [`OpenError::Ambiguous`], but it cannot see a planted cookie when the
+    /// user has none of their own. `__Host-` makes browsers refuse such a
+    /// plant. Use this check in production.
+    ///
+    /// # Errors
+    /// [`CookieOptionsError::NoHostPrefix`], or the first problem
+    /// [`CookieOptions::validate`] finds.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::{CookieOptions, CookieOptionsError};
+    ///
+    /// assert_eq!(CookieOptions::new().validate_strict("__Host-session"), Ok(()));
+    /// assert_eq!(
+    ///     CookieOptions::new().validate_strict("session"),
+    ///     Err(CookieOptionsError::NoHostPrefix)
+    /// );
+    /// ```
+    pub fn validate_strict(&self, cookie_name: &str) -> Result<(), CookieOptionsError> {
+        self.validate(cookie_name)?;
+        if !has_prefix(cookie_name, HOST_PREFIX) {
+            return Err(CookieOptionsError::NoHostPrefix);
+        }
+        Ok(())
+    }
+
+    /// The `Set-Cookie` for `sealed`, at the system clock's time. See
+    /// [`CookieOptions::cookie_at`].
+    ///
+    /// # Errors
+    /// As [`CookieOptions::cookie_at`].
     ///
     /// # Example
     /// ```
@@ -419,22 +444,29 @@ impl CookieOptions {
     ///
     /// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
     /// let sealed = store.seal(&"data")?;
-    /// let cookie = CookieOptions::new().cookie(&store, &sealed);
+    /// let cookie = CookieOptions::new().cookie(&sealed)?;
     /// assert_eq!(cookie.value(), sealed.value());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn cookie(&self, store: &SessionStore, sealed: &Sealed) -> Cookie<'static> {
-        self.cookie_at(store, sealed, clock::now())
+    pub fn cookie(&self, sealed: &Sealed) -> Result<Cookie<'static>, CookieOptionsError> {
+        self.cookie_at(sealed, expiry::now())
     }
 
-    /// The `Set-Cookie` for `sealed`, which `store` sealed (the name is the
-    /// store's cookie name), at `now`: `Max-Age` is the whole seconds left
-    /// until [`Sealed::deadline`] (rounded down, zero if it has passed),
-    /// capped by [`CookieOptions::max_age`].
+    /// The `Set-Cookie` for `sealed` at `now`, named with the cookie name it
+    /// was sealed for (so `name=value` is within the store's size cap):
+    /// `Max-Age` is the whole seconds left until [`Sealed::deadline`]
+    /// (rounded down, zero if it has passed), capped by
+    /// [`CookieOptions::max_age`].
+    ///
+    /// # Errors
+    /// The options are [validated](CookieOptions::validate) against the
+    /// name first: a `Path` or `Domain` with `;` or control characters
+    /// (which would inject attributes), or a prefix rule browsers enforce by
+    /// dropping the cookie, is an error, never a cookie.
     ///
     /// # Example
     /// ```
-    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::cookie::{CookieOptions, CookieOptionsError};
     /// use sealed_session::{Key, KeyRing, SessionStore};
     /// use time::{Duration, OffsetDateTime};
     ///
@@ -445,31 +477,35 @@ impl CookieOptions {
     /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
     /// let sealed = store.seal_at(&"data", t0)?;
     /// let later = t0 + Duration::minutes(30);
-    /// let cookie = CookieOptions::new().cookie_at(&store, &sealed, later);
+    /// let cookie = CookieOptions::new().cookie_at(&sealed, later)?;
     /// assert_eq!(cookie.name(), "__Host-session");
     /// assert_eq!(cookie.max_age(), Some(Duration::minutes(90))); // the idle deadline
+    ///
+    /// let injected = CookieOptions::new().path("/; Domain=evil.example");
+    /// assert_eq!(injected.cookie_at(&sealed, later).unwrap_err(), CookieOptionsError::Path);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn cookie_at(
         &self,
-        store: &SessionStore,
         sealed: &Sealed,
         now: OffsetDateTime,
-    ) -> Cookie<'static> {
-        let builder = self.base(store.cookie_name().to_owned(), sealed.value().to_owned());
+    ) -> Result<Cookie<'static>, CookieOptionsError> {
+        self.validate(sealed.cookie_name())?;
+        let builder = self.base(sealed.cookie_name().to_owned(), sealed.value().to_owned());
         if !self.persistent {
-            return builder.build();
+            return Ok(builder.build());
         }
         let mut max_age = seconds_until(sealed.deadline(), now);
         if let Some(cap) = self.max_age {
             max_age = max_age.min(cap.max(Duration::ZERO));
         }
-        builder.max_age(max_age).build()
+        Ok(builder.max_age(max_age).build())
     }
 
-    /// The removal cookie for logout: the store's cookie name with the same
-    /// `Path`, `Domain` and flags (so the browser matches it to the session
-    /// cookie), an empty value, `Max-Age=0` and an `Expires` in 1970.
+    /// The removal cookie for logout: `cookie_name` with the same `Path`,
+    /// `Domain` and flags as the session cookie (so the browser matches it to
+    /// the session cookie: a `__Host-` or sub-path cookie is otherwise never
+    /// deleted), an empty value, `Max-Age=0` and an `Expires` in 1970.
     ///
     /// Removing the cookie only cleans up the browser: a copied cookie value
     /// stays valid until it expires. For a real logout of a user session,
@@ -481,17 +517,26 @@ impl CookieOptions {
     /// use sealed_session::{Key, KeyRing, SessionStore};
     ///
     /// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
-    /// let removal = CookieOptions::new().removal(&store).to_string();
+    /// let removal = CookieOptions::new().removal(store.cookie_name())?.to_string();
     /// assert!(removal.starts_with("__Host-session=;"));
     /// assert!(removal.contains("Max-Age=0"));
     /// assert!(removal.contains("Expires=Thu, 01 Jan 1970 00:00:00 GMT"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn removal(&self, store: &SessionStore) -> Cookie<'static> {
-        self.base(store.cookie_name().to_owned(), String::new())
+    ///
+    /// # Errors
+    /// As [`CookieOptions::cookie_at`], and [`CookieOptionsError::Name`] if
+    /// `cookie_name` is not an RFC 6265 token.
+    pub fn removal(&self, cookie_name: &str) -> Result<Cookie<'static>, CookieOptionsError> {
+        if !wire::is_cookie_name(cookie_name) {
+            return Err(CookieOptionsError::Name);
+        }
+        self.validate(cookie_name)?;
+        Ok(self
+            .base(cookie_name.to_owned(), String::new())
             .max_age(Duration::ZERO)
             .expires(OffsetDateTime::UNIX_EPOCH)
-            .build()
+            .build())
     }
 
     fn base(&self, name: String, value: String) -> ::cookie::CookieBuilder<'static> {
@@ -525,6 +570,17 @@ fn is_attribute_value(s: &str) -> bool {
     s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
 }
 
+const HOST_PREFIX: &str = "__Host-";
+const SECURE_PREFIX: &str = "__Secure-";
+
+/// Whether `name` starts with `prefix` ignoring ASCII case, as browsers
+/// match the cookie prefixes (RFC 6265bis section 4.1.3).
+fn has_prefix(name: &str, prefix: &str) -> bool {
+    name.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
 /// Cookie options that browsers would reject or that break the `Set-Cookie`
 /// syntax, reported by [`CookieOptions::validate`].
 ///
@@ -549,6 +605,10 @@ pub enum CookieOptionsError {
     Path,
     /// The domain is empty, or has `;` or control characters.
     Domain,
+    /// The name has no `__Host-` prefix ([`CookieOptions::validate_strict`]).
+    NoHostPrefix,
+    /// The cookie name is not an RFC 6265 token.
+    Name,
 }
 
 impl fmt::Display for CookieOptionsError {
@@ -569,6 +629,10 @@ impl fmt::Display for CookieOptionsError {
             CookieOptionsError::Domain => {
                 "cookie domain must be non-empty and have no ; or control characters"
             }
+            CookieOptionsError::NoHostPrefix => {
+                "cookie name has no __Host- prefix, so a sibling subdomain can plant one"
+            }
+            CookieOptionsError::Name => "cookie name must be a non-empty rfc 6265 token",
         })
     }
 }
@@ -598,32 +662,42 @@ impl SessionStore {
         &self,
         header: &str,
     ) -> Result<Option<Opened<T>>, OpenError> {
-        self.open_cookie_header_at(header, clock::now())
+        self.open_cookie_header_at(header, expiry::now())
     }
 
     /// Opens the session cookie out of a raw `Cookie` request header at
     /// `now`. Needs the `cookie` feature.
     ///
     /// The header may hold many cookies, junk between them, and several
-    /// cookies with this store's name (a stale one for another path or
+    /// cookies with this store's name: a stale one for another path or
     /// domain, or one planted by a sibling subdomain when the name has no
-    /// `__Host-` prefix). The first one that opens wins, not merely the first
-    /// with the name. The work is bounded: at most [`MAX_HEADER_PAIRS`] pairs
-    /// are looked at and at most [`MAX_CANDIDATES`] cookies with the name are
-    /// tried. Never panics.
+    /// `__Host-` prefix (cookie tossing). The rule:
     ///
-    /// For HTTP/2, where a request may carry several `cookie` header fields,
-    /// join them with `"; "` first.
+    /// * **Every** cookie with the name is tried, in any position, so junk
+    ///   placed before the real cookie cannot hide it. The work stays
+    ///   bounded by the header's own length: at most [`MAX_HEADER_PAIRS`]
+    ///   pairs are looked at, a value longer than the size cap is refused
+    ///   before decoding, one with an unknown key id before any AEAD work,
+    ///   and every other byte is decrypted at most once.
+    /// * Exactly one different value authenticates: that cookie's outcome
+    ///   (`Ok` with the session, or its typed error such as
+    ///   [`OpenError::Expired`]).
+    /// * Two or more different values authenticate (whether or not they are
+    ///   expired): [`OpenError::Ambiguous`]. None is picked, since one of them
+    ///   may be the attacker's own valid session. The same value sent twice
+    ///   counts once.
+    /// * Cookies with the name but none authentic: [`OpenError::Invalid`].
+    ///
+    /// Never panics. For HTTP/2, where a request may carry several `cookie`
+    /// header fields, join them with `"; "` first.
     ///
     /// Returns `Ok(None)` if no cookie has the store's name (nothing to
-    /// clear), `Ok(Some(opened))` for the first that opened (a user session
+    /// clear), `Ok(Some(opened))` for the one that opened (a user session
     /// still needs its epoch verified).
     ///
     /// # Errors
-    /// If cookies with the name were present but none opened: the error of
-    /// the first that failed after authentication ([`OpenError::Expired`],
-    /// …), else [`OpenError::Invalid`]. Either way, answer as logged out and
-    /// send the [removal cookie](CookieOptions::removal).
+    /// As above: answer every error as logged out and send the
+    /// [removal cookie](CookieOptions::removal).
     ///
     /// # Example
     /// ```
@@ -634,9 +708,15 @@ impl SessionStore {
     /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
     /// let sealed = store.seal_at(&1u8, t0)?;
     ///
-    /// // a planted junk cookie with the same name first: skipped
-    /// let header = format!("sid=forged; lang=en; sid={}", sealed.value());
+    /// // planted junk cookies with the same name first: skipped, however many
+    /// let junk = "sid=forged; ".repeat(100);
+    /// let header = format!("{junk}lang=en; sid={}", sealed.value());
     /// assert!(store.open_cookie_header_at::<u8>(&header, t0)?.is_some());
+    ///
+    /// // a second authentic session with the name (someone else's): ambiguous
+    /// let other = store.seal_at(&2u8, t0)?;
+    /// let tossed = format!("sid={}; sid={}", other.value(), sealed.value());
+    /// assert_eq!(store.open_cookie_header_at::<u8>(&tossed, t0).unwrap_err(), OpenError::Ambiguous);
     ///
     /// // no session cookie at all
     /// assert!(store.open_cookie_header_at::<u8>("lang=en", t0)?.is_none());
@@ -656,21 +736,32 @@ impl SessionStore {
         let candidates = Cookie::split_parse(header)
             .take(MAX_HEADER_PAIRS)
             .filter_map(Result::ok)
-            .filter(|cookie| cookie.name() == name)
-            .take(MAX_CANDIDATES);
-        let mut first_error: Option<OpenError> = None;
+            .filter(|cookie| cookie.name() == name);
+        // The authentic candidate so far: its value and its outcome.
+        let mut authentic: Option<(Cookie<'_>, Result<Opened<T>, OpenError>)> = None;
+        let mut seen_any = false;
         for cookie in candidates {
-            match self.open_at::<T>(cookie.value_trimmed(), now) {
-                Ok(opened) => return Ok(Some(opened)),
-                Err(err) => {
-                    first_error = match first_error {
-                        None | Some(OpenError::Invalid) => Some(err),
-                        kept => kept,
-                    };
-                }
+            seen_any = true;
+            if authentic
+                .as_ref()
+                .is_some_and(|(first, _)| first.value_trimmed() == cookie.value_trimmed())
+            {
+                continue;
             }
+            let outcome = self.open_at::<T>(cookie.value_trimmed(), now);
+            if matches!(outcome, Err(OpenError::Invalid)) {
+                continue;
+            }
+            if authentic.is_some() {
+                return Err(OpenError::Ambiguous);
+            }
+            authentic = Some((cookie, outcome));
         }
-        first_error.map_or(Ok(None), Err)
+        match authentic {
+            Some((_, outcome)) => outcome.map(Some),
+            None if seen_any => Err(OpenError::Invalid),
+            None => Ok(None),
+        }
     }
 
     /// Opens the session cookie out of a [`CookieJar`] (which holds at most
@@ -687,7 +778,7 @@ impl SessionStore {
     ///
     /// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
     /// let mut jar = CookieJar::new();
-    /// jar.add(CookieOptions::new().cookie(&store, &store.seal(&"hi")?));
+    /// jar.add(CookieOptions::new().cookie(&store.seal(&"hi")?)?);
     /// let opened = store.open_cookie_jar::<String>(&jar)?.expect("present");
     /// assert_eq!(opened.anonymous().unwrap().data(), "hi");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -696,11 +787,18 @@ impl SessionStore {
         &self,
         jar: &CookieJar,
     ) -> Result<Option<Opened<T>>, OpenError> {
-        self.open_cookie_jar_at(jar, clock::now())
+        self.open_cookie_jar_at(jar, expiry::now())
     }
 
     /// Opens the session cookie out of a [`CookieJar`] at `now`. Needs the
     /// `cookie` feature.
+    ///
+    /// ⚠️ A jar holds at most one cookie per name (the last one parsed), so
+    /// it cannot see duplicates: a planted cookie with the session's name
+    /// (cookie tossing) silently replaces or hides the user's own, and this
+    /// method cannot answer [`OpenError::Ambiguous`]. Prefer
+    /// [`SessionStore::open_cookie_header_at`] on the raw header, and a
+    /// `__Host-` name ([`CookieOptions::validate_strict`]).
     ///
     /// Returns `Ok(None)` if the jar has no cookie with the store's name.
     ///

@@ -7,7 +7,7 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 use xaes_256_gcm::Xaes256Gcm;
 use xaes_256_gcm::aead::{AeadInOut, KeyInit};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::key::{Algorithm, Key};
 use crate::wire::{NONCE_LEN, TAG_LEN, VERSION};
@@ -52,10 +52,15 @@ pub(crate) fn derive_subkey(
         &key_id.to_be_bytes(),
         cookie_name,
     ]);
-    let hk = Hkdf::<Sha256>::new(Some(HKDF_SALT), master.as_bytes());
+    // The pseudo-random key is as secret as the master key: it is wiped
+    // here, and the HMAC state keyed with it is wiped on drop (sha2's
+    // `zeroize` feature).
+    let (mut prk, hk) = Hkdf::<Sha256>::extract(Some(HKDF_SALT), master.as_bytes());
+    prk.as_mut_slice().zeroize();
     let mut okm = Zeroizing::new([0u8; 32]);
     // 32 bytes is far below HKDF-SHA256's 8160-byte output limit, so this
-    // cannot fail; an all-zero key would only make every open fail.
+    // cannot fail; if it could, the all-zero subkey would only make every
+    // open fail.
     let _ = hk.expand(&info, okm.as_mut_slice());
     okm
 }
@@ -178,6 +183,15 @@ mod tests {
             hex(&buf)
                 .starts_with("bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb")
         );
+    }
+
+    /// The HMAC state HKDF keeps (keyed with the pseudo-random key) is made
+    /// of SHA-256 cores, which wipe themselves on drop only with sha2's
+    /// `zeroize` feature: this fails to compile without it.
+    #[test]
+    fn hkdf_state_is_zeroized_on_drop() {
+        fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        assert_zeroize_on_drop::<sha2::block_api::Sha256VarCore>();
     }
 
     fn hex(bytes: &[u8]) -> String {

@@ -23,7 +23,7 @@ use crate::error::InvalidUserId;
 /// assert_eq!(numeric.as_u64(), Some(42));
 /// let uuid = UserId::text("67e55044-10b1-426f-9247-bb680e5fe0c8")?;
 /// assert_eq!(uuid.as_str(), Some("67e55044-10b1-426f-9247-bb680e5fe0c8"));
-/// assert_eq!(uuid.to_string(), "67e55044-10b1-426f-9247-bb680e5fe0c8");
+/// assert_eq!(uuid.to_string(), "\"67e55044-10b1-426f-9247-bb680e5fe0c8\""); // quoted: a text id
 /// # Ok::<(), sealed_session::InvalidUserId>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -138,11 +138,25 @@ impl TryFrom<&str> for UserId {
     }
 }
 
+/// An integer id prints as its digits (`42`), a text id quoted and escaped
+/// as Rust's `{:?}` prints a string (`"42"`, `"al\"ice"`). So the two forms
+/// never print alike and `to_string()` is a faithful key for an
+/// application's own tables (for example an epoch table keyed by text).
+///
+/// # Example
+/// ```
+/// use sealed_session::UserId;
+///
+/// assert_eq!(UserId::from(42u64).to_string(), "42");
+/// assert_eq!(UserId::text("42")?.to_string(), "\"42\"");
+/// assert_ne!(UserId::from(42u64).to_string(), UserId::text("42")?.to_string());
+/// # Ok::<(), sealed_session::InvalidUserId>(())
+/// ```
 impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Repr::Int(id) => write!(f, "{id}"),
-            Repr::Text(text) => f.write_str(text),
+            Repr::Text(text) => write!(f, "{text:?}"),
         }
     }
 }

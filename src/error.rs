@@ -37,6 +37,11 @@ pub enum OpenError {
     /// Authentic, but the envelope or the payload did not decode (for example the
     /// session struct changed shape since the cookie was sealed).
     Decode,
+    /// Two or more different cookies with the session's name authenticated in
+    /// one request. One of them may have been planted by a sibling subdomain
+    /// (cookie tossing), so none is picked: answer as logged out and send the
+    /// removal cookie. A `__Host-` cookie name prevents this.
+    Ambiguous,
 }
 
 impl fmt::Display for OpenError {
@@ -48,6 +53,7 @@ impl fmt::Display for OpenError {
             OpenError::NotYetValid => "session issued in the future",
             OpenError::Revoked => "session revoked: user epoch changed",
             OpenError::Decode => "session payload could not be decoded",
+            OpenError::Ambiguous => "several different session cookies authenticated",
         })
     }
 }
@@ -82,7 +88,9 @@ pub enum SealError {
     Serialize,
     /// The time passed in is outside the supported range (before 1970 or after 9999).
     Clock,
-    /// The session being re-sealed is already past its absolute lifetime.
+    /// The session being re-sealed is already past its absolute or its idle
+    /// deadline (a cookie that opened only thanks to the leeway): the
+    /// session is over; answer as logged out.
     SessionExpired,
     /// The operating system's random number generator failed.
     Random,
@@ -169,6 +177,10 @@ pub enum KeyError {
     },
     /// The text is not base64 (standard or URL-safe, padded or not).
     Base64,
+    /// The key is a placeholder, not a secret: all 32 bytes are equal (such
+    /// as an all-zero key, 43 × `A` in base64) or it has fewer than 8
+    /// distinct byte values. See [`Key::from_bytes`](crate::Key::from_bytes).
+    Weak,
     /// The operating system's random number generator failed.
     Random,
 }
@@ -178,6 +190,7 @@ impl fmt::Display for KeyError {
         match self {
             KeyError::Length { got } => write!(f, "key must be 32 bytes, got {got}"),
             KeyError::Base64 => f.write_str("key is not valid base64"),
+            KeyError::Weak => f.write_str("key is a placeholder, not a random secret"),
             KeyError::Random => f.write_str("random number generator failed"),
         }
     }

@@ -79,23 +79,49 @@ impl Key {
         Ok(Key(bytes))
     }
 
-    /// Builds a key from exactly 32 bytes.
+    /// Builds a key from exactly 32 bytes, which must come from a CSPRNG
+    /// (such as [`Key::generate`] or `openssl rand -base64 32`).
+    ///
+    /// Obvious placeholders are refused as [`KeyError::Weak`]: 32 equal
+    /// bytes (an all-zero key, the base64 text of 43 × `A`) and any key with
+    /// fewer than 8 distinct byte values (a random key has about 30; the
+    /// chance that one has fewer than 8 is below 2^-100). Weak keys that no
+    /// check can see are the caller's to avoid: a key typed or derived from
+    /// a password, one committed to a repository or shared between
+    /// applications, one copied from documentation.
     ///
     /// # Errors
-    /// [`KeyError::Length`] for any other length.
+    /// [`KeyError::Length`] for any other length, [`KeyError::Weak`] for a
+    /// placeholder.
     ///
     /// # Example
     /// ```
     /// use sealed_session::{Key, KeyError};
     ///
-    /// assert!(Key::from_bytes(&[7u8; 32]).is_ok());
-    /// assert_eq!(Key::from_bytes(&[7u8; 31]).unwrap_err(), KeyError::Length { got: 31 });
+    /// let bytes: Vec<u8> = (0u8..32).collect(); // use real random bytes
+    /// assert!(Key::from_bytes(&bytes).is_ok());
+    /// assert_eq!(Key::from_bytes(&bytes[..31]).unwrap_err(), KeyError::Length { got: 31 });
+    /// assert_eq!(Key::from_bytes(&[0u8; 32]).unwrap_err(), KeyError::Weak);
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Key, KeyError> {
-        let arr: [u8; KEY_LEN] = bytes
+        let key = Key(bytes
             .try_into()
-            .map_err(|_| KeyError::Length { got: bytes.len() })?;
-        Ok(Key(arr))
+            .map_err(|_| KeyError::Length { got: bytes.len() })?);
+        if key.is_weak() {
+            return Err(KeyError::Weak);
+        }
+        Ok(key)
+    }
+
+    /// Fewer than 8 distinct byte values (which covers all bytes equal).
+    fn is_weak(&self) -> bool {
+        let mut seen = [false; 256];
+        for b in self.0 {
+            if let Some(slot) = seen.get_mut(usize::from(b)) {
+                *slot = true;
+            }
+        }
+        seen.iter().filter(|s| **s).count() < 8
     }
 
     /// Parses a key from base64: URL-safe or standard alphabet, padded or not.
@@ -103,7 +129,8 @@ impl Key {
     ///
     /// # Errors
     /// [`KeyError::Base64`] if the text is not base64, [`KeyError::Length`] if
-    /// it does not decode to 32 bytes. The error never echoes the input.
+    /// it does not decode to 32 bytes, [`KeyError::Weak`] for a placeholder
+    /// (see [`Key::from_bytes`]). The error never echoes the input.
     ///
     /// # Example
     /// ```

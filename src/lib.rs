@@ -2,7 +2,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod clock;
 mod config;
 #[cfg(feature = "cookie")]
 pub mod cookie;
@@ -10,8 +9,10 @@ mod crypto;
 mod envelope;
 mod epoch;
 mod error;
+mod expiry;
 mod key;
 mod keyring;
+mod nonce;
 mod session;
 mod store;
 mod wire;

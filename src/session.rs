@@ -3,16 +3,21 @@
 //! turns it into a [`Session`].
 
 use core::fmt;
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use crate::clock::datetime;
-use crate::envelope::Times;
 use crate::epoch::{UserClaim, UserId};
 use crate::error::OpenError;
+use crate::expiry::{Times, datetime};
 
-/// A sealed cookie value, ready for `Set-Cookie`, with the deadlines the
-/// cookie's `Max-Age` should not outlive.
+/// A sealed cookie value, ready for `Set-Cookie`, with the cookie name it was
+/// sealed for and the deadlines the cookie's `Max-Age` should not outlive.
+///
+/// The value opens only under its [cookie name](Sealed::cookie_name) (the
+/// name is bound into the encryption), and `name=value` is within the
+/// store's size cap, so a cookie built from a `Sealed` is never one that
+/// browsers drop.
 ///
 /// `Debug` hides the value: a cookie is a bearer credential.
 ///
@@ -29,6 +34,7 @@ use crate::error::OpenError;
 #[derive(Clone, PartialEq, Eq)]
 pub struct Sealed {
     pub(crate) value: String,
+    pub(crate) name: Arc<str>,
     pub(crate) expires_at: i64,
     pub(crate) idle_deadline: Option<i64>,
 }
@@ -60,6 +66,21 @@ impl Sealed {
     #[must_use]
     pub fn into_value(self) -> String {
         self.value
+    }
+
+    /// The cookie name this value was sealed for (the store's name): it
+    /// opens under no other.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, SessionStore};
+    /// let store = SessionStore::builder("__Host-cart", KeyRing::new(1, Key::generate())).build()?;
+    /// assert_eq!(store.seal(&1u8)?.cookie_name(), "__Host-cart");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn cookie_name(&self) -> &str {
+        &self.name
     }
 
     /// The absolute end of the session (fixed at login).
@@ -121,6 +142,7 @@ impl Sealed {
 impl fmt::Debug for Sealed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sealed")
+            .field("cookie_name", &self.name)
             .field(
                 "value",
                 &format_args!("<{} bytes redacted>", self.value.len()),
@@ -139,7 +161,7 @@ impl fmt::Debug for Sealed {
 /// # let store = sealed_session::SessionStore::builder("sid", sealed_session::KeyRing::new(1, sealed_session::Key::generate())).build()?;
 /// # let cookie = store.seal(&5u32)?;
 /// let session = store.open::<u32>(cookie.value())?.anonymous().unwrap();
-/// let why = session.info().reseal();
+/// let why = session.info().reseal_reasons();
 /// assert!(!why.any());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -192,6 +214,7 @@ impl ResealReasons {
 pub struct SessionInfo {
     pub(crate) times: Times,
     pub(crate) key_id: u32,
+    pub(crate) in_leeway: bool,
     pub(crate) reseal: ResealReasons,
 }
 
@@ -227,16 +250,51 @@ impl SessionInfo {
         self.key_id
     }
 
-    /// Why the cookie should be re-sealed, if at all.
+    /// Why the cookie should be re-sealed, if at all. All `false` for a
+    /// cookie [in the leeway](SessionInfo::in_leeway), which cannot be.
     #[must_use]
-    pub fn reseal(&self) -> ResealReasons {
+    pub fn reseal_reasons(&self) -> ResealReasons {
         self.reseal
     }
 
-    /// Shorthand for `self.reseal().any()`.
+    /// Shorthand for `self.reseal_reasons().any()`.
     #[must_use]
     pub fn should_reseal(&self) -> bool {
         self.reseal.any()
+    }
+
+    /// Whether the cookie opened only thanks to the clock-skew leeway: by
+    /// the opener's clock its absolute or idle deadline has passed, but by
+    /// less than the leeway.
+    ///
+    /// Such a session serves the request it came with and then ends: it
+    /// cannot be re-sealed ([`SessionStore::reseal`](crate::SessionStore::reseal)
+    /// returns [`SealError::SessionExpired`](crate::SealError::SessionExpired),
+    /// and [`reseal_reasons`](SessionInfo::reseal_reasons) suggests
+    /// nothing), so re-sealing inside the leeway never stretches a session
+    /// past its deadlines. This is the one rule; an application does not
+    /// compare deadlines with its clock itself.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, SealError, SessionStore};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
+    ///     .idle_timeout(Duration::minutes(5))
+    ///     .leeway(Duration::minutes(1))
+    ///     .build()?;
+    /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let cookie = store.seal_at(&(), t0)?;
+    /// let late = t0 + Duration::seconds(5 * 60 + 30); // idle deadline + 30 s
+    /// let session = store.open_at::<()>(cookie.value(), late)?.anonymous().unwrap();
+    /// assert!(session.info().in_leeway());
+    /// assert_eq!(store.reseal_at(&session, late).unwrap_err(), SealError::SessionExpired);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn in_leeway(&self) -> bool {
+        self.in_leeway
     }
 }
 
@@ -257,7 +315,7 @@ impl SessionInfo {
 /// assert_eq!(*again.data(), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Session<T> {
     pub(crate) data: T,
     pub(crate) user: Option<UserClaim>,
@@ -320,7 +378,7 @@ impl<T> Session<T> {
 /// assert_eq!(session.data(), "prefs");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[must_use = "the session is only usable after verify_epoch"]
 pub struct Unverified<T> {
     pub(crate) data: T,
@@ -400,7 +458,7 @@ impl<T> Unverified<T> {
 /// assert_eq!(session.user_id(), Some(&UserId::from(42u64)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[must_use]
 pub enum Opened<T> {
     /// No user in the cookie: the session is ready.
@@ -467,6 +525,38 @@ impl<T> Opened<T> {
                 Some(current) => u.verify_epoch(current),
                 None => Err(OpenError::Revoked),
             },
+        }
+    }
+}
+
+// `Debug` never prints the session data: it is decrypted plaintext (and, for
+// an `Unverified`, possibly a revoked user's), which has no place in logs.
+
+impl<T> fmt::Debug for Session<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("user_id", &self.user_id())
+            .field("info", &self.info)
+            .field("data", &format_args!(".."))
+            .finish()
+    }
+}
+
+impl<T> fmt::Debug for Unverified<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unverified")
+            .field("user_id", &self.claim.id)
+            .field("info", &self.info)
+            .field("data", &format_args!(".."))
+            .finish()
+    }
+}
+
+impl<T> fmt::Debug for Opened<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Opened::Anonymous(s) => f.debug_tuple("Anonymous").field(s).finish(),
+            Opened::User(u) => f.debug_tuple("User").field(u).finish(),
         }
     }
 }

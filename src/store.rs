@@ -2,24 +2,21 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::Rng as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroize;
 
-use crate::clock::{self, MAX_UNIX};
 use crate::crypto::{self, Cipher};
-use crate::envelope::{EnvelopeIn, EnvelopeOut, TIMES_MAX_LEN, Times};
+use crate::envelope::{EnvelopeIn, EnvelopeOut, TIMES_MAX_LEN};
 use crate::epoch::{UserClaimRef, UserId, claim_encoded_len};
 use crate::error::{ConfigError, OpenError, SealError};
+use crate::expiry::{self, Policy, Times};
 use crate::keyring::{KeyEntry, KeyRing};
+use crate::nonce;
 use crate::session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
 use crate::wire::{
-    self, BROWSER_COOKIE_LIMIT, Header, MAX_DECODED_LEN, NONCE_LEN, TAG_LEN, encoded_len,
-    max_decoded_len,
+    self, BROWSER_COOKIE_LIMIT, Header, Layout, MAX_DECODED_LEN, NONCE_LEN, max_decoded_len,
 };
 
 /// Default absolute lifetime: one day.
@@ -29,17 +26,18 @@ pub const DEFAULT_LEEWAY: Duration = Duration::seconds(60);
 /// Longest lifetime: 400 days, the cap browsers put on cookie lifetimes.
 pub const MAX_TTL: Duration = Duration::days(400);
 
-/// One key, ready to use for this cookie name.
+/// One key of the ring, ready to use for this cookie name: its header, its
+/// associated data and its cipher, all derived once when the store is built.
 #[derive(Clone, Debug)]
-struct Slot {
+struct KeySlot {
     id: u32,
-    header: Header,
+    layout: Layout,
     aad: Vec<u8>,
     cipher: Cipher,
 }
 
-impl Slot {
-    fn new(entry: &KeyEntry, cookie_name: &str) -> Slot {
+impl KeySlot {
+    fn new(entry: &KeyEntry, cookie_name: &str) -> KeySlot {
         let header = Header::new(entry.id);
         let subkey = crypto::derive_subkey(
             &entry.key,
@@ -47,9 +45,9 @@ impl Slot {
             entry.id,
             cookie_name.as_bytes(),
         );
-        Slot {
+        KeySlot {
             id: entry.id,
-            header,
+            layout: Layout::new(header),
             aad: crypto::aad(cookie_name.as_bytes(), header.as_bytes()),
             cipher: Cipher::new(&subkey, entry.algorithm),
         }
@@ -58,18 +56,16 @@ impl Slot {
 
 #[derive(Debug)]
 struct Inner {
-    name: String,
+    name: Arc<str>,
     max_len: usize,
     /// `max_len - name.len()`: longest value open looks at.
     max_value_len: usize,
     /// Largest plaintext the sealing key's header leaves room for.
     max_plaintext: usize,
-    ttl: i64,
-    idle: Option<i64>,
-    leeway: i64,
+    policy: Policy,
     padding: Option<usize>,
-    sealing: Slot,
-    retired: Vec<Slot>,
+    sealing: KeySlot,
+    retired: Vec<KeySlot>,
 }
 
 /// Seals sessions into cookie values and opens them again, for one cookie
@@ -111,9 +107,9 @@ impl core::fmt::Debug for SessionStore {
                 "retired_key_ids",
                 &i.retired.iter().map(|s| s.id).collect::<Vec<_>>(),
             )
-            .field("ttl_secs", &i.ttl)
-            .field("idle_secs", &i.idle)
-            .field("leeway_secs", &i.leeway)
+            .field("ttl_secs", &i.policy.ttl)
+            .field("idle_secs", &i.policy.idle)
+            .field("leeway_secs", &i.policy.leeway)
             .field("max_len", &i.max_len)
             .field("padding", &i.padding)
             .finish()
@@ -259,18 +255,18 @@ impl StoreBuilder {
         if !wire::is_cookie_name(&self.name) {
             return Err(ConfigError::CookieName);
         }
-        let ttl = clock::secs(self.ttl)
+        let ttl = expiry::secs(self.ttl)
             .filter(|s| (1..=MAX_TTL.whole_seconds()).contains(s))
             .ok_or(ConfigError::Ttl)?;
         let idle = match self.idle {
             Some(d) => Some(
-                clock::secs(d)
+                expiry::secs(d)
                     .filter(|s| (1..=ttl).contains(s))
                     .ok_or(ConfigError::IdleTimeout)?,
             ),
             None => None,
         };
-        let leeway = clock::secs(self.leeway)
+        let leeway = expiry::secs(self.leeway)
             .filter(|s| *s <= 3600)
             .ok_or(ConfigError::Leeway)?;
         if self.max_len > BROWSER_COOKIE_LIMIT {
@@ -280,10 +276,9 @@ impl StoreBuilder {
             .max_len
             .checked_sub(self.name.len())
             .ok_or(ConfigError::MaxLength)?;
-        let sealing = Slot::new(&self.ring.sealing, &self.name);
-        let overhead = sealing.header.len().saturating_add(NONCE_LEN + TAG_LEN);
+        let sealing = KeySlot::new(&self.ring.sealing, &self.name);
         let max_plaintext = max_decoded_len(max_value_len)
-            .checked_sub(overhead)
+            .checked_sub(sealing.layout.total_len(0))
             .filter(|room| *room > TIMES_MAX_LEN)
             .ok_or(ConfigError::MaxLength)?;
         if let Some(bucket) = self.padding
@@ -295,17 +290,15 @@ impl StoreBuilder {
             .ring
             .retired
             .iter()
-            .map(|entry| Slot::new(entry, &self.name))
+            .map(|entry| KeySlot::new(entry, &self.name))
             .collect();
         Ok(SessionStore {
             inner: Arc::new(Inner {
-                name: self.name,
+                name: self.name.into(),
                 max_len: self.max_len,
                 max_value_len,
                 max_plaintext,
-                ttl,
-                idle,
-                leeway,
+                policy: Policy { ttl, idle, leeway },
                 padding: self.padding,
                 sealing,
                 retired,
@@ -348,19 +341,19 @@ impl SessionStore {
     /// The absolute lifetime.
     #[must_use]
     pub fn ttl(&self) -> Duration {
-        Duration::seconds(self.inner.ttl)
+        Duration::seconds(self.inner.policy.ttl)
     }
 
     /// The idle timeout, if any.
     #[must_use]
     pub fn idle_timeout(&self) -> Option<Duration> {
-        self.inner.idle.map(Duration::seconds)
+        self.inner.policy.idle.map(Duration::seconds)
     }
 
     /// The clock-skew leeway.
     #[must_use]
     pub fn leeway(&self) -> Duration {
-        Duration::seconds(self.inner.leeway)
+        Duration::seconds(self.inner.policy.leeway)
     }
 
     /// The maximum `len(name) + len(value)`.
@@ -416,7 +409,7 @@ impl SessionStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn seal<T: Serialize + ?Sized>(&self, data: &T) -> Result<Sealed, SealError> {
-        self.seal_at(data, clock::now())
+        self.seal_at(data, expiry::now())
     }
 
     /// Seals an anonymous session at `now`.
@@ -439,8 +432,8 @@ impl SessionStore {
         data: &T,
         now: OffsetDateTime,
     ) -> Result<Sealed, SealError> {
-        let times = self.fresh_times(now)?;
-        self.seal_times(data, None, times, None)
+        let times = self.inner.policy.login(expiry::unix(now))?;
+        self.seal_envelope(data, None, times, None)
     }
 
     /// Seals a session for `user` whose current epoch is `epoch`, at the
@@ -463,7 +456,7 @@ impl SessionStore {
         epoch: u64,
         data: &T,
     ) -> Result<Sealed, SealError> {
-        self.seal_for_user_at(user, epoch, data, clock::now())
+        self.seal_for_user_at(user, epoch, data, expiry::now())
     }
 
     /// Seals a session for `user` at `now`.
@@ -488,9 +481,9 @@ impl SessionStore {
         data: &T,
         now: OffsetDateTime,
     ) -> Result<Sealed, SealError> {
-        let times = self.fresh_times(now)?;
+        let times = self.inner.policy.login(expiry::unix(now))?;
         let claim = UserClaimRef { id: user, epoch };
-        self.seal_times(data, Some(claim), times, None)
+        self.seal_envelope(data, Some(claim), times, None)
     }
 
     /// Seals an opened session again, at the system clock's time: same user
@@ -498,10 +491,13 @@ impl SessionStore {
     /// window, the current sealing key.
     ///
     /// # Errors
-    /// As [`SessionStore::seal`], plus [`SealError::SessionExpired`] if the
-    /// absolute lifetime is already over. (`open` accepts a cookie up to the
-    /// leeway past its deadline, to forgive clock skew; re-sealing it then
-    /// fails with `SessionExpired`: treat that as logged out.)
+    /// As [`SessionStore::seal`], plus [`SealError::SessionExpired`] once
+    /// the absolute or the idle deadline has passed. `open` accepts a cookie
+    /// up to the leeway past its deadlines, to forgive clock skew between
+    /// servers, but such a session ([`SessionInfo::in_leeway`]) is never
+    /// re-sealed: otherwise every re-seal inside the leeway would grant a
+    /// fresh idle window, and an idle session could live on indefinitely.
+    /// Treat `SessionExpired` as logged out.
     ///
     /// # Example
     /// ```
@@ -514,7 +510,7 @@ impl SessionStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn reseal<T: Serialize>(&self, session: &Session<T>) -> Result<Sealed, SealError> {
-        self.reseal_at(session, clock::now())
+        self.reseal_at(session, expiry::now())
     }
 
     /// Seals an opened session again at `now`.
@@ -534,7 +530,7 @@ impl SessionStore {
     /// let cookie = store.seal_at(&(), t0)?;
     /// let t1 = t0 + Duration::minutes(20);
     /// let session = store.open_at::<()>(cookie.value(), t1)?.anonymous().unwrap();
-    /// assert!(session.info().reseal().idle_half_used);
+    /// assert!(session.info().reseal_reasons().idle_half_used);
     /// let again = store.reseal_at(&session, t1)?;
     /// assert_eq!(again.idle_deadline(), Some(t1 + Duration::minutes(30)));
     /// assert_eq!(again.expires_at(), t0 + Duration::days(1));
@@ -545,25 +541,12 @@ impl SessionStore {
         session: &Session<T>,
         now: OffsetDateTime,
     ) -> Result<Sealed, SealError> {
-        let now = clock::unix(now);
-        let old = session.info.times;
-        let expires_at = old
-            .expires_at
-            .min(old.login_at.saturating_add(self.inner.ttl));
-        if now >= expires_at {
-            return Err(SealError::SessionExpired);
-        }
-        if now < old.login_at {
-            return Err(SealError::Clock);
-        }
-        let times = Times {
-            login_at: old.login_at,
-            issued_at: now,
-            expires_at,
-            idle_deadline: self.idle_deadline(now, expires_at),
-        };
+        let times = self
+            .inner
+            .policy
+            .renew(session.info.times, expiry::unix(now))?;
         let claim = session.user.as_ref().map(UserClaimRef::from);
-        self.seal_times(&session.data, claim, times, None)
+        self.seal_envelope(&session.data, claim, times, None)
     }
 
     /// Opens a cookie value at the system clock's time.
@@ -583,7 +566,7 @@ impl SessionStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>, OpenError> {
-        self.open_at(value, clock::now())
+        self.open_at(value, expiry::now())
     }
 
     /// Opens a cookie value at `now`.
@@ -609,7 +592,7 @@ impl SessionStore {
         now: OffsetDateTime,
     ) -> Result<Opened<T>, OpenError> {
         let mut buf = [0u8; MAX_DECODED_LEN];
-        let result = self.open_in(value, clock::unix(now), &mut buf);
+        let result = self.open_frame(value, expiry::unix(now), &mut buf);
         // Base64 decoding writes nothing past the decoded bytes, at most
         // `max_decoded_len(value.len())`: only that prefix can hold plaintext.
         let written = max_decoded_len(value.len()).min(MAX_DECODED_LEN);
@@ -619,57 +602,49 @@ impl SessionStore {
         result
     }
 
-    fn open_in<T: DeserializeOwned>(
+    /// Frame → open → decode → check (FORMAT.md section 6).
+    fn open_frame<T: DeserializeOwned>(
         &self,
         value: &str,
         now: i64,
         buf: &mut [u8; MAX_DECODED_LEN],
     ) -> Result<Opened<T>, OpenError> {
         let inner = &*self.inner;
-        // 1. Length cap before any decoding.
-        if value.len() > inner.max_value_len {
-            return Err(OpenError::Invalid);
-        }
-        // 2. Canonical base64url into a fixed buffer (no allocation).
-        let n = URL_SAFE_NO_PAD
-            .decode_slice(value, buf.as_mut_slice())
-            .map_err(|_| OpenError::Invalid)?;
-        let data = buf.get_mut(..n).ok_or(OpenError::Invalid)?;
-        // 3-4. Version and key id; an unknown id stops before any AEAD work.
-        let (key_id, header_len) = wire::parse_header(data).ok_or(OpenError::Invalid)?;
-        let (slot, retired) = self.slot(key_id).ok_or(OpenError::Invalid)?;
-        // 5. Split nonce ‖ ciphertext ‖ tag.
-        let body = data.get_mut(header_len..).ok_or(OpenError::Invalid)?;
-        let (nonce, rest) = body
-            .split_first_chunk_mut::<NONCE_LEN>()
-            .ok_or(OpenError::Invalid)?;
-        let (ciphertext, tag) = rest
-            .split_last_chunk_mut::<TAG_LEN>()
-            .ok_or(OpenError::Invalid)?;
+        // 1-5. Length cap, base64url, header, nonce ‖ ciphertext ‖ tag; an
+        // unknown key id stops before any AEAD work.
+        let frame = wire::decode(value, inner.max_value_len, buf).ok_or(OpenError::Invalid)?;
+        let (slot, retired) = self.key_slot(frame.key_id).ok_or(OpenError::Invalid)?;
         // 6. Authenticate and decrypt.
-        if !slot.cipher.open_in_place(nonce, &slot.aad, ciphertext, tag) {
+        if !slot
+            .cipher
+            .open_in_place(frame.nonce, &slot.aad, frame.ciphertext, frame.tag)
+        {
             return Err(OpenError::Invalid);
         }
         // 7. Decode the envelope and check the padding.
-        let (env, padding) = postcard::take_from_bytes::<EnvelopeIn<T>>(ciphertext)
-            .map_err(|_| OpenError::Decode)?;
+        let plaintext = &*frame.ciphertext;
+        let (env, padding) =
+            postcard::take_from_bytes::<EnvelopeIn<T>>(plaintext).map_err(|_| OpenError::Decode)?;
         if padding.iter().any(|b| *b != 0) {
             return Err(OpenError::Decode);
         }
         let cookie_times = Times::from_wire(env.issued_at, env.login_age, env.lifetime, env.idle)
             .ok_or(OpenError::Decode)?;
         // 8-9. Time checks, with the store's current policy applied on top.
-        let times = self.check_times(cookie_times, now)?;
+        let verdict = inner.policy.check(cookie_times, now)?;
         let info = SessionInfo {
-            times,
-            key_id,
-            reseal: ResealReasons {
-                retired_key: retired,
-                idle_half_used: times.idle_deadline.is_some_and(|deadline| {
-                    let window = deadline.saturating_sub(times.issued_at);
-                    now.saturating_sub(times.issued_at) >= window / 2
-                }),
-                policy_tightened: times != cookie_times,
+            times: verdict.times,
+            key_id: frame.key_id,
+            in_leeway: verdict.in_leeway,
+            // A cookie in the leeway cannot be re-sealed: nothing to suggest.
+            reseal: if verdict.in_leeway {
+                ResealReasons::default()
+            } else {
+                ResealReasons {
+                    retired_key: retired,
+                    idle_half_used: verdict.idle_half_used,
+                    policy_tightened: verdict.policy_tightened,
+                }
             },
         };
         // 10. A user session is handed out only through `verify_epoch`.
@@ -687,40 +662,8 @@ impl SessionStore {
         })
     }
 
-    fn check_times(&self, cookie: Times, now: i64) -> Result<Times, OpenError> {
-        let inner = &*self.inner;
-        if cookie.issued_at > now.saturating_add(inner.leeway) {
-            return Err(OpenError::NotYetValid);
-        }
-        let expires_at = cookie
-            .expires_at
-            .min(cookie.login_at.saturating_add(inner.ttl));
-        if now >= expires_at.saturating_add(inner.leeway) {
-            return Err(OpenError::Expired);
-        }
-        // As on a seal, the store's idle window never reaches past the
-        // absolute deadline (which also keeps it within year 9999).
-        let policy_idle = inner
-            .idle
-            .map(|idle| cookie.issued_at.saturating_add(idle).min(expires_at));
-        let idle_deadline = match (cookie.idle_deadline, policy_idle) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        if let Some(deadline) = idle_deadline
-            && now >= deadline.saturating_add(inner.leeway)
-        {
-            return Err(OpenError::IdleExpired);
-        }
-        Ok(Times {
-            expires_at,
-            idle_deadline,
-            ..cookie
-        })
-    }
-
-    /// The slot for a key id and whether it is retired.
-    fn slot(&self, id: u32) -> Option<(&Slot, bool)> {
+    /// The key slot for a key id and whether it is retired.
+    fn key_slot(&self, id: u32) -> Option<(&KeySlot, bool)> {
         let inner = &*self.inner;
         if inner.sealing.id == id {
             return Some((&inner.sealing, false));
@@ -728,27 +671,10 @@ impl SessionStore {
         inner.retired.iter().find(|s| s.id == id).map(|s| (s, true))
     }
 
-    fn idle_deadline(&self, now: i64, expires_at: i64) -> Option<i64> {
-        self.inner
-            .idle
-            .map(|idle| now.saturating_add(idle).min(expires_at))
-    }
-
-    fn fresh_times(&self, now: OffsetDateTime) -> Result<Times, SealError> {
-        let now = clock::unix(now);
-        let expires_at = now
-            .checked_add(self.inner.ttl)
-            .filter(|t| (0..=MAX_UNIX).contains(&now) && *t <= MAX_UNIX)
-            .ok_or(SealError::Clock)?;
-        Ok(Times {
-            login_at: now,
-            issued_at: now,
-            expires_at,
-            idle_deadline: self.idle_deadline(now, expires_at),
-        })
-    }
-
-    fn seal_times<T: Serialize + ?Sized>(
+    /// Seals `data` with `user` and `times` under the sealing key: envelope
+    /// → padding → AEAD → frame → base64url. `nonce` is `None` except in
+    /// tests that reproduce golden vectors.
+    fn seal_envelope<T: Serialize + ?Sized>(
         &self,
         data: &T,
         user: Option<UserClaimRef<'_>>,
@@ -764,8 +690,12 @@ impl SessionStore {
             user,
             payload: data,
         };
+        let nonce = match nonce {
+            Some(n) => n,
+            None => nonce::fresh()?,
+        };
         let mut buf = [0u8; MAX_DECODED_LEN];
-        let result = self.seal_into(&envelope, nonce, &mut buf);
+        let result = self.seal_into(&envelope, &nonce, &mut buf);
         // On success the plaintext was encrypted in place: the buffer holds
         // only the public header, nonce, ciphertext and tag. On failure it may
         // hold a partial plaintext anywhere in the plaintext room.
@@ -774,6 +704,7 @@ impl SessionStore {
         }
         result.map(|value| Sealed {
             value,
+            name: Arc::clone(&self.inner.name),
             expires_at: times.expires_at,
             idle_deadline: times.idle_deadline,
         })
@@ -782,30 +713,28 @@ impl SessionStore {
     fn seal_into<T: Serialize + ?Sized>(
         &self,
         envelope: &EnvelopeOut<'_, T>,
-        nonce: Option<[u8; NONCE_LEN]>,
+        nonce: &[u8; NONCE_LEN],
         buf: &mut [u8; MAX_DECODED_LEN],
     ) -> Result<String, SealError> {
         let inner = &*self.inner;
         let slot = &inner.sealing;
-        let header = slot.header.as_bytes();
-        let pt_start = header.len().saturating_add(NONCE_LEN);
+        let layout = slot.layout;
+        let pt_start = layout.plaintext_start();
         let pt_room = buf
             .get_mut(pt_start..pt_start.saturating_add(inner.max_plaintext))
             .ok_or(SealError::Serialize)?;
         let pt_len = match postcard::to_slice(envelope, pt_room) {
             Ok(written) => written.len(),
             Err(postcard::Error::SerializeBufferFull) => {
-                return Err(self.too_large(
-                    header.len(),
-                    postcard::serialize_with_flavor(
-                        envelope,
-                        postcard::ser_flavors::Size::default(),
-                    ),
-                ));
+                return Err(self.too_large(postcard::serialize_with_flavor(
+                    envelope,
+                    postcard::ser_flavors::Size::default(),
+                )));
             }
             Err(_) => return Err(SealError::Serialize),
         };
-        // Zero padding up to the bucket (the buffer is already zero there).
+        // Zero padding up to the bucket (the buffer is already zero there),
+        // never past the size cap.
         let padded = match inner.padding {
             Some(bucket) => pt_len
                 .div_ceil(bucket)
@@ -813,31 +742,16 @@ impl SessionStore {
                 .min(inner.max_plaintext),
             None => pt_len,
         };
-        let total = pt_start.saturating_add(padded).saturating_add(TAG_LEN);
-        let (head, rest) = buf.split_at_mut(pt_start);
-        let (hdr, nonce_out) = head.split_at_mut(header.len());
-        hdr.copy_from_slice(header);
-        let nonce = match nonce {
-            Some(n) => n,
-            None => {
-                let mut n = [0u8; NONCE_LEN];
-                rand::rng().fill_bytes(&mut n);
-                n
-            }
-        };
-        nonce_out.copy_from_slice(&nonce);
-        let (plaintext, after) = rest.split_at_mut(padded);
+        let plaintext = buf
+            .get_mut(pt_start..pt_start.saturating_add(padded))
+            .ok_or(SealError::Serialize)?;
         let tag = slot
             .cipher
-            .seal_in_place(&nonce, &slot.aad, plaintext)
+            .seal_in_place(nonce, &slot.aad, plaintext)
             .ok_or(SealError::Serialize)?;
-        after
-            .get_mut(..TAG_LEN)
-            .ok_or(SealError::Serialize)?
-            .copy_from_slice(&tag);
-        let binary = buf.get(..total).ok_or(SealError::Serialize)?;
-        let mut value = String::with_capacity(encoded_len(total));
-        URL_SAFE_NO_PAD.encode_string(binary, &mut value);
+        let value = layout
+            .encode(buf, nonce, padded, &tag)
+            .ok_or(SealError::Serialize)?;
         // `max_plaintext` was derived from the limit, so this always holds.
         let len = inner.name.len().saturating_add(value.len());
         if len > inner.max_len {
@@ -849,15 +763,14 @@ impl SessionStore {
         Ok(value)
     }
 
-    fn too_large(&self, header_len: usize, size: postcard::Result<usize>) -> SealError {
+    fn too_large(&self, size: postcard::Result<usize>) -> SealError {
         let inner = &*self.inner;
         match size {
             Ok(pt_len) => SealError::TooLarge {
-                len: inner.name.len().saturating_add(encoded_len(
-                    pt_len
-                        .saturating_add(header_len)
-                        .saturating_add(NONCE_LEN + TAG_LEN),
-                )),
+                len: inner
+                    .name
+                    .len()
+                    .saturating_add(inner.sealing.layout.encoded_len(pt_len)),
                 max: inner.max_len,
             },
             Err(_) => SealError::Serialize,
@@ -869,16 +782,18 @@ impl SessionStore {
     #[cfg(test)]
     pub(crate) fn seal_raw_plaintext(&self, plaintext: &[u8], nonce: [u8; NONCE_LEN]) -> String {
         let slot = &self.inner.sealing;
-        let mut binary = slot.header.as_bytes().to_vec();
-        binary.extend_from_slice(&nonce);
-        let mut body = plaintext.to_vec();
+        let layout = slot.layout;
+        let mut buf = vec![0u8; layout.total_len(plaintext.len())];
+        let start = layout.plaintext_start();
+        let end = start.saturating_add(plaintext.len());
+        buf[start..end].copy_from_slice(plaintext);
         let tag = slot
             .cipher
-            .seal_in_place(&nonce, &slot.aad, &mut body)
+            .seal_in_place(&nonce, &slot.aad, &mut buf[start..end])
             .unwrap_or_default();
-        binary.extend_from_slice(&body);
-        binary.extend_from_slice(&tag);
-        URL_SAFE_NO_PAD.encode(binary)
+        layout
+            .encode(&mut buf, &nonce, plaintext.len(), &tag)
+            .unwrap_or_default()
     }
 
     /// Seals with a fixed nonce, to reproduce golden vectors. Test builds only.
@@ -891,7 +806,7 @@ impl SessionStore {
         nonce: [u8; NONCE_LEN],
     ) -> Result<Sealed, SealError> {
         let claim = user.map(|(id, epoch)| UserClaimRef { id, epoch });
-        self.seal_times(data, claim, times, Some(nonce))
+        self.seal_envelope(data, claim, times, Some(nonce))
     }
 }
 
@@ -900,7 +815,10 @@ impl SessionStore {
 mod tests {
     use super::*;
     use crate::crypto::DECRYPT_CALLS;
+    use crate::wire::TAG_LEN;
     use crate::{Key, KeyRing};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn calls() -> u64 {
         DECRYPT_CALLS.with(core::cell::Cell::get)

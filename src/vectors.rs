@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::crypto;
-use crate::envelope::{EnvelopeIn, Times};
+use crate::envelope::EnvelopeIn;
+use crate::expiry::Times;
 use crate::wire::{self, NONCE_LEN, TAG_LEN};
 use crate::{Algorithm, Key, KeyRing, SessionStore, UserId};
 

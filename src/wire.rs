@@ -1,6 +1,18 @@
-//! The outer wire format (FORMAT.md sections 1 and 5): header, nonce, tag,
-//! base64url and the browser size cap. Everything here is pre-authentication
-//! parsing of attacker-controlled bytes: no panics, no allocation.
+//! The whole outer wire format (FORMAT.md sections 1 and 5):
+//!
+//! ```text
+//! value  = base64url-nopad(header ‖ nonce ‖ ciphertext ‖ tag)
+//! header = version ‖ varint(key_id)
+//! ```
+//!
+//! plus the browser size cap. [`decode`] turns a cookie value into a
+//! [`Frame`] (its parts, borrowed from a fixed buffer), [`Layout`] and
+//! [`encode`] go the other way. Decoding is pre-authentication parsing of
+//! attacker-controlled bytes: no panics, no allocation, and one `None` for
+//! every kind of failure.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// The format version byte of v1.
 pub(crate) const VERSION: u8 = 0x01;
@@ -76,6 +88,96 @@ pub(crate) fn parse_header(input: &[u8]) -> Option<(u32, usize)> {
         }
     }
     None
+}
+
+/// A decoded cookie value, split into its parts (still unauthenticated).
+#[derive(Debug)]
+pub(crate) struct Frame<'a> {
+    pub(crate) key_id: u32,
+    pub(crate) nonce: &'a [u8; NONCE_LEN],
+    /// Decrypted in place by the opener.
+    pub(crate) ciphertext: &'a mut [u8],
+    pub(crate) tag: &'a [u8; TAG_LEN],
+}
+
+/// Decodes `value` into `buf` and splits it (FORMAT.md section 6, steps 1
+/// to 5 except the key look-up): the length cap before any decoding,
+/// canonical base64url, the version, the canonical key id, and room for a
+/// nonce and a tag. `None` for any failure, with no hint of which.
+pub(crate) fn decode<'a>(
+    value: &str,
+    max_value_len: usize,
+    buf: &'a mut [u8; MAX_DECODED_LEN],
+) -> Option<Frame<'a>> {
+    if value.len() > max_value_len {
+        return None;
+    }
+    let n = URL_SAFE_NO_PAD
+        .decode_slice(value, buf.as_mut_slice())
+        .ok()?;
+    let data = buf.get_mut(..n)?;
+    let (key_id, header_len) = parse_header(data)?;
+    let body = data.get_mut(header_len..)?;
+    let (nonce, rest) = body.split_first_chunk_mut::<NONCE_LEN>()?;
+    let (ciphertext, tag) = rest.split_last_chunk_mut::<TAG_LEN>()?;
+    Some(Frame {
+        key_id,
+        nonce,
+        ciphertext,
+        tag,
+    })
+}
+
+/// Where the parts of a sealed value go in a buffer, for one header.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Layout {
+    header: Header,
+}
+
+impl Layout {
+    pub(crate) fn new(header: Header) -> Layout {
+        Layout { header }
+    }
+
+    /// The offset of the plaintext (after header and nonce).
+    pub(crate) fn plaintext_start(&self) -> usize {
+        self.header.len().saturating_add(NONCE_LEN)
+    }
+
+    /// Bytes of a value with `plaintext_len` bytes of plaintext.
+    pub(crate) fn total_len(&self, plaintext_len: usize) -> usize {
+        self.plaintext_start()
+            .saturating_add(plaintext_len)
+            .saturating_add(TAG_LEN)
+    }
+
+    /// Characters of the encoded value for `plaintext_len` bytes of plaintext.
+    pub(crate) fn encoded_len(&self, plaintext_len: usize) -> usize {
+        encoded_len(self.total_len(plaintext_len))
+    }
+
+    /// Writes the header and `nonce` before the (already encrypted)
+    /// `plaintext_len` bytes at [`Layout::plaintext_start`], `tag` after
+    /// them, and encodes the whole value. `None` only if `buf` is too short.
+    pub(crate) fn encode(
+        &self,
+        buf: &mut [u8],
+        nonce: &[u8; NONCE_LEN],
+        plaintext_len: usize,
+        tag: &[u8; TAG_LEN],
+    ) -> Option<String> {
+        let header = self.header.as_bytes();
+        let total = self.total_len(plaintext_len);
+        let frame = buf.get_mut(..total)?;
+        let (head, rest) = frame.split_at_mut(self.plaintext_start());
+        let (hdr, nonce_out) = head.split_at_mut(header.len());
+        hdr.copy_from_slice(header);
+        nonce_out.copy_from_slice(nonce);
+        rest.get_mut(plaintext_len..)?.copy_from_slice(tag);
+        let mut value = String::with_capacity(encoded_len(total));
+        URL_SAFE_NO_PAD.encode_string(&*frame, &mut value);
+        Some(value)
+    }
 }
 
 /// Base64url characters needed for `n` bytes, without padding.

@@ -94,7 +94,7 @@ fn idle_timeout_slides_but_absolute_lifetime_does_not() {
                 let session = opened.anonymous().unwrap();
                 assert_eq!(session.info().login_at(), t0());
                 assert_eq!(session.info().expires_at(), at(3 * 3600));
-                assert!(session.info().reseal().idle_half_used);
+                assert!(session.info().reseal_reasons().idle_half_used);
                 match store.reseal_at(&session, at(now)) {
                     Ok(next) => {
                         assert_eq!(next.expires_at(), at(3 * 3600));
@@ -139,7 +139,7 @@ fn shortened_lifetime_applies_to_cookies_already_issued() {
     let s = short.open_at::<Payload>(c.value(), at(60)).unwrap();
     assert_eq!(s.info().expires_at(), at(86_400));
     assert_eq!(s.info().idle_deadline(), Some(at(3600)));
-    assert!(s.info().reseal().policy_tightened);
+    assert!(s.info().reseal_reasons().policy_tightened);
     assert_eq!(
         open(&short, c.value(), at(2 * 86_400)),
         Err(OpenError::Expired)

@@ -14,13 +14,16 @@ use sealed_session::{Key, KeyError};
 
 #[test]
 fn debug_and_errors_print_nothing_secret() {
-    let bytes = [0xabu8; 32];
+    // 0xab in every other byte, so a leak would show up as "ab" or 171.
+    let bytes: Vec<u8> = (0u8..32)
+        .map(|i| if i % 2 == 0 { 0xab } else { i })
+        .collect();
     let key = Key::from_bytes(&bytes).unwrap();
     let exported = key.to_base64();
     let debug = format!("{key:?} {:#?}", key);
     assert_eq!(format!("{key:?}"), "Key(..)");
     assert!(!debug.contains(exported.as_str()));
-    assert!(!debug.to_lowercase().contains("ab, ab"));
+    assert!(!debug.to_lowercase().contains("ab"));
     assert!(!debug.contains("171")); // 0xab in decimal
     // A key of the wrong length never echoes its text.
     let secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQ";
@@ -36,7 +39,7 @@ fn exactly_32_bytes() {
             KeyError::Length { got: len }
         );
     }
-    assert!(Key::from_bytes(&[1u8; 32]).is_ok());
+    assert!(Key::from_bytes(&(1u8..33).collect::<Vec<_>>()).is_ok());
 }
 
 #[test]
@@ -72,7 +75,7 @@ fn generated_keys_differ_and_compare_by_value() {
     let b = Key::try_generate().unwrap();
     assert_ne!(a, b);
     assert_eq!(a, a.clone());
-    let mut bytes = [9u8; 32];
+    let mut bytes: [u8; 32] = core::array::from_fn(|i| 9 + i as u8);
     let k1 = Key::from_bytes(&bytes).unwrap();
     bytes[31] ^= 1;
     assert_ne!(k1, Key::from_bytes(&bytes).unwrap());

@@ -132,13 +132,13 @@ fn check_all(ring: &KeyRing, model: &Model, cookies: &[Cookie]) -> Result<(), Te
                 prop_assert_eq!(session.user_id().and_then(|u| u.as_u64()), cookie.user);
                 let info = *session.info();
                 prop_assert_eq!(info.key_id(), cookie.key.0);
-                prop_assert_eq!(info.reseal().retired_key, cookie.key.0 != sealing);
+                prop_assert_eq!(info.reseal_reasons().retired_key, cookie.key.0 != sealing);
                 prop_assert_eq!(info.should_reseal(), cookie.key.0 != sealing);
                 // Re-sealing moves it to the sealing key.
                 let again = store.reseal_at(&session, now()).unwrap();
                 let moved = open::<u32>(&store, again.value()).unwrap();
                 prop_assert_eq!(moved.info().key_id(), sealing);
-                prop_assert!(!moved.info().reseal().retired_key);
+                prop_assert!(!moved.info().reseal_reasons().retired_key);
                 prop_assert_eq!(*moved.data(), cookie.data);
             }
             Err(e) => {

@@ -95,6 +95,7 @@ enum Outcome {
         times: Times,
         idle_half_used: bool,
         policy_tightened: bool,
+        in_leeway: bool,
     },
     Err(OpenError),
 }
@@ -125,10 +126,15 @@ fn model_open(times: Times, policy: Policy, now: i64) -> Outcome {
         idle,
         ..times
     };
+    // Past a deadline but inside the leeway: it opens, and suggests no
+    // re-seal (it cannot be re-sealed).
+    let in_leeway = now >= idle.map_or(expires, |d| d.min(expires));
     Outcome::Open {
         times: effective,
-        idle_half_used: idle.is_some_and(|d| now - times.issued >= (d - times.issued) / 2),
-        policy_tightened: effective != times,
+        idle_half_used: !in_leeway
+            && idle.is_some_and(|d| now - times.issued >= (d - times.issued) / 2),
+        policy_tightened: !in_leeway && effective != times,
+        in_leeway,
     }
 }
 
@@ -152,8 +158,9 @@ fn observe(store: &SessionStore, value: &str, now: i64, epoch: Option<u64>) -> O
                     expires: unix(info.expires_at()),
                     idle: info.idle_deadline().map(unix),
                 },
-                idle_half_used: info.reseal().idle_half_used,
-                policy_tightened: info.reseal().policy_tightened,
+                idle_half_used: info.reseal_reasons().idle_half_used,
+                policy_tightened: info.reseal_reasons().policy_tightened,
+                in_leeway: info.in_leeway(),
             }
         }
     }
@@ -219,9 +226,14 @@ proptest! {
                 let session = opened.verify_with(|_| epoch).unwrap();
                 let current = *session.info();
                 let expires = current.expires_at().unix_timestamp();
+                // Re-sealing stops at the earlier deadline, never at the leeway.
+                let deadline = current
+                    .idle_deadline()
+                    .map_or(expires, |d| d.unix_timestamp().min(expires));
                 match sealing_store.reseal_at(&session, at(t1)) {
                     Ok(again) => {
-                        prop_assert!(t1 < expires && t1 >= times.login);
+                        prop_assert!(t1 < deadline && t1 >= times.login);
+                        prop_assert!(!current.in_leeway());
                         times = Times {
                             login: times.login,
                             issued: t1,
@@ -232,8 +244,11 @@ proptest! {
                         prop_assert_eq!(again.idle_deadline(), times.idle.map(at));
                         value = again.into_value();
                     }
-                    Err(SealError::SessionExpired) => prop_assert!(t1 >= expires),
-                    Err(SealError::Clock) => prop_assert!(t1 < times.login && t1 < expires),
+                    Err(SealError::SessionExpired) => {
+                        prop_assert!(t1 >= deadline);
+                        prop_assert!(current.in_leeway());
+                    }
+                    Err(SealError::Clock) => prop_assert!(t1 < times.login && t1 < deadline),
                     Err(e) => panic!("unexpected {e:?}"),
                 }
             }

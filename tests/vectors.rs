@@ -89,7 +89,7 @@ fn every_vector_opens_as_expected() {
         assert_eq!(Some(session.info().expires_at()), ts("expires_at"));
         assert_eq!(session.info().idle_deadline(), ts("idle_deadline"));
         assert_eq!(
-            session.info().reseal().retired_key,
+            session.info().reseal_reasons().retired_key,
             v["key_role"] == "retired"
         );
         let expected_user = match &v["user_id"] {

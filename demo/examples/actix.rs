@@ -66,9 +66,9 @@ async fn index(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpResponse 
     let opened = store.open_cookie_header_at::<Visits>(&cookie_header(&req), now);
     let (count, sealed) = match opened {
         // An existing visitor: count, and re-seal (same absolute expiry).
-        // (`open` accepts a cookie up to the clock-skew leeway past its end;
-        // such a session cannot be re-sealed, so it starts over below.)
-        Ok(Some(Opened::Anonymous(mut session))) if session.info().expires_at() > now => {
+        // (A cookie that opened only thanks to the clock-skew leeway cannot
+        // be re-sealed, so it starts over below.)
+        Ok(Some(Opened::Anonymous(mut session))) if !session.info().in_leeway() => {
             let count = session.data().count.saturating_add(1);
             session.data_mut().count = count;
             (count, store.reseal_at(&session, now))
@@ -76,12 +76,12 @@ async fn index(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpResponse 
         // No cookie yet, or one that did not open (replaced by the new one).
         Ok(_) | Err(_) => (1, store.seal_at(&Visits { count: 1 }, now)),
     };
-    match sealed {
-        Ok(sealed) => {
-            set_cookie(
-                &mut response,
-                &sessions.cookie.cookie_at(store, &sealed, now),
-            );
+    let cookie = sealed.map_err(|err| err.to_string()).and_then(|sealed| {
+        (sessions.cookie.cookie_at(&sealed, now)).map_err(|err| err.to_string())
+    });
+    match cookie {
+        Ok(cookie) => {
+            set_cookie(&mut response, &cookie);
             response.body(format!(
                 "<!doctype html><title>visits</title><p>Visits: <span id=\"visits\">{count}</span></p>\
                  <form method=\"post\" action=\"/reset\"><button>Reset</button></form>"
@@ -94,7 +94,10 @@ async fn index(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpResponse 
 async fn reset(sessions: web::Data<Sessions>) -> HttpResponse {
     let mut response = HttpResponse::SeeOther();
     response.insert_header((header::LOCATION, "/"));
-    set_cookie(&mut response, &sessions.cookie.removal(&sessions.store));
+    match sessions.cookie.removal(sessions.store.cookie_name()) {
+        Ok(removal) => set_cookie(&mut response, &removal),
+        Err(err) => return HttpResponse::InternalServerError().body(err.to_string()),
+    }
     response.finish()
 }
 

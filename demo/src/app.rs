@@ -74,6 +74,8 @@ pub struct AppState {
     pub clock: Clock,
     /// `Set-Cookie` attributes.
     pub cookie: CookieOptions,
+    /// The removal cookie (built once, from the validated options).
+    pub removal: Arc<Cookie<'static>>,
     /// The full-size cookie pages.
     pub size_cap: Arc<SizeCap>,
     /// A hash verified when the user name is unknown, so a failed login
@@ -89,15 +91,14 @@ impl AppState {
     /// cannot be built, or hashing fails.
     pub fn new(db: Db, sessions: Sessions, clock: Clock) -> Result<AppState, String> {
         let cookie = CookieOptions::new();
-        cookie
-            .validate(COOKIE_NAME)
-            .map_err(|err| err.to_string())?;
+        let removal = cookie.removal(COOKIE_NAME).map_err(|err| err.to_string())?;
         let dummy_hash = hash_password("not a real password, only burns time")?;
         Ok(AppState {
             db,
             sessions,
             clock,
             cookie,
+            removal: Arc::new(removal),
             size_cap: Arc::new(SizeCap::new()?),
             dummy_hash: dummy_hash.into(),
         })
@@ -163,9 +164,9 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Auth, App
         });
     };
     match pending.verify_epoch(user.epoch) {
-        // `open` accepts a cookie up to the clock-skew leeway past its end, but
-        // such a session cannot be re-sealed: it is over.
-        Ok(session) if session.info().expires_at() <= now => Ok(Auth::SignedOut {
+        // `open` accepts a cookie up to the clock-skew leeway past its
+        // deadlines, but such a session cannot be re-sealed: it is over.
+        Ok(session) if session.info().in_leeway() => Ok(Auth::SignedOut {
             ended: Some(OpenError::Expired),
         }),
         Ok(session) => Ok(Auth::SignedIn(Box::new(SignedIn {
@@ -258,7 +259,7 @@ fn redirect(to: &'static str, cookies: &[Cookie<'static>]) -> Result<Response, A
 }
 
 fn removal(state: &AppState) -> Cookie<'static> {
-    state.cookie.removal(&state.sessions.current())
+    state.removal.as_ref().clone()
 }
 
 /// The cookie to send for a signed-in request that changed nothing: a
@@ -270,7 +271,7 @@ fn reseal_if_due(state: &AppState, signed_in: &SignedIn) -> Result<Vec<Cookie<'s
     }
     let now = state.clock.now();
     let sealed = signed_in.store.reseal_at(&signed_in.session, now)?;
-    Ok(vec![state.cookie.cookie_at(&signed_in.store, &sealed, now)])
+    Ok(vec![state.cookie.cookie_at(&sealed, now)?])
 }
 
 // ---- pages ----------------------------------------------------------------
@@ -347,7 +348,7 @@ async fn session_page(
     } else {
         format!("yes, now under key id {}", signed_in.store.sealing_key_id())
     };
-    let reasons = info.reseal();
+    let reasons = info.reseal_reasons();
     let rows = [
         ("user", "User", signed_in.user.username.clone()),
         ("epoch", "Epoch", signed_in.user.epoch.to_string()),
@@ -437,7 +438,7 @@ fn login_cookie(state: &AppState, user: &User) -> Result<Cookie<'static>, AppErr
         &SessionData::default(),
         now,
     )?;
-    Ok(state.cookie.cookie_at(&store, &sealed, now))
+    Ok(state.cookie.cookie_at(&sealed, now)?)
 }
 
 async fn signup(
@@ -508,10 +509,7 @@ async fn increment(
             data.counter = data.counter.saturating_add(1);
             let now = state.clock.now();
             let sealed = signed_in.store.reseal_at(&signed_in.session, now)?;
-            redirect(
-                "/",
-                &[state.cookie.cookie_at(&signed_in.store, &sealed, now)],
-            )
+            redirect("/", &[state.cookie.cookie_at(&sealed, now)?])
         }
         Auth::SignedOut { ended: Some(_) } => redirect("/", &[removal(&state)]),
         Auth::SignedOut { ended: None } => redirect("/?m=signin", &[]),
@@ -568,7 +566,7 @@ async fn size_cap_set(State(state): State<AppState>) -> Result<Response, AppErro
     let now = state.clock.now();
     let options = size_cap_options(&state);
     let sealed = cap.seal(now)?;
-    let cookie = options.cookie_at(cap.store(), &sealed, now);
+    let cookie = options.cookie_at(&sealed, now)?;
     let control = cap.control_cookie(&options);
     let body = format!(
         r#"<h1 id="status">Cookies set</h1>
