@@ -1,7 +1,13 @@
 //! Golden vectors (tests/vectors/v1.json): rebuilt here with fixed nonces
 //! and compared byte for byte with the committed file. Run with
 //! `SEALED_SESSION_BLESS=1` to rewrite the file after a deliberate change
-//! (which must come with a new format version).
+//! (which must come with a new format version). The file is append-only: the
+//! first 30 specs never change; later ones record the opener's policy.
+//!
+//! Crate internals used here (kept few, for module moves): `crypto::{aad,
+//! derive_subkey, Cipher}`, `wire::{parse_header, NONCE_LEN, TAG_LEN}`,
+//! `envelope::{EnvelopeIn, Times}` and the test hooks
+//! `SessionStore::{seal_with_nonce, seal_raw_plaintext}`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -35,6 +41,8 @@ enum Mutation {
     NonMinimalKeyId,
     /// Replace the text with another text rendering (padding, alphabet).
     Text(fn(&str) -> String),
+    /// Edit the decoded bytes (for example truncate them).
+    Bytes(fn(&mut Vec<u8>)),
 }
 
 struct Spec {
@@ -55,7 +63,38 @@ struct Spec {
     /// Seal these plaintext bytes instead of an envelope.
     raw: Option<Vec<u8>>,
     max_cookie_len: usize,
+    /// The opener's configuration, recorded in the vector. `None` for the
+    /// first 30 vectors (opened with a 400-day ttl, no idle timeout, 60 s).
+    policy: Option<Policy>,
+    /// The expected re-seal hint of an `ok` vector (FORMAT.md section 6).
+    reseal: &'static [&'static str],
+    /// The expected `in_leeway` of an `ok` vector.
+    in_leeway: bool,
+    /// Re-seal the authentic plaintext under these header bytes, with the
+    /// AEAD (subkey of `seal_key_id`, AAD over these bytes) computed over
+    /// them, so that only the header rule can reject the cookie.
+    header: Option<&'static [u8]>,
+    /// Record `aead_key_id`: the cookie is authentic under a lenient reading
+    /// (header or base64), so only the rule the vector names rejects it.
+    lenient_authentic: bool,
+    /// Why the vector is built the way it is (recorded as `comment`).
+    comment: Option<&'static str>,
 }
+
+/// An opener's configuration in seconds (FORMAT.md section 6, local policy).
+#[derive(Clone, Copy)]
+struct Policy {
+    ttl: i64,
+    idle_timeout: Option<i64>,
+    leeway: i64,
+}
+
+/// The opener of most new vectors: one day, no idle timeout, 60 s leeway.
+const POLICY: Policy = Policy {
+    ttl: DAY,
+    idle_timeout: None,
+    leeway: 60,
+};
 
 const T0: i64 = 1_800_000_000;
 const DAY: i64 = 86_400;
@@ -91,8 +130,13 @@ fn fresh(t: i64, lifetime: i64) -> Times {
     }
 }
 
-fn specs() -> Vec<Spec> {
-    let base = |name, algorithm, user: Option<(UserId, u64)>, expect| Spec {
+fn base(
+    name: &'static str,
+    algorithm: Algorithm,
+    user: Option<(UserId, u64)>,
+    expect: &'static str,
+) -> Spec {
+    Spec {
         name,
         algorithm,
         key_id: 1,
@@ -109,17 +153,30 @@ fn specs() -> Vec<Spec> {
         expect,
         raw: None,
         max_cookie_len: 4096,
-    };
+        policy: None,
+        reseal: &[],
+        in_leeway: false,
+        header: None,
+        lenient_authentic: false,
+        comment: None,
+    }
+}
+
+fn alice() -> Option<(UserId, u64)> {
+    Some((UserId::from(42u64), 7u64))
+}
+
+fn bob() -> Option<(UserId, u64)> {
+    Some((
+        UserId::text("67e55044-10b1-426f-9247-bb680e5fe0c8").unwrap_or_else(|_| 0u64.into()),
+        3u64,
+    ))
+}
+
+fn specs() -> Vec<Spec> {
     let xaes = Algorithm::XAes256Gcm;
     let xchacha = Algorithm::XChaCha20Poly1305;
-    let alice = || Some((UserId::from(42u64), 7u64));
-    let bob = || {
-        Some((
-            UserId::text("67e55044-10b1-426f-9247-bb680e5fe0c8").unwrap_or_else(|_| 0u64.into()),
-            3u64,
-        ))
-    };
-    vec![
+    let mut specs = vec![
         base("xaes anonymous", xaes, None, "ok"),
         base("xaes user (integer id)", xaes, alice(), "ok"),
         base("xchacha anonymous", xchacha, None, "ok"),
@@ -294,6 +351,890 @@ fn specs() -> Vec<Spec> {
             ]),
             ..base("authentic, login_age > issued_at", xaes, None, "decode")
         },
+    ];
+    specs.extend(extra_specs());
+    specs
+}
+
+/// The largest time FORMAT.md allows: 9999-12-31T23:59:59Z.
+const MAX_UNIX: i64 = 253_402_300_799;
+/// `T0`, `DAY` and `MAX_UNIX` as wire integers, for hand-built envelopes.
+const T0_WIRE: u64 = 1_800_000_000;
+const DAY_WIRE: u64 = 86_400;
+const MAX_WIRE: u64 = 253_402_300_799;
+
+const HEADER_RULE: &str = "the AEAD is computed over this header (AAD over its exact bytes, \
+     subkey of aead_key_id): the tag verifies, so only the header rule (FORMAT.md section 1) \
+     rejects it";
+const BASE64_RULE: &str = "read leniently (whitespace dropped, trailing bits ignored) this is \
+     an authentic cookie of aead_key_id: only the canonical base64 rule (FORMAT.md section 1) \
+     rejects it";
+
+/// A vector of the appended set: `base` with the opener's policy recorded.
+fn new(
+    name: &'static str,
+    algorithm: Algorithm,
+    user: Option<(UserId, u64)>,
+    expect: &'static str,
+) -> Spec {
+    Spec {
+        policy: Some(POLICY),
+        ..base(name, algorithm, user, expect)
+    }
+}
+
+fn policy(ttl: i64, idle_timeout: Option<i64>, leeway: i64) -> Option<Policy> {
+    Some(Policy {
+        ttl,
+        idle_timeout,
+        leeway,
+    })
+}
+
+/// A user with a text id.
+fn text_id(id: &str, epoch: u64) -> Option<(UserId, u64)> {
+    UserId::text(id).ok().map(|id| (id, epoch))
+}
+
+/// postcard's encoding of a value (minimal varints).
+fn pc<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    postcard::to_allocvec(value).unwrap_or_default()
+}
+
+/// `n` as an LEB128 varint of exactly `len` bytes (non-minimal when `len`
+/// is more than `n` needs).
+fn long_varint(n: u128, len: usize) -> Vec<u8> {
+    let mut rest = n;
+    (0..len)
+        .map(|i| {
+            let low = u8::try_from(rest & 0x7f).unwrap_or(0);
+            rest >>= 7;
+            if i + 1 < len { low | 0x80 } else { low }
+        })
+        .collect()
+}
+
+/// The four time fields as postcard writes them.
+fn wire_times(issued: u64, login_age: u64, lifetime: u64, idle: Option<u64>) -> Vec<u8> {
+    pc(&(issued, login_age, lifetime, idle))
+}
+
+/// `Some(User)` with a text id given as raw bytes (possibly not UTF-8).
+fn text_user(id: &[u8], epoch: u64) -> Vec<u8> {
+    [&[1u8, 1][..], &pc(&id.len()), id, &pc(&epoch)].concat()
+}
+
+fn payload_bytes() -> Vec<u8> {
+    pc(&vector_payload())
+}
+
+fn vector_payload() -> VectorPayload {
+    VectorPayload {
+        note: "sealed-session v1".into(),
+        visits: 3,
+    }
+}
+
+/// Sets the lowest bit of the last character, which encodes only trailing
+/// (discarded) bits when the length is not a multiple of 4.
+fn set_trailing_bit(cookie: &str) -> String {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    assert_ne!(
+        cookie.len() % 4,
+        0,
+        "the last character has no trailing bits"
+    );
+    let (head, last) = cookie.split_at(cookie.len() - 1);
+    let value = ALPHABET.find(last).unwrap_or(0);
+    assert_eq!(value & 1, 0, "already non-canonical");
+    format!("{head}{}", &ALPHABET[(value | 1)..=(value | 1)])
+}
+
+/// The vectors appended to the original 30: each records the opener's policy.
+fn extra_specs() -> Vec<Spec> {
+    let (xaes, xchacha) = (Algorithm::XAes256Gcm, Algorithm::XChaCha20Poly1305);
+    let idle_at = |idle: i64| Times {
+        idle_deadline: Some(T0 + idle),
+        ..fresh(T0, DAY)
+    };
+    let resealed = Times {
+        login_at: T0 - 3 * DAY,
+        issued_at: T0,
+        expires_at: T0 + 4 * DAY,
+        idle_deadline: None,
+    };
+    let near_9999 = Times {
+        login_at: MAX_UNIX - 600,
+        issued_at: MAX_UNIX - 600,
+        expires_at: MAX_UNIX,
+        idle_deadline: Some(MAX_UNIX),
+    };
+    let anon = || vec![0u8];
+    let env = |times: Vec<u8>, user: Vec<u8>, payload: Vec<u8>| [times, user, payload].concat();
+    let std_times = || wire_times(T0_WIRE, 0, DAY_WIRE, None);
+    let header = |name, header: &'static [u8]| Spec {
+        header: Some(header),
+        lenient_authentic: true,
+        comment: Some(HEADER_RULE),
+        ..new(name, xaes, None, "invalid")
+    };
+    let b64 = |name, mutation, padding| Spec {
+        mutation,
+        padding,
+        lenient_authentic: true,
+        comment: Some(BASE64_RULE),
+        ..new(name, xaes, None, "invalid")
+    };
+    let text_raw = |name, id: &[u8]| Spec {
+        raw: Some(env(std_times(), text_user(id, 1), payload_bytes())),
+        ..new(name, xchacha, None, "decode")
+    };
+    let key_id = |name, algorithm, id: u32| Spec {
+        key_id: id,
+        seal_key_id: id,
+        ..new(name, algorithm, None, "ok")
+    };
+    vec![
+        // Headers that fail only through the header rule.
+        header(
+            "header rule only: version byte 0x02, AEAD over that header",
+            &[0x02, 0x01],
+        ),
+        header(
+            "header rule only: key id 1 as non-minimal 81 00",
+            &[0x01, 0x81, 0x00],
+        ),
+        Spec {
+            key_id: 0,
+            seal_key_id: 0,
+            ..header(
+                "header rule only: key id 0 as non-minimal 80 00",
+                &[0x01, 0x80, 0x00],
+            )
+        },
+        header(
+            "header rule only: key id 1 as non-minimal 5 bytes 81 80 80 80 00",
+            &[0x01, 0x81, 0x80, 0x80, 0x80, 0x00],
+        ),
+        header(
+            "header rule only: key id 2^32 + 1 (1 if truncated to 32 bits)",
+            &[0x01, 0x81, 0x80, 0x80, 0x80, 0x10],
+        ),
+        header(
+            "header rule only: key id varint of 6 bytes (2^35 + 1)",
+            &[0x01, 0x81, 0x80, 0x80, 0x80, 0x80, 0x01],
+        ),
+        // Key ids at the varint boundaries.
+        key_id("key id 0 (header 01 00)", xaes, 0),
+        key_id("key id 127 (largest 1-byte varint)", xchacha, 127),
+        key_id("key id 128 (2-byte varint 80 01)", xaes, 128),
+        key_id("key id 2^14 (3-byte varint 80 80 01)", xchacha, 16_384),
+        key_id(
+            "key id 2^32 - 1 (5-byte varint ff ff ff ff 0f)",
+            xaes,
+            u32::MAX,
+        ),
+        // Lengths.
+        Spec {
+            mutation: Mutation::Text(|_| String::new()),
+            ..new("empty cookie value", xaes, None, "invalid")
+        },
+        Spec {
+            mutation: Mutation::Bytes(|d| d.truncate(41)),
+            ..new(
+                "decoded length 41, one under the minimum 42",
+                xaes,
+                None,
+                "invalid",
+            )
+        },
+        Spec {
+            key_id: 128,
+            seal_key_id: 128,
+            mutation: Mutation::Bytes(|d| d.truncate(42)),
+            ..new(
+                "42 bytes with a 3-byte header: body one short of nonce + tag",
+                xaes,
+                None,
+                "invalid",
+            )
+        },
+        Spec {
+            raw: Some(Vec::new()),
+            ..new(
+                "authentic, empty AEAD plaintext (42 bytes, the minimum)",
+                xchacha,
+                None,
+                "decode",
+            )
+        },
+        // Base64 that only the canonical-encoding rule rejects.
+        b64(
+            "base64 with a space inside",
+            Mutation::Text(|c| format!("{} {}", &c[..40], &c[40..])),
+            None,
+        ),
+        b64(
+            "base64 with a tab inside",
+            Mutation::Text(|c| format!("{}\t{}", &c[..20], &c[20..])),
+            None,
+        ),
+        b64(
+            "base64 with a leading space",
+            Mutation::Text(|c| format!(" {c}")),
+            None,
+        ),
+        b64(
+            "base64 with a trailing CR LF",
+            Mutation::Text(|c| format!("{c}\r\n")),
+            None,
+        ),
+        b64(
+            "base64 non-zero trailing bits (74 bytes: 2 trailing bits)",
+            Mutation::Text(set_trailing_bit),
+            Some(32),
+        ),
+        b64(
+            "base64 non-zero trailing bits (73 bytes: 4 trailing bits)",
+            Mutation::Text(set_trailing_bit),
+            Some(31),
+        ),
+        // Envelope encoding: varint widths, non-minimal forms, Option tags.
+        Spec {
+            raw: Some(
+                [
+                    long_varint(T0_WIRE.into(), 10),
+                    long_varint(0, 10),
+                    long_varint(DAY_WIRE.into(), 10),
+                    vec![1],
+                    long_varint(1800, 10),
+                    vec![1],
+                    long_varint(0, 5),
+                    long_varint(42, 10),
+                    long_varint(7, 10),
+                    long_varint(17, 10),
+                    b"sealed-session v1".to_vec(),
+                    long_varint(3, 5),
+                ]
+                .concat(),
+            ),
+            times: idle_at(1800),
+            ..new(
+                "non-minimal envelope varints, longest allowed (u64 10 bytes, u32 5 bytes)",
+                xaes,
+                alice(),
+                "ok",
+            )
+        },
+        Spec {
+            raw: Some(
+                [
+                    &pc(&T0_WIRE)[..],
+                    &[0x80, 0x00],
+                    &[0x80, 0xa3, 0x85, 0x00],
+                    &[0x00, 0x00],
+                    &[0x91, 0x00],
+                    b"sealed-session v1",
+                    &[0x83, 0x00],
+                ]
+                .concat(),
+            ),
+            ..new(
+                "non-minimal envelope varints, 2 bytes (0 as 80 00)",
+                xchacha,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            raw: Some(env(
+                std_times(),
+                [
+                    &[0x01, 0x81, 0x80, 0x80, 0x80, 0x00, 0x85, 0x00][..],
+                    b"alice",
+                    &[0x81, 0x00],
+                ]
+                .concat(),
+                payload_bytes(),
+            )),
+            ..new(
+                "text user id: variant tag (5 bytes) and length non-minimal",
+                xaes,
+                text_id("alice", 1),
+                "ok",
+            )
+        },
+        Spec {
+            raw: Some(env(
+                [
+                    long_varint(T0_WIRE.into(), 11),
+                    pc(&(0u64, DAY_WIRE, None::<u64>)),
+                ]
+                .concat(),
+                anon(),
+                payload_bytes(),
+            )),
+            ..new("u64 varint of 11 bytes (issued_at)", xaes, None, "decode")
+        },
+        Spec {
+            raw: Some(env(
+                std_times(),
+                [&[1u8, 0, 42][..], &long_varint(1 << 64, 10)].concat(),
+                payload_bytes(),
+            )),
+            ..new(
+                "u64 varint over 2^64 - 1 (epoch = 2^64, 10th byte 02)",
+                xaes,
+                None,
+                "decode",
+            )
+        },
+        Spec {
+            raw: Some(env(
+                std_times(),
+                anon(),
+                [&[17u8][..], b"sealed-session v1", &long_varint(3, 6)].concat(),
+            )),
+            ..new("u32 varint of 6 bytes (visits)", xchacha, None, "decode")
+        },
+        Spec {
+            raw: Some(env(
+                std_times(),
+                anon(),
+                [&[17u8][..], b"sealed-session v1", &long_varint(1 << 32, 5)].concat(),
+            )),
+            ..new(
+                "u32 varint over 2^32 - 1 (visits = 2^32, 5th byte 10)",
+                xaes,
+                None,
+                "decode",
+            )
+        },
+        Spec {
+            raw: Some(env(
+                [&pc(&(T0_WIRE, 0u64, DAY_WIRE))[..], &[0x02, 0x08]].concat(),
+                anon(),
+                payload_bytes(),
+            )),
+            ..new("Option tag 2 (idle)", xaes, None, "decode")
+        },
+        Spec {
+            raw: Some(env(std_times(), vec![0x02], payload_bytes())),
+            ..new("Option tag 2 (user)", xchacha, None, "decode")
+        },
+        Spec {
+            raw: Some(env(
+                std_times(),
+                [
+                    &[0x01, 0x81, 0x80, 0x80, 0x80, 0x10, 0x05][..],
+                    b"alice",
+                    &[1],
+                ]
+                .concat(),
+                payload_bytes(),
+            )),
+            ..new(
+                "user id variant tag 2^32 + 1 (1 if truncated to 32 bits)",
+                xaes,
+                None,
+                "decode",
+            )
+        },
+        Spec {
+            raw: Some(env(
+                std_times(),
+                anon(),
+                [&long_varint(17, 10)[..], b"sealed-session v1", &[3]].concat(),
+            )),
+            ..new(
+                "string length as a 10-byte varint (lengths are read as u64)",
+                xchacha,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            raw: Some(env(
+                std_times(),
+                anon(),
+                [&long_varint(17, 11)[..], b"sealed-session v1", &[3]].concat(),
+            )),
+            ..new("string length as an 11-byte varint", xaes, None, "decode")
+        },
+        Spec {
+            raw: Some(env(
+                std_times(),
+                anon(),
+                [&pc(&((1u64 << 32) + 17))[..], b"sealed-session v1", &[3]].concat(),
+            )),
+            ..new(
+                "string length 2^32 + 17 (17 if truncated to 32 bits)",
+                xaes,
+                None,
+                "decode",
+            )
+        },
+        // Text user ids: 1 to 128 bytes of UTF-8.
+        text_raw("text user id of 0 bytes", b""),
+        Spec {
+            user: text_id(&"u".repeat(128), 1),
+            current_epoch: Some(1),
+            ..new("text user id of 128 bytes (the limit)", xaes, None, "ok")
+        },
+        text_raw("text user id of 129 bytes", "u".repeat(129).as_bytes()),
+        Spec {
+            user: text_id(&"é".repeat(64), 1),
+            current_epoch: Some(1),
+            ..new(
+                "text user id of 128 bytes in 64 two-byte characters",
+                xchacha,
+                None,
+                "ok",
+            )
+        },
+        text_raw(
+            "text user id of 129 bytes in 65 characters",
+            format!("{}u", "é".repeat(64)).as_bytes(),
+        ),
+        text_raw("text user id with invalid UTF-8 (byte ff)", b"ab\xffcd"),
+        text_raw(
+            "text user id with an encoded surrogate (ed a0 80)",
+            b"ab\xed\xa0\x80",
+        ),
+        Spec {
+            current_epoch: Some(1),
+            ..new(
+                "text user id with 2-, 3- and 4-byte UTF-8 characters",
+                xaes,
+                text_id("ünï-用户-🔑", 1),
+                "ok",
+            )
+        },
+        new(
+            "integer user id and epoch 2^64 - 1",
+            xchacha,
+            Some((UserId::from(u64::MAX), u64::MAX)),
+            "ok",
+        ),
+        Spec {
+            current_epoch: None,
+            comment: Some("the user no longer exists: the application has no current epoch"),
+            ..new("unknown user (no current epoch)", xaes, alice(), "revoked")
+        },
+        // The year-9999 and 1970 bounds of the times.
+        Spec {
+            times: near_9999,
+            now: MAX_UNIX - 300,
+            policy: policy(DAY, Some(600), 60),
+            reseal: &["idle_half_used"],
+            ..new(
+                "expires_at and idle_deadline = 253402300799 (the bound)",
+                xaes,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            times: near_9999,
+            now: MAX_UNIX,
+            policy: policy(DAY, Some(600), 60),
+            in_leeway: true,
+            ..new(
+                "opened at now = 253402300799, in the leeway",
+                xchacha,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            raw: Some(env(
+                wire_times(MAX_WIRE - 600, 0, 601, None),
+                anon(),
+                payload_bytes(),
+            )),
+            now: MAX_UNIX - 300,
+            ..new(
+                "expires_at = 253402300800 (past the bound)",
+                xaes,
+                None,
+                "decode",
+            )
+        },
+        Spec {
+            raw: Some(env(
+                wire_times(MAX_WIRE - 600, 0, 600, Some(601)),
+                anon(),
+                payload_bytes(),
+            )),
+            now: MAX_UNIX - 300,
+            ..new(
+                "idle_deadline = 253402300800 (past the bound)",
+                xaes,
+                None,
+                "decode",
+            )
+        },
+        Spec {
+            raw: Some(env(
+                wire_times(MAX_WIRE + 1, 0, 0, None),
+                anon(),
+                payload_bytes(),
+            )),
+            now: MAX_UNIX,
+            ..new(
+                "issued_at = 253402300800 (past the bound)",
+                xchacha,
+                None,
+                "decode",
+            )
+        },
+        Spec {
+            times: Times {
+                login_at: 0,
+                issued_at: 1000,
+                expires_at: DAY,
+                idle_deadline: None,
+            },
+            now: 1600,
+            ..new("login_at = 0 (login_age = issued_at)", xaes, None, "ok")
+        },
+        // Both sides of every leeway boundary.
+        Spec {
+            now: T0 + DAY + 29,
+            policy: policy(DAY, None, 30),
+            in_leeway: true,
+            ..new("leeway 30: now = expires_at + 29 opens", xaes, None, "ok")
+        },
+        Spec {
+            now: T0 + DAY + 30,
+            policy: policy(DAY, None, 30),
+            ..new(
+                "leeway 30: now = expires_at + 30 is expired",
+                xaes,
+                None,
+                "expired",
+            )
+        },
+        Spec {
+            now: T0 + DAY - 1,
+            policy: policy(DAY, None, 0),
+            ..new("leeway 0: now = expires_at - 1 opens", xchacha, None, "ok")
+        },
+        Spec {
+            now: T0 + DAY,
+            policy: policy(DAY, None, 0),
+            ..new(
+                "leeway 0: now = expires_at is expired",
+                xchacha,
+                None,
+                "expired",
+            )
+        },
+        Spec {
+            times: idle_at(1800),
+            now: T0 + 1800 + 29,
+            policy: policy(DAY, Some(1800), 30),
+            in_leeway: true,
+            ..new(
+                "leeway 30: now = idle_deadline + 29 opens (no idle hint)",
+                xaes,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            times: idle_at(1800),
+            now: T0 + 1800 + 30,
+            policy: policy(DAY, Some(1800), 30),
+            ..new(
+                "leeway 30: now = idle_deadline + 30 is idle expired",
+                xaes,
+                None,
+                "idle_expired",
+            )
+        },
+        Spec {
+            now: T0 - 30,
+            policy: policy(DAY, None, 30),
+            ..new("leeway 30: issued_at = now + 30 opens", xchacha, None, "ok")
+        },
+        Spec {
+            now: T0 - 31,
+            policy: policy(DAY, None, 30),
+            ..new(
+                "leeway 30: issued_at = now + 31 is not yet valid",
+                xchacha,
+                None,
+                "not_yet_valid",
+            )
+        },
+        Spec {
+            now: T0,
+            policy: policy(DAY, None, 0),
+            ..new("leeway 0: issued_at = now opens", xaes, None, "ok")
+        },
+        Spec {
+            now: T0 - 1,
+            policy: policy(DAY, None, 0),
+            ..new(
+                "leeway 0: issued_at = now + 1 is not yet valid",
+                xaes,
+                None,
+                "not_yet_valid",
+            )
+        },
+        // Time checks come before the epoch check.
+        Spec {
+            current_epoch: Some(8),
+            now: T0 + DAY + 60,
+            ..new(
+                "expired and revoked: expired is reported",
+                xaes,
+                alice(),
+                "expired",
+            )
+        },
+        Spec {
+            current_epoch: Some(8),
+            times: idle_at(1800),
+            now: T0 + 1800 + 60,
+            policy: policy(DAY, Some(1800), 60),
+            ..new(
+                "idle expired and revoked: idle_expired is reported",
+                xchacha,
+                bob(),
+                "idle_expired",
+            )
+        },
+        Spec {
+            current_epoch: Some(8),
+            now: T0 - 61,
+            ..new(
+                "not yet valid and revoked: not_yet_valid is reported",
+                xaes,
+                alice(),
+                "not_yet_valid",
+            )
+        },
+        Spec {
+            current_epoch: Some(8),
+            now: T0 + DAY + 30,
+            ..new(
+                "in the leeway and revoked: revoked",
+                xaes,
+                alice(),
+                "revoked",
+            )
+        },
+        // idle_half_used uses integer division.
+        Spec {
+            times: idle_at(1801),
+            now: T0 + 900,
+            policy: policy(DAY, Some(1801), 60),
+            reseal: &["idle_half_used"],
+            ..new(
+                "idle half used at 900 s of 1801 (integer division)",
+                xaes,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            times: idle_at(1801),
+            now: T0 + 899,
+            policy: policy(DAY, Some(1801), 60),
+            ..new("idle not half used at 899 s of 1801", xaes, None, "ok")
+        },
+        // The opener's own (current) configuration: local policy.
+        Spec {
+            times: resealed,
+            policy: policy(5 * DAY, None, 60),
+            reseal: &["policy_tightened"],
+            ..new(
+                "local ttl 5 days, stricter than the cookie's 7-day session",
+                xaes,
+                alice(),
+                "ok",
+            )
+        },
+        Spec {
+            times: resealed,
+            now: T0 + 2 * DAY + 59,
+            policy: policy(5 * DAY, None, 60),
+            reseal: &[],
+            in_leeway: true,
+            ..new(
+                "local ttl: login_at + ttl + 59 opens, in the leeway (no hint)",
+                xchacha,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            times: resealed,
+            now: T0 + 2 * DAY + 60,
+            policy: policy(5 * DAY, None, 60),
+            ..new(
+                "local ttl: login_at + ttl + leeway is expired",
+                xchacha,
+                None,
+                "expired",
+            )
+        },
+        Spec {
+            times: idle_at(7200),
+            policy: policy(DAY, Some(1800), 60),
+            reseal: &["policy_tightened"],
+            ..new(
+                "local idle timeout 30 min, stricter than the cookie's 2 h",
+                xaes,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            times: idle_at(7200),
+            now: T0 + 1800 + 60,
+            policy: policy(DAY, Some(1800), 60),
+            ..new(
+                "local idle timeout: issued_at + idle_timeout + leeway is idle expired",
+                xaes,
+                None,
+                "idle_expired",
+            )
+        },
+        Spec {
+            now: T0 + 1000,
+            policy: policy(DAY, Some(1800), 60),
+            reseal: &["idle_half_used", "policy_tightened"],
+            ..new(
+                "local idle timeout on a cookie without one",
+                xchacha,
+                bob(),
+                "ok",
+            )
+        },
+        Spec {
+            times: fresh(T0, 1000),
+            policy: policy(DAY, Some(1800), 60),
+            reseal: &["idle_half_used", "policy_tightened"],
+            ..new("local idle deadline capped at expires_at", xaes, None, "ok")
+        },
+        Spec {
+            policy: policy(7 * DAY, None, 60),
+            ..new(
+                "a looser local ttl never extends expires_at",
+                xaes,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            times: idle_at(1800),
+            policy: policy(DAY, Some(7200), 60),
+            ..new(
+                "a looser local idle timeout never extends idle_deadline",
+                xchacha,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            times: resealed,
+            current_epoch: Some(8),
+            now: T0 + 2 * DAY + 60,
+            policy: policy(5 * DAY, None, 60),
+            ..new(
+                "local ttl expired and revoked: expired is reported",
+                xaes,
+                alice(),
+                "expired",
+            )
+        },
+        Spec {
+            times: idle_at(7200),
+            current_epoch: Some(8),
+            now: T0 + 1800 + 60,
+            policy: policy(DAY, Some(1800), 60),
+            ..new(
+                "local idle expired and revoked: idle_expired is reported",
+                xaes,
+                alice(),
+                "idle_expired",
+            )
+        },
+        Spec {
+            times: Times {
+                idle_deadline: Some(T0 + 1800),
+                ..resealed
+            },
+            now: T0 + 1900,
+            policy: policy(3 * DAY + 1000, None, 60),
+            ..new(
+                "local ttl expired and idle passed: expired is reported",
+                xchacha,
+                None,
+                "expired",
+            )
+        },
+        // Padding and retired keys under XChaCha.
+        Spec {
+            padding: Some(32),
+            ..new("xchacha padded to a 32-byte bucket", xchacha, None, "ok")
+        },
+        Spec {
+            padding: Some(20),
+            max_cookie_len: 117,
+            ..new(
+                "padding capped by the size limit: bucket 20 rounds 30 to 40, room is 35",
+                xaes,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            key_id: 5,
+            seal_key_id: 5,
+            retired: true,
+            reseal: &["retired_key"],
+            ..new(
+                "xchacha sealed under a retired key (id 5)",
+                xchacha,
+                bob(),
+                "ok",
+            )
+        },
+        Spec {
+            key_id: 5,
+            seal_key_id: 5,
+            retired: true,
+            times: idle_at(1800),
+            now: T0 + 1000,
+            policy: policy(DAY, Some(1800), 60),
+            reseal: &["retired_key", "idle_half_used"],
+            ..new(
+                "xchacha retired key and idle half used",
+                xchacha,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            key_id: 5,
+            seal_key_id: 5,
+            retired: true,
+            times: idle_at(1800),
+            now: T0 + 1800 + 30,
+            policy: policy(DAY, Some(1800), 60),
+            reseal: &[],
+            in_leeway: true,
+            ..new(
+                "xchacha retired key in the leeway: no hint (it cannot be re-sealed)",
+                xchacha,
+                None,
+                "ok",
+            )
+        },
     ]
 }
 
@@ -344,11 +1285,72 @@ fn plaintext_of(key: &Key, alg: Algorithm, name: &str, cookie: &str) -> Option<V
         .then_some(buf)
 }
 
-fn build_vectors() -> Value {
-    let payload = VectorPayload {
-        note: "sealed-session v1".into(),
-        visits: 3,
+/// Seals `plaintext` behind arbitrary header bytes: the subkey of `key_id`
+/// and the AAD over `header` exactly as given (FORMAT.md section 3), so a
+/// cookie with an odd header is authentic for an opener that ignores the
+/// header rules.
+fn seal_over_header(
+    key: &Key,
+    alg: Algorithm,
+    key_id: u32,
+    name: &str,
+    header: &[u8],
+    nonce: &[u8; NONCE_LEN],
+    plaintext: &[u8],
+) -> String {
+    let subkey = crypto::derive_subkey(key, alg, key_id, name.as_bytes());
+    let cipher = crypto::Cipher::new(&subkey, alg);
+    let mut body = plaintext.to_vec();
+    let aad = crypto::aad(name.as_bytes(), header);
+    let Some(tag) = cipher.seal_in_place(nonce, &aad, &mut body) else {
+        panic!("seal over header");
     };
+    URL_SAFE_NO_PAD.encode([header, nonce, &body, &tag].concat())
+}
+
+/// FORMAT.md section 6, local policy: the deadlines an opener with `policy`
+/// enforces for a cookie with `cookie` times.
+fn effective(cookie: Times, policy: &Policy) -> Times {
+    let expires_at = cookie.expires_at.min(cookie.login_at + policy.ttl);
+    let local_idle = policy
+        .idle_timeout
+        .map(|idle| (cookie.issued_at + idle).min(expires_at));
+    let idle_deadline = match (cookie.idle_deadline, local_idle) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Times {
+        expires_at,
+        idle_deadline,
+        ..cookie
+    }
+}
+
+/// Cross-checks the hand-written `reseal` and `in_leeway` of a spec against
+/// FORMAT.md section 6, so a typo in a spec fails here.
+fn check_hint(spec: &Spec, eff: Times) {
+    let in_leeway = spec.now
+        >= eff
+            .idle_deadline
+            .map_or(eff.expires_at, |d| d.min(eff.expires_at));
+    assert_eq!(spec.in_leeway, in_leeway, "in_leeway of {}", spec.name);
+    let half = eff
+        .idle_deadline
+        .is_some_and(|d| spec.now - eff.issued_at >= (d - eff.issued_at) / 2);
+    // A cookie in the leeway cannot be re-sealed: no hint at all.
+    let want: Vec<&str> = [
+        ("retired_key", spec.retired),
+        ("idle_half_used", half),
+        ("policy_tightened", eff != spec.times),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| (set && !in_leeway).then_some(name))
+    .collect();
+    assert_eq!(spec.reseal, want.as_slice(), "reseal of {}", spec.name);
+}
+
+fn build_vectors() -> Value {
+    let payload = vector_payload();
     let mut out = Vec::new();
     for (index, spec) in specs().into_iter().enumerate() {
         let key_bytes = master_key(spec.algorithm, spec.seal_key_id);
@@ -357,6 +1359,10 @@ fn build_vectors() -> Value {
         let mut builder = SessionStore::builder(spec.seal_name, ring).ttl(crate::MAX_TTL);
         if let Some(bucket) = spec.padding {
             builder = builder.padding(bucket);
+        }
+        if spec.policy.is_some() {
+            // The appended vectors are sealed under the cap they record.
+            builder = builder.max_cookie_len(spec.max_cookie_len);
         }
         let Ok(store) = builder.build() else {
             panic!("vector store config");
@@ -373,6 +1379,18 @@ fn build_vectors() -> Value {
         if let Some(raw) = &spec.raw {
             assert_eq!(plaintext.as_ref(), Some(raw));
         }
+        let sealed = match (spec.header, &plaintext) {
+            (Some(header), Some(pt)) => seal_over_header(
+                &key,
+                spec.algorithm,
+                spec.seal_key_id,
+                spec.seal_name,
+                header,
+                &nonce(index),
+                pt,
+            ),
+            _ => sealed,
+        };
         let cookie = mutate(&sealed, spec.mutation);
         let master = URL_SAFE_NO_PAD.encode(master_key(spec.algorithm, spec.key_id));
         let mut v = json!({
@@ -384,10 +1402,14 @@ fn build_vectors() -> Value {
             "cookie_name": spec.open_name,
             "max_cookie_len": spec.max_cookie_len,
             "now": spec.now,
-            "leeway": 60,
+            "leeway": spec.policy.map_or(60, |p| p.leeway),
             "cookie": cookie,
             "expect": spec.expect,
         });
+        let times = match &spec.policy {
+            Some(policy) => effective(spec.times, policy),
+            None => spec.times,
+        };
         if let Some(obj) = v.as_object_mut() {
             if spec.expect != "invalid" {
                 obj.insert("plaintext_hex".into(), json!(plaintext.as_deref().map(hex)));
@@ -398,10 +1420,30 @@ fn build_vectors() -> Value {
             }
             if spec.expect == "ok" {
                 obj.insert("payload".into(), json!(payload));
-                obj.insert("login_at".into(), json!(spec.times.login_at));
-                obj.insert("issued_at".into(), json!(spec.times.issued_at));
-                obj.insert("expires_at".into(), json!(spec.times.expires_at));
-                obj.insert("idle_deadline".into(), json!(spec.times.idle_deadline));
+                obj.insert("login_at".into(), json!(times.login_at));
+                obj.insert("issued_at".into(), json!(times.issued_at));
+                obj.insert("expires_at".into(), json!(times.expires_at));
+                obj.insert("idle_deadline".into(), json!(times.idle_deadline));
+            }
+            if let Some(policy) = &spec.policy {
+                obj.insert("ttl".into(), json!(policy.ttl));
+                obj.insert("idle_timeout".into(), json!(policy.idle_timeout));
+                if let Some(bucket) = spec.padding {
+                    obj.insert("padding".into(), json!(bucket));
+                }
+                if spec.lenient_authentic {
+                    obj.insert("aead_key_id".into(), json!(spec.seal_key_id));
+                }
+                if let Some(comment) = spec.comment {
+                    obj.insert("comment".into(), json!(comment));
+                }
+                if spec.expect == "ok" {
+                    check_hint(&spec, times);
+                    obj.insert("reseal".into(), json!(spec.reseal));
+                    obj.insert("in_leeway".into(), json!(spec.in_leeway));
+                } else {
+                    assert!(spec.reseal.is_empty() && !spec.in_leeway, "{}", spec.name);
+                }
             }
         }
         out.push(v);
@@ -431,6 +1473,7 @@ fn mutate(cookie: &str, mutation: Mutation) -> String {
             data.splice(1..2, [0x81, 0x00]);
         }
         Mutation::Text(f) => return f(cookie),
+        Mutation::Bytes(f) => f(&mut data),
     }
     URL_SAFE_NO_PAD.encode(data)
 }

@@ -13,7 +13,9 @@
 )]
 
 use sealed_session::time::{Duration, OffsetDateTime};
-use sealed_session::{Algorithm, Key, KeyRing, OpenError, Opened, SessionStore, UserId};
+use sealed_session::{
+    Algorithm, Key, KeyRing, OpenError, ResealReasons, SessionInfo, SessionStore, UserId,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -34,19 +36,24 @@ fn outcome(v: &Value) -> (String, Option<sealed_session::Session<VectorPayload>>
     } else {
         KeyRing::with_algorithm(key_id, alg, key)
     };
-    let store = SessionStore::builder(v["cookie_name"].as_str().unwrap(), ring)
-        .ttl(sealed_session::MAX_TTL)
+    // The opener's policy (FORMAT.md section 7): vectors without `ttl` and
+    // `idle_timeout` are opened with a 400-day ttl and no idle timeout.
+    let ttl = v.get("ttl").map_or(sealed_session::MAX_TTL, |t| {
+        Duration::seconds(t.as_i64().unwrap())
+    });
+    let mut builder = SessionStore::builder(v["cookie_name"].as_str().unwrap(), ring)
+        .ttl(ttl)
         .leeway(Duration::seconds(v["leeway"].as_i64().unwrap()))
-        .max_cookie_len(usize::try_from(v["max_cookie_len"].as_u64().unwrap()).unwrap())
-        .build()
-        .unwrap();
+        .max_cookie_len(usize::try_from(v["max_cookie_len"].as_u64().unwrap()).unwrap());
+    if let Some(idle) = v.get("idle_timeout").and_then(Value::as_i64) {
+        builder = builder.idle_timeout(Duration::seconds(idle));
+    }
+    let store = builder.build().unwrap();
     let now = OffsetDateTime::from_unix_timestamp(v["now"].as_i64().unwrap()).unwrap();
+    // `current_epoch: null` is a user the application no longer has.
     let result = store
         .open_at::<VectorPayload>(v["cookie"].as_str().unwrap(), now)
-        .and_then(|opened| match opened {
-            Opened::Anonymous(s) => Ok(s),
-            Opened::User(u) => u.verify_epoch(v["current_epoch"].as_u64().unwrap()),
-        });
+        .and_then(|opened| opened.verify_with(|_| v["current_epoch"].as_u64()));
     let name = match &result {
         Ok(_) => "ok",
         Err(OpenError::Invalid) => "invalid",
@@ -60,6 +67,19 @@ fn outcome(v: &Value) -> (String, Option<sealed_session::Session<VectorPayload>>
     (name.to_owned(), result.ok())
 }
 
+/// The re-seal hint as FORMAT.md section 6.1 names it.
+fn reseal_names(info: &SessionInfo) -> Vec<&'static str> {
+    let r: ResealReasons = info.reseal_reasons();
+    [
+        ("retired_key", r.retired_key),
+        ("idle_half_used", r.idle_half_used),
+        ("policy_tightened", r.policy_tightened),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect()
+}
+
 #[test]
 fn every_vector_opens_as_expected() {
     let text = std::fs::read_to_string(concat!(
@@ -68,8 +88,10 @@ fn every_vector_opens_as_expected() {
     ))
     .unwrap();
     let vectors: Vec<Value> = serde_json::from_str(&text).unwrap();
-    assert!(vectors.len() >= 30, "{} vectors", vectors.len());
+    assert!(vectors.len() >= 113, "{} vectors", vectors.len());
     let mut seen = std::collections::BTreeSet::new();
+    let mut hints = std::collections::BTreeSet::new();
+    let mut leeway_seen = std::collections::BTreeSet::new();
     for v in &vectors {
         let (got, session) = outcome(v);
         assert_eq!(got, v["expect"].as_str().unwrap(), "vector {}", v["name"]);
@@ -88,10 +110,40 @@ fn every_vector_opens_as_expected() {
         assert_eq!(Some(session.info().issued_at()), ts("issued_at"));
         assert_eq!(Some(session.info().expires_at()), ts("expires_at"));
         assert_eq!(session.info().idle_deadline(), ts("idle_deadline"));
+        let now = ts("now").unwrap();
+        let hint = reseal_names(session.info());
+        // In the leeway nothing is hinted (the cookie cannot be re-sealed).
+        let in_leeway = session.info().in_leeway();
         assert_eq!(
-            session.info().reseal_reasons().retired_key,
-            v["key_role"] == "retired"
+            in_leeway,
+            now >= session
+                .info()
+                .idle_deadline()
+                .map_or(session.info().expires_at(), |d| d
+                    .min(session.info().expires_at())),
+            "{}",
+            v["name"]
         );
+        assert_eq!(
+            hint.contains(&"retired_key"),
+            v["key_role"] == "retired" && !in_leeway,
+            "{}",
+            v["name"]
+        );
+        if let Some(want) = v.get("reseal") {
+            let want: Vec<&str> = want
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap())
+                .collect();
+            assert_eq!(hint, want, "{}", v["name"]);
+            hints.extend(want);
+        }
+        if let Some(want) = v.get("in_leeway") {
+            assert_eq!(Some(in_leeway), want.as_bool(), "{}", v["name"]);
+            leeway_seen.insert(want.as_bool().unwrap());
+        }
         let expected_user = match &v["user_id"] {
             Value::Number(n) => Some(UserId::from(n.as_u64().unwrap())),
             Value::String(s) => Some(UserId::text(s.as_str()).unwrap()),
@@ -113,4 +165,8 @@ fn every_vector_opens_as_expected() {
     ] {
         assert!(seen.iter().any(|(k, _)| k == kind), "no {kind} vector");
     }
+    // Every re-seal reason and both in_leeway values are pinned by some vector.
+    let names = ["idle_half_used", "policy_tightened", "retired_key"];
+    assert_eq!(hints.into_iter().collect::<Vec<_>>(), names);
+    assert_eq!(leeway_seen.len(), 2);
 }

@@ -3,10 +3,15 @@
 
 An independent opener written only from FORMAT.md (no Rust sources read).
 Each vector in tests/vectors/v1.json is opened as FORMAT.md section 6 says,
-the result mapped to the `expect` vocabulary (ok, invalid, expired,
-idle_expired, not_yet_valid, revoked, decode) and the plaintext and decoded
-fields compared. Every recovered plaintext is re-sealed with the cookie's own
-nonce, which must reproduce the cookie string exactly.
+with the opener policy the vector records (section 7: `ttl`, `idle_timeout`,
+`leeway`; the defaults for vectors without them), the result mapped to the
+`expect` vocabulary (ok, invalid, expired, idle_expired, not_yet_valid,
+revoked, decode) and the plaintext, the decoded fields, the effective
+deadlines, the re-seal hint and `in_leeway` compared. Every recovered
+plaintext is re-sealed with the cookie's own nonce, which must reproduce the
+cookie string exactly; a `padding` vector's plaintext length must follow the
+sealer's padding rule (section 5); an `aead_key_id` vector must be authentic
+when read leniently, so that only the rule it names rejects it.
 
 AEADs on top of `cryptography`: XAES-256-GCM (c2sp.org/XAES-256-GCM) from
 AES-256-ECB + AESGCM; XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) from a
@@ -28,7 +33,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 VERSION = 0x01
-DEFAULT_MAX = 4096                 # FORMAT.md §5: max <= 4096 (vectors carry none)
+DEFAULT_MAX = 4096                 # FORMAT.md §5: max <= 4096
+DEFAULT_TTL = 400 * 86400          # FORMAT.md §7: opener of vectors without `ttl`
 NONCE_LEN, TAG_LEN = 24, 16
 MAX_TIME = 253402300799            # 9999-12-31T23:59:59Z
 B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -213,6 +219,7 @@ def decode_envelope(pt):
         user = (uid, r.varint(64))      # (id, epoch)
     # payload used by the vectors: struct { note: String, visits: u32 }
     payload = {"note": r.string(), "visits": r.varint(32)}
+    unpadded_len = r.pos
     if any(pt[r.pos:]):
         raise Reject("decode", "non-zero padding byte")
     if login_age > issued_at:
@@ -220,7 +227,7 @@ def decode_envelope(pt):
     env = {"issued_at": issued_at, "login_at": issued_at - login_age,
            "expires_at": issued_at + lifetime,
            "idle_deadline": None if idle is None else issued_at + idle,
-           "user": user, "payload": payload}
+           "user": user, "payload": payload, "unpadded_len": unpadded_len}
     for field in ("issued_at", "login_at", "expires_at", "idle_deadline"):
         if env[field] is not None and env[field] > MAX_TIME:
             raise Reject("decode", f"{field} beyond year 9999")
@@ -229,9 +236,16 @@ def decode_envelope(pt):
 
 # --- opening (FORMAT.md §6) -------------------------------------------------
 
-def open_cookie(name, value, ring, now, leeway, current_epoch, max_len=DEFAULT_MAX):
-    """Returns (envelope, plaintext); raises Reject. `ring`: id -> (master, alg).
-    `current_epoch` stands for the caller-supplied epoch of step 10."""
+def half_toward_zero(n):
+    """n / 2 as integer division rounding toward zero (FORMAT.md §6)."""
+    return n // 2 if n >= 0 else -((-n) // 2)
+
+
+def open_cookie(name, value, ring, now, policy, current_epoch, max_len=DEFAULT_MAX):
+    """Returns (envelope, plaintext) with the effective deadlines, the re-seal
+    hint and in_leeway; raises Reject. `ring`: id -> (master, alg, role);
+    `policy`: (ttl, idle_timeout or None, leeway); `current_epoch` stands for
+    the caller-supplied epoch of step 10 (None: the user has none)."""
     if len(value) > max_len - len(name):                           # step 1
         raise Reject("invalid", "too long")
     try:
@@ -249,32 +263,82 @@ def open_cookie(name, value, ring, now, leeway, current_epoch, max_len=DEFAULT_M
     header, rest = raw[:pos], raw[pos:]
     if len(rest) < NONCE_LEN + TAG_LEN:                            # step 5
         raise Reject("invalid", "short body")
-    master, alg = ring[key_id]
+    master, alg, role = ring[key_id]
+    pt = aead_open(master, alg, key_id, name, header, rest)        # step 6
+    if pt is None:
+        raise Reject("invalid", "AEAD authentication failed")
+    return open_authentic(pt, now, policy, current_epoch, role), pt
+
+
+def aead_open(master, alg, key_id, name, header, body):
+    """The plaintext, or None if the tag does not verify."""
     key, aad = subkey_and_aad(master, key_id, alg, name, header)
-    aead, nonce = AEADS[alg](key, rest[:NONCE_LEN])
-    try:                                                           # step 6
-        pt = aead.decrypt(nonce, rest[NONCE_LEN:], aad)
+    aead, nonce = AEADS[alg](key, body[:NONCE_LEN])
+    try:
+        return aead.decrypt(nonce, body[NONCE_LEN:], aad)
     except InvalidTag:
-        raise Reject("invalid", "AEAD authentication failed") from None
+        return None
+
+
+def open_authentic(pt, now, policy, current_epoch, role):
+    """Steps 7-10 on an authentic plaintext."""
+    ttl, idle_timeout, leeway = policy
     try:
         env = decode_envelope(pt)                                  # step 7
     except Reject as e:
         raise Reject(e.outcome, e.why, pt) from None
-    err = None
+    # step 9 (computed first, checked after step 8): local policy, the
+    # opener's current configuration
+    expires = min(env["expires_at"], env["login_at"] + ttl)
+    idle = env["idle_deadline"]
+    if idle_timeout is not None:
+        local_idle = min(env["issued_at"] + idle_timeout, expires)
+        idle = local_idle if idle is None else min(idle, local_idle)
     if env["issued_at"] > now + leeway:                            # step 8
-        err = Reject("not_yet_valid", "issued in the future", pt)
-    elif now >= env["expires_at"] + leeway:                        # step 9
-        err = Reject("expired", "past expires_at", pt)
-    elif env["idle_deadline"] is not None and now >= env["idle_deadline"] + leeway:
-        err = Reject("idle_expired", "past idle_deadline", pt)
-    elif env["user"] is not None:                                  # step 10
+        raise Reject("not_yet_valid", "issued in the future", pt)
+    if now >= expires + leeway:                                    # step 9
+        raise Reject("expired", "past expires_at", pt)
+    if idle is not None and now >= idle + leeway:
+        raise Reject("idle_expired", "past idle_deadline", pt)
+    if env["user"] is not None:                                    # step 10
         if current_epoch is None:
-            raise ValueError("user cookie, but no current_epoch was supplied")
+            raise Reject("revoked", "the user has no current epoch", pt)
         if env["user"][1] != current_epoch:
-            err = Reject("revoked", f"epoch {env['user'][1]} != {current_epoch}", pt)
-    if err:
-        raise err
-    return env, pt
+            raise Reject("revoked", f"epoch {env['user'][1]} != {current_epoch}", pt)
+    in_leeway = now >= (expires if idle is None else min(expires, idle))
+    half = idle is not None and now - env["issued_at"] >= half_toward_zero(
+        idle - env["issued_at"])
+    reasons = [("retired_key", role == "retired"),
+               ("idle_half_used", half),
+               ("policy_tightened", (expires, idle) != (env["expires_at"], env["idle_deadline"]))]
+    # A cookie in the leeway cannot be re-sealed: its hint is empty.
+    return dict(env, expires_at=expires, idle_deadline=idle, in_leeway=in_leeway,
+                reseal=[] if in_leeway else [n for n, on in reasons if on])
+
+
+def lenient_plaintext(v):
+    """Reads the cookie as a lenient opener would (whitespace dropped, trailing
+    base64 bits ignored, any version byte, any varint key id up to 10 bytes)
+    and opens it with the subkey of `aead_key_id` and the AAD over the header
+    bytes as sent. Returns the plaintext or None."""
+    text = "".join(v["cookie"].split())
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        return None
+    pos = 1
+    while pos < len(raw) and pos < 11 and raw[pos] & 0x80:
+        pos += 1
+    header, body = raw[:pos + 1], raw[pos + 1:]
+    if len(body) < NONCE_LEN + TAG_LEN:
+        return None
+    return aead_open(b64_decode(v["master_key"]), v["algorithm"], v["aead_key_id"],
+                     v["cookie_name"], header, body)
+
+
+def max_decoded(chars):
+    """The most bytes whose base64url (no padding) fits in `chars` characters."""
+    return chars // 4 * 3 + {2: 1, 3: 2}.get(chars % 4, 0)
 
 
 # --- checks -----------------------------------------------------------------
@@ -302,7 +366,26 @@ def self_tests():
               if not _rejects(lambda h: parse_key_id(bytes.fromhex(h), 0), bad)]
     if parse_key_id(bytes.fromhex("ffffffff0f"), 0) != (0xFFFFFFFF, 5):
         fails.append("key id 2^32-1")
+    for hexed, bits, want in (("8000", 64, 0), ("ffffffffffffffffff01", 64, 2**64 - 1),
+                              ("8080808000", 32, 0), ("ffffffff0f", 32, 2**32 - 1)):
+        if _varint(hexed, bits) != want:
+            fails.append(f"varint {hexed} (u{bits}) not read as {want}")
+    fails += [f"varint accepted {hexed} (u{bits})" for hexed, bits in
+              (("8080808080808080808000", 64), ("ffffffffffffffffff02", 64),
+               ("808080808000", 32), ("ffffffff10", 32), ("80", 64))
+              if _varint(hexed, bits) is not None]
+    if (half_toward_zero(1801), half_toward_zero(-5)) != (900, -2):
+        fails.append("integer division toward zero")
+    if [max_decoded(n) for n in (4096, 103, 102, 101)] != [3072, 77, 76, 75]:
+        fails.append("max_decoded")
     return fails
+
+
+def _varint(hexed, bits):
+    try:
+        return Reader(bytes.fromhex(hexed)).varint(bits)
+    except Reject:
+        return None
 
 
 def _rejects(fn, arg):
@@ -313,13 +396,20 @@ def _rejects(fn, arg):
     return False            # accepted: the decoder is too lenient
 
 
+def policy_of(v):
+    """The opener's (ttl, idle_timeout, leeway); FORMAT.md §7 defaults."""
+    if ("ttl" in v) != ("idle_timeout" in v):
+        raise ValueError("a vector records both ttl and idle_timeout or neither")
+    return v.get("ttl", DEFAULT_TTL), v.get("idle_timeout"), v["leeway"]
+
+
 def check_vector(v):
     """Returns None if the vector passes, else a reason string."""
-    ring = {v["key_id"]: (b64_decode(v["master_key"]), v["algorithm"])}
+    ring = {v["key_id"]: (b64_decode(v["master_key"]), v["algorithm"], v["key_role"])}
+    policy = policy_of(v)
     try:
-        env, pt = open_cookie(v["cookie_name"], v["cookie"], ring, v["now"],
-                              v["leeway"], v.get("current_epoch"),
-                              v["max_cookie_len"])
+        env, pt = open_cookie(v["cookie_name"], v["cookie"], ring, v["now"], policy,
+                              v.get("current_epoch"), v["max_cookie_len"])
         outcome, why = "ok", "opened"
     except Reject as e:
         env, pt, outcome, why = None, e.plaintext, e.outcome, str(e)
@@ -327,19 +417,39 @@ def check_vector(v):
         return f"expected {v['expect']}, got {why}"
     if "plaintext_hex" in v and (pt is None or pt.hex() != v["plaintext_hex"]):
         return "plaintext differs from plaintext_hex"
+    if ("reseal" in v or "in_leeway" in v) and env is None:
+        return "reseal / in_leeway recorded on a vector that does not open"
     if env is not None:
-        for field in ("payload", "login_at", "issued_at", "expires_at", "idle_deadline"):
+        fields = ["payload", "login_at", "issued_at", "expires_at", "idle_deadline"]
+        fields += [f for f in ("reseal", "in_leeway") if f in v]
+        for field in fields:
             if env[field] != v[field]:
                 return f"{field}: got {env[field]!r}, want {v[field]!r}"
         uid = env["user"][0] if env["user"] else None
         if uid != v.get("user_id") or type(uid) is not type(v.get("user_id")):
             return f"user_id: got {uid!r}, want {v.get('user_id')!r}"
+        if "padding" in v:  # FORMAT.md §5: pad to min(round-up, largest plaintext)
+            bucket, n = v["padding"], env["unpadded_len"]
+            header_len = parse_key_id(b64_decode(v["cookie"]), 1)[1]
+            room = max_decoded(v["max_cookie_len"] - len(v["cookie_name"])) \
+                - header_len - NONCE_LEN - TAG_LEN
+            want = min(-(-n // bucket) * bucket, room)
+            if len(pt) != want:
+                return f"padded plaintext is {len(pt)} bytes, the rule gives {want}"
     if pt is not None:  # round trip: re-seal with the cookie's own nonce
         raw = b64_decode(v["cookie"])
         nonce = raw[parse_key_id(raw, 1)[1]:][:NONCE_LEN]
-        master, alg = ring[v["key_id"]]
+        master, alg, _ = ring[v["key_id"]]
         if seal_cookie(v["cookie_name"], v["key_id"], master, alg, nonce, pt) != v["cookie"]:
             return "re-sealing the plaintext does not reproduce the cookie"
+    if "aead_key_id" in v:  # only the named rule rejects it: leniently it opens
+        lenient = lenient_plaintext(v)
+        if lenient is None:
+            return "aead_key_id: the cookie is not authentic even read leniently"
+        try:
+            open_authentic(lenient, v["now"], policy, v.get("current_epoch"), v["key_role"])
+        except Reject as e:
+            return f"aead_key_id: read leniently it still fails: {e}"
     return None
 
 
