@@ -83,12 +83,18 @@ fn pre_auth_failures_are_indistinguishable() {
     .build()
     .unwrap();
     let good = store.seal(&1u8).unwrap().into_value();
+    assert!(store.open::<u8>(&good).is_ok());
+    // The decoded cookie starts `01 01 nonce…`, the text `AQ`. Each cause
+    // holds for every nonce: `Ag` makes the first byte 0x02 (version 2);
+    // `AQI` makes the second 0x02 (key id 2, which the store does not have);
+    // a changed last character changes the tag (or sets padding bits).
+    let last = if good.ends_with('A') { 'B' } else { 'A' };
     let causes = [
-        "%%%".to_owned(),                        // bad base64
-        "AQE".to_owned(),                        // too short
-        format!("Ag{}", &good[2..]),             // other version
-        format!("AQI{}", &good[3..]),            // unknown key id
-        format!("{}A", &good[..good.len() - 1]), // tag mismatch / bad trailing bits
+        "%%%".to_owned(),                             // bad base64
+        "AQE".to_owned(),                             // too short
+        format!("Ag{}", &good[2..]),                  // other version
+        format!("AQI{}", &good[3..]),                 // unknown key id
+        format!("{}{last}", &good[..good.len() - 1]), // tag mismatch / bad trailing bits
     ];
     let errors: Vec<_> = causes
         .iter()

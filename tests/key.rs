@@ -70,6 +70,7 @@ fn base64_round_trip_in_all_alphabets() {
 fn generated_keys_differ_and_compare_by_value() {
     let a = Key::generate();
     let b = Key::try_generate().unwrap();
+    // Two random 256-bit keys are equal with probability 2^-256.
     assert_ne!(a, b);
     assert_eq!(a, a.clone());
     let mut bytes = [9u8; 32];

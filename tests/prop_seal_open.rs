@@ -316,6 +316,7 @@ proptest! {
         let store = default_store(alg);
         let Ok(first) = seal(store, user.as_ref(), &data, at(now)) else { return Ok(()); };
         let again = seal(store, user.as_ref(), &data, at(now)).unwrap();
+        // Equal only if the two random 192-bit nonces are (2^-192 per case).
         prop_assert_ne!(first.value(), again.value());
         let session = open(store, first.value(), at(now + step), user.as_ref()).unwrap();
         let resealed = match store.reseal_at(&session, at(now + step)) {

@@ -2,8 +2,9 @@
 #![allow(dead_code)]
 
 use sealed_session::time::{Duration, OffsetDateTime};
-use sealed_session::{Algorithm, Key, KeyRing, OpenError, Opened, SessionStore};
+use sealed_session::{Algorithm, Key, KeyRing, MAX_TTL, OpenError, Opened, SessionStore};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub const NAME: &str = "__Host-session";
 
@@ -59,4 +60,45 @@ pub fn proptest_config() -> proptest::test_runner::Config {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     proptest::test_runner::Config::with_cases(cases)
+}
+
+/// The golden vectors of tests/vectors/v1.json: cookies sealed under fixed
+/// keys with fixed nonces.
+pub fn golden_vectors() -> Vec<Value> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/v1.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The golden vector called `name`.
+pub fn golden_vector(name: &str) -> Value {
+    golden_vectors()
+        .into_iter()
+        .find(|v| v["name"] == name)
+        .unwrap_or_else(|| panic!("no golden vector {name:?}"))
+}
+
+/// A store that opens the vector `v` as its `expect` says: the vector's key
+/// (retired behind a fresh sealing key if its `key_role` says so), cookie
+/// name, leeway and size limit, and the longest lifetime.
+pub fn vector_store(v: &Value) -> SessionStore {
+    let alg: Algorithm = v["algorithm"].as_str().unwrap().parse().unwrap();
+    let key = Key::from_base64(v["master_key"].as_str().unwrap()).unwrap();
+    let key_id = u32::try_from(v["key_id"].as_u64().unwrap()).unwrap();
+    let ring = if v["key_role"] == "retired" {
+        let mut ring = KeyRing::new(key_id.wrapping_add(1), Key::generate());
+        ring.add_retired_with_algorithm(key_id, alg, key).unwrap();
+        ring
+    } else {
+        KeyRing::with_algorithm(key_id, alg, key)
+    };
+    SessionStore::builder(v["cookie_name"].as_str().unwrap(), ring)
+        .ttl(MAX_TTL)
+        .leeway(Duration::seconds(v["leeway"].as_i64().unwrap()))
+        .max_cookie_len(usize::try_from(v["max_cookie_len"].as_u64().unwrap()).unwrap())
+        .build()
+        .unwrap()
 }
