@@ -14,15 +14,6 @@
 //! # (total(2000) - total(1000)) / 1000; callgrind_annotate --inclusive=yes cg.2000
 //! ```
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    missing_docs
-)]
-
 mod common;
 
 use std::hint::black_box;

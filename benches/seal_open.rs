@@ -6,17 +6,6 @@
 //!
 //! `cargo bench --bench seal_open`; `SEALED_BENCH_QUICK=1` for a short run.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::cast_possible_truncation,
-    clippy::cast_precision_loss,
-    clippy::panic,
-    missing_docs
-)]
-
 mod common;
 
 use std::hint::black_box;

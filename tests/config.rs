@@ -1,12 +1,5 @@
 //! Key ring configuration strings: parsing, formatting back, and errors that
 //! name the wrong entry without ever echoing key material.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic
-)]
 
 use sealed_session::time::OffsetDateTime;
 use sealed_session::{

@@ -1,13 +1,6 @@
 //! The `cookie` feature: `Set-Cookie` with secure defaults, removal cookies,
 //! and reading the session out of `Cookie` headers and jars.
 #![cfg(feature = "cookie")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic
-)]
 
 use proptest::prelude::*;
 use sealed_session::cookie::{

@@ -1,14 +1,4 @@
 //! Error types: lower-case Display, nothing secret inside, std::error::Error.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
 use sealed_session::{ConfigError, KeyError, KeyRingError, OpenError, SealError};
 

@@ -1,15 +1,5 @@
 //! Time rules on open: absolute lifetime, idle timeout, leeway on both sides,
 //! future-dated cookies, extreme clocks.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
 mod common;
 

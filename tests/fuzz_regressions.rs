@@ -1,13 +1,6 @@
 //! Regressions found by the fuzz targets (`fuzz/`) and the property tests
 //! (`tests/prop_*.rs`), each reduced to a plain test.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::arithmetic_side_effects,
-    missing_docs
-)]
-
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{Key, KeyRing, SessionStore};
 

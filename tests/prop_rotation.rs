@@ -11,15 +11,6 @@
 //! says (duplicate id, removing the sealing key, unknown id).
 //! 10 000 cases per property (`PROPTEST_CASES` overrides).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    missing_docs
-)]
-
 mod common;
 
 use proptest::prelude::*;

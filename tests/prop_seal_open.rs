@@ -5,18 +5,6 @@
 //! re-sealing keeps data, user, epoch, login time and absolute deadline.
 //! 10 000 cases per property (`PROPTEST_CASES` overrides).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss,
-    clippy::panic,
-    missing_docs
-)]
-
 mod common;
 
 use std::collections::BTreeMap;

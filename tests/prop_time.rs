@@ -20,15 +20,6 @@
 //! otherwise login and expiry are kept and the idle window restarts.
 //! 10 000 cases per property (`PROPTEST_CASES` overrides).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    missing_docs
-)]
-
 mod common;
 
 use proptest::prelude::*;

@@ -1,15 +1,5 @@
 //! Seal then open returns exactly what was sealed, for both algorithms and
 //! every session kind.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
 mod common;
 

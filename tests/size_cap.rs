@@ -1,15 +1,5 @@
 //! The browser limit: `len(name) + len(value) <= 4096`, enforced at seal time,
 //! and oversized input rejected by open before decoding.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
 mod common;
 

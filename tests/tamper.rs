@@ -4,16 +4,6 @@
 //! not canonical base64url, or has another header, or changes the bytes the
 //! AEAD authenticates, which then verify only with the AEAD's forgery
 //! probability (about 2^-128 per cookie).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
 mod common;
 

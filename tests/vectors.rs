@@ -1,16 +1,6 @@
 //! Opens every golden vector in tests/vectors/v1.json with the public API and
 //! checks its `expect`. (The byte-for-byte re-seal check lives in the crate's
 //! unit tests, which may fix the nonce.)
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{Algorithm, Key, KeyRing, OpenError, Opened, SessionStore, UserId};

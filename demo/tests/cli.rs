@@ -1,7 +1,6 @@
 //! The demo binary's configuration: `--generate-keys` prints a ring that
 //! parses, and a bad `SEALED_SESSION_KEYS` stops it with an error that names
 //! the entry and never shows the key.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::{Command, Stdio};
 
