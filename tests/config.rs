@@ -1,7 +1,9 @@
 //! Key ring configuration strings: parsing, formatting back, and errors that
 //! name the wrong entry without ever echoing key material.
 
-use sealed_session::time::OffsetDateTime;
+mod common;
+
+use common::t0;
 use sealed_session::{
     Algorithm, KEYS_ENV_VAR, Key, KeyConfigError, KeyEntryProblem, KeyError, KeyRing, SessionStore,
 };
@@ -11,10 +13,6 @@ const K2: &str = "Hx4dHBsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA";
 
 fn key(text: &str) -> Key {
     Key::from_base64(text).unwrap()
-}
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
 }
 
 #[test]
@@ -86,12 +84,12 @@ fn to_config_round_trips_and_the_parsed_ring_opens_the_same_cookies() {
             .build()
             .unwrap();
         assert_eq!(sealer.sealing_key_id(), id);
-        let cookie = sealer.seal_at(&id, now()).unwrap();
+        let cookie = sealer.seal_at(&id, t0()).unwrap();
         let opener = SessionStore::builder("sid", parsed.clone())
             .build()
             .unwrap();
         let session = opener
-            .open_at::<u32>(cookie.value(), now())
+            .open_at::<u32>(cookie.value(), t0())
             .unwrap()
             .anonymous()
             .unwrap();

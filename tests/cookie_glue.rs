@@ -2,6 +2,9 @@
 //! and reading the session out of `Cookie` headers and jars.
 #![cfg(feature = "cookie")]
 
+mod common;
+
+use common::{NAME, t0};
 use proptest::prelude::*;
 use sealed_session::cookie::{
     Cookie, CookieJar, CookieOptions, CookieOptionsError, MAX_CANDIDATES, MAX_HEADER_PAIRS,
@@ -11,12 +14,6 @@ use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
     BROWSER_COOKIE_LIMIT, Key, KeyRing, OpenError, Opened, SealError, SessionStore, UserId,
 };
-
-const NAME: &str = "__Host-session";
-
-fn t0() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
-}
 
 fn store() -> SessionStore {
     SessionStore::builder(NAME, KeyRing::new(1, Key::generate()))

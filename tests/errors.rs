@@ -1,5 +1,8 @@
 //! Error types: lower-case Display, nothing secret inside, std::error::Error.
 
+mod common;
+
+use common::{at, t0};
 use sealed_session::{ConfigError, KeyError, KeyRingError, OpenError, SealError};
 
 fn check(e: &(dyn std::error::Error + 'static)) {
@@ -72,8 +75,8 @@ fn pre_auth_failures_are_indistinguishable() {
     )
     .build()
     .unwrap();
-    let good = store.seal(&1u8).unwrap().into_value();
-    assert!(store.open::<u8>(&good).is_ok());
+    let good = store.seal_at(&1u8, t0()).unwrap().into_value();
+    assert!(store.open_at::<u8>(&good, at(1)).is_ok());
     // The decoded cookie starts `01 01 nonce…`, the text `AQ`. Each cause
     // holds for every nonce: `Ag` makes the first byte 0x02 (version 2);
     // `AQI` makes the second 0x02 (key id 2, which the store does not have);
@@ -88,7 +91,7 @@ fn pre_auth_failures_are_indistinguishable() {
     ];
     let errors: Vec<_> = causes
         .iter()
-        .map(|c| store.open::<u8>(c).unwrap_err())
+        .map(|c| store.open_at::<u8>(c, at(1)).unwrap_err())
         .collect();
     assert!(errors.iter().all(|e| *e == OpenError::Invalid));
     let texts: std::collections::HashSet<_> = errors.iter().map(|e| format!("{e} {e:?}")).collect();

@@ -2,8 +2,10 @@
 //! checks its `expect`. (The byte-for-byte re-seal check lives in the crate's
 //! unit tests, which may fix the nonce.)
 
-use sealed_session::time::{Duration, OffsetDateTime};
-use sealed_session::{Algorithm, Key, KeyRing, OpenError, Opened, SessionStore, UserId};
+mod common;
+
+use common::{golden_vectors, unix, vector_store};
+use sealed_session::{OpenError, UserId};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -14,29 +16,11 @@ struct VectorPayload {
 }
 
 fn outcome(v: &Value) -> (String, Option<sealed_session::Session<VectorPayload>>) {
-    let alg: Algorithm = v["algorithm"].as_str().unwrap().parse().unwrap();
-    let key = Key::from_base64(v["master_key"].as_str().unwrap()).unwrap();
-    let key_id = u32::try_from(v["key_id"].as_u64().unwrap()).unwrap();
-    let ring = if v["key_role"] == "retired" {
-        let mut ring = KeyRing::new(key_id.wrapping_add(1), Key::generate());
-        ring.add_retired_with_algorithm(key_id, alg, key).unwrap();
-        ring
-    } else {
-        KeyRing::with_algorithm(key_id, alg, key)
-    };
-    let store = SessionStore::builder(v["cookie_name"].as_str().unwrap(), ring)
-        .ttl(sealed_session::MAX_TTL)
-        .leeway(Duration::seconds(v["leeway"].as_i64().unwrap()))
-        .max_cookie_len(usize::try_from(v["max_cookie_len"].as_u64().unwrap()).unwrap())
-        .build()
-        .unwrap();
-    let now = OffsetDateTime::from_unix_timestamp(v["now"].as_i64().unwrap()).unwrap();
+    let store = vector_store(v);
+    let now = unix(v["now"].as_i64().unwrap());
     let result = store
         .open_at::<VectorPayload>(v["cookie"].as_str().unwrap(), now)
-        .and_then(|opened| match opened {
-            Opened::Anonymous(s) => Ok(s),
-            Opened::User(u) => u.verify_epoch(v["current_epoch"].as_u64().unwrap()),
-        });
+        .and_then(|opened| opened.verify_with(|_| Some(v["current_epoch"].as_u64().unwrap())));
     let name = match &result {
         Ok(_) => "ok",
         Err(OpenError::Invalid) => "invalid",
@@ -52,12 +36,7 @@ fn outcome(v: &Value) -> (String, Option<sealed_session::Session<VectorPayload>>
 
 #[test]
 fn every_vector_opens_as_expected() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/vectors/v1.json"
-    ))
-    .unwrap();
-    let vectors: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let vectors = golden_vectors();
     assert!(vectors.len() >= 30, "{} vectors", vectors.len());
     let mut seen = std::collections::BTreeSet::new();
     for v in &vectors {
@@ -65,10 +44,7 @@ fn every_vector_opens_as_expected() {
         assert_eq!(got, v["expect"].as_str().unwrap(), "vector {}", v["name"]);
         seen.insert((got, v["algorithm"].as_str().unwrap().to_owned()));
         let Some(session) = session else { continue };
-        let ts = |k: &str| {
-            v[k].as_i64()
-                .map(|t| OffsetDateTime::from_unix_timestamp(t).unwrap())
-        };
+        let ts = |k: &str| v[k].as_i64().map(unix);
         assert_eq!(session.data().note, v["payload"]["note"].as_str().unwrap());
         assert_eq!(
             u64::from(session.data().visits),

@@ -1,20 +1,34 @@
-//! Shared helpers for the integration tests.
-#![allow(dead_code)]
+//! Shared helpers for the integration tests: the test clock, a payload, stores
+//! and the golden vectors.
+#![allow(dead_code)] // each test file uses a different part of this module
 
 use sealed_session::time::{Duration, OffsetDateTime};
-use sealed_session::{Algorithm, Key, KeyRing, MAX_TTL, OpenError, Opened, SessionStore};
+use sealed_session::{Algorithm, Key, KeyRing, MAX_TTL, OpenError, Session, SessionStore};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub const NAME: &str = "__Host-session";
 
-/// A fixed point in time (2027-01-15T08:00:00Z).
+/// The fixed test time, in unix seconds: 2027-01-15T08:00:00Z.
+pub const T0: i64 = 1_800_000_000;
+
+/// The largest time the format holds, in unix seconds: 9999-12-31T23:59:59Z.
+pub const MAX_UNIX: i64 = 253_402_300_799;
+
+/// The fixed test time [`T0`].
 pub fn t0() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+    unix(T0)
 }
 
+/// `secs` seconds after [`t0`] (before it if negative).
 pub fn at(secs: i64) -> OffsetDateTime {
     t0() + Duration::seconds(secs)
+}
+
+/// The absolute time `secs` seconds after 1970-01-01T00:00:00Z, for tests
+/// that range over all times instead of around [`t0`].
+pub fn unix(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap()
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -40,17 +54,18 @@ pub fn store(algorithm: Algorithm) -> SessionStore {
 
 pub const ALGORITHMS: [Algorithm; 2] = [Algorithm::XAes256Gcm, Algorithm::XChaCha20Poly1305];
 
-/// Opens and, for user cookies, verifies against `epoch`.
+/// Opens and verifies with `epoch` as the user's current epoch (an anonymous
+/// cookie needs none).
 pub fn open_full(
     store: &SessionStore,
     value: &str,
     now: OffsetDateTime,
     epoch: u64,
 ) -> Result<Payload, OpenError> {
-    match store.open_at::<Payload>(value, now)? {
-        Opened::Anonymous(s) => Ok(s.into_data()),
-        Opened::User(u) => u.verify_epoch(epoch).map(|s| s.into_data()),
-    }
+    store
+        .open_at::<Payload>(value, now)?
+        .verify_with(|_| Some(epoch))
+        .map(Session::into_data)
 }
 
 /// Property-test configuration: 10 000 cases, or `PROPTEST_CASES`.
