@@ -1,6 +1,20 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Every cookie is attacker-controlled: no panics, unchecked arithmetic or
+// lossy casts in the library. Crate-level here (not in Cargo.toml's [lints]),
+// so they guard this crate only, not its integration tests, benches and
+// examples; clippy.toml lets the unit tests below unwrap, index and panic.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod config;
 #[cfg(feature = "cookie")]

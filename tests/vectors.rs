@@ -1,21 +1,11 @@
 //! Opens every golden vector in tests/vectors/v1.json with the public API and
 //! checks its `expect`. (The byte-for-byte re-seal check lives in the crate's
 //! unit tests, which may fix the nonce.)
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
-use sealed_session::time::{Duration, OffsetDateTime};
-use sealed_session::{
-    Algorithm, Key, KeyRing, OpenError, ResealReasons, SessionInfo, SessionStore, UserId,
-};
+mod common;
+
+use common::{golden_vectors, unix, vector_store};
+use sealed_session::{OpenError, ResealReasons, SessionInfo, UserId};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -26,30 +16,8 @@ struct VectorPayload {
 }
 
 fn outcome(v: &Value) -> (String, Option<sealed_session::Session<VectorPayload>>) {
-    let alg: Algorithm = v["algorithm"].as_str().unwrap().parse().unwrap();
-    let key = Key::from_base64(v["master_key"].as_str().unwrap()).unwrap();
-    let key_id = u32::try_from(v["key_id"].as_u64().unwrap()).unwrap();
-    let ring = if v["key_role"] == "retired" {
-        let mut ring = KeyRing::new(key_id.wrapping_add(1), Key::generate());
-        ring.add_retired_with_algorithm(key_id, alg, key).unwrap();
-        ring
-    } else {
-        KeyRing::with_algorithm(key_id, alg, key)
-    };
-    // The opener's policy (FORMAT.md section 7): vectors without `ttl` and
-    // `idle_timeout` are opened with a 400-day ttl and no idle timeout.
-    let ttl = v.get("ttl").map_or(sealed_session::MAX_TTL, |t| {
-        Duration::seconds(t.as_i64().unwrap())
-    });
-    let mut builder = SessionStore::builder(v["cookie_name"].as_str().unwrap(), ring)
-        .ttl(ttl)
-        .leeway(Duration::seconds(v["leeway"].as_i64().unwrap()))
-        .max_cookie_len(usize::try_from(v["max_cookie_len"].as_u64().unwrap()).unwrap());
-    if let Some(idle) = v.get("idle_timeout").and_then(Value::as_i64) {
-        builder = builder.idle_timeout(Duration::seconds(idle));
-    }
-    let store = builder.build().unwrap();
-    let now = OffsetDateTime::from_unix_timestamp(v["now"].as_i64().unwrap()).unwrap();
+    let store = vector_store(v);
+    let now = unix(v["now"].as_i64().unwrap());
     // `current_epoch: null` is a user the application no longer has.
     let result = store
         .open_at::<VectorPayload>(v["cookie"].as_str().unwrap(), now)
@@ -82,12 +50,7 @@ fn reseal_names(info: &SessionInfo) -> Vec<&'static str> {
 
 #[test]
 fn every_vector_opens_as_expected() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/vectors/v1.json"
-    ))
-    .unwrap();
-    let vectors: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let vectors = golden_vectors();
     assert!(vectors.len() >= 113, "{} vectors", vectors.len());
     let mut seen = std::collections::BTreeSet::new();
     let mut hints = std::collections::BTreeSet::new();
@@ -97,10 +60,7 @@ fn every_vector_opens_as_expected() {
         assert_eq!(got, v["expect"].as_str().unwrap(), "vector {}", v["name"]);
         seen.insert((got, v["algorithm"].as_str().unwrap().to_owned()));
         let Some(session) = session else { continue };
-        let ts = |k: &str| {
-            v[k].as_i64()
-                .map(|t| OffsetDateTime::from_unix_timestamp(t).unwrap())
-        };
+        let ts = |k: &str| v[k].as_i64().map(unix);
         assert_eq!(session.data().note, v["payload"]["note"].as_str().unwrap());
         assert_eq!(
             u64::from(session.data().visits),

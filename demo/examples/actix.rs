@@ -145,8 +145,6 @@ fn main() -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
     use actix_web::http::StatusCode;
     use actix_web::test::{TestRequest, call_service, init_service, read_body};
 

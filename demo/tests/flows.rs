@@ -1,7 +1,6 @@
 //! The demo app end to end over real HTTP on 127.0.0.1, with reqwest clients
 //! that keep cookies like browsers: sign-up, login, the counter, logout, log
 //! out everywhere, tampering, expiry and key rotation.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

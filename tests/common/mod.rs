@@ -1,19 +1,34 @@
-//! Shared helpers for the integration tests.
-#![allow(dead_code)]
+//! Shared helpers for the integration tests: the test clock, a payload, stores
+//! and the golden vectors.
+#![allow(dead_code)] // each test file uses a different part of this module
 
 use sealed_session::time::{Duration, OffsetDateTime};
-use sealed_session::{Algorithm, Key, KeyRing, OpenError, Opened, SessionStore};
+use sealed_session::{Algorithm, Key, KeyRing, MAX_TTL, OpenError, Session, SessionStore};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub const NAME: &str = "__Host-session";
 
-/// A fixed point in time (2027-01-15T08:00:00Z).
+/// The fixed test time, in unix seconds: 2027-01-15T08:00:00Z.
+pub const T0: i64 = 1_800_000_000;
+
+/// The largest time the format holds, in unix seconds: 9999-12-31T23:59:59Z.
+pub const MAX_UNIX: i64 = 253_402_300_799;
+
+/// The fixed test time [`T0`].
 pub fn t0() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+    unix(T0)
 }
 
+/// `secs` seconds after [`t0`] (before it if negative).
 pub fn at(secs: i64) -> OffsetDateTime {
     t0() + Duration::seconds(secs)
+}
+
+/// The absolute time `secs` seconds after 1970-01-01T00:00:00Z, for tests
+/// that range over all times instead of around [`t0`].
+pub fn unix(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap()
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -39,17 +54,18 @@ pub fn store(algorithm: Algorithm) -> SessionStore {
 
 pub const ALGORITHMS: [Algorithm; 2] = [Algorithm::XAes256Gcm, Algorithm::XChaCha20Poly1305];
 
-/// Opens and, for user cookies, verifies against `epoch`.
+/// Opens and verifies with `epoch` as the user's current epoch (an anonymous
+/// cookie needs none).
 pub fn open_full(
     store: &SessionStore,
     value: &str,
     now: OffsetDateTime,
     epoch: u64,
 ) -> Result<Payload, OpenError> {
-    match store.open_at::<Payload>(value, now)? {
-        Opened::Anonymous(s) => Ok(s.into_data()),
-        Opened::User(u) => u.verify_epoch(epoch).map(|s| s.into_data()),
-    }
+    store
+        .open_at::<Payload>(value, now)?
+        .verify_with(|_| Some(epoch))
+        .map(Session::into_data)
 }
 
 /// Property-test configuration: 10 000 cases, or `PROPTEST_CASES`.
@@ -59,4 +75,52 @@ pub fn proptest_config() -> proptest::test_runner::Config {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     proptest::test_runner::Config::with_cases(cases)
+}
+
+/// The golden vectors of tests/vectors/v1.json: cookies sealed under fixed
+/// keys with fixed nonces.
+pub fn golden_vectors() -> Vec<Value> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/v1.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The golden vector called `name`.
+pub fn golden_vector(name: &str) -> Value {
+    golden_vectors()
+        .into_iter()
+        .find(|v| v["name"] == name)
+        .unwrap_or_else(|| panic!("no golden vector {name:?}"))
+}
+
+/// A store that opens the vector `v` as its `expect` says: the vector's key
+/// (retired behind a fresh sealing key if its `key_role` says so), cookie
+/// name, leeway and size limit, and the opener's policy (FORMAT.md section
+/// 7: vectors without `ttl` and `idle_timeout` are opened with a 400-day
+/// ttl and no idle timeout).
+pub fn vector_store(v: &Value) -> SessionStore {
+    let alg: Algorithm = v["algorithm"].as_str().unwrap().parse().unwrap();
+    let key = Key::from_base64(v["master_key"].as_str().unwrap()).unwrap();
+    let key_id = u32::try_from(v["key_id"].as_u64().unwrap()).unwrap();
+    let ring = if v["key_role"] == "retired" {
+        let mut ring = KeyRing::new(key_id.wrapping_add(1), Key::generate());
+        ring.add_retired_with_algorithm(key_id, alg, key).unwrap();
+        ring
+    } else {
+        KeyRing::with_algorithm(key_id, alg, key)
+    };
+    let ttl = v
+        .get("ttl")
+        .map_or(MAX_TTL, |t| Duration::seconds(t.as_i64().unwrap()));
+    let mut builder = SessionStore::builder(v["cookie_name"].as_str().unwrap(), ring)
+        .ttl(ttl)
+        .leeway(Duration::seconds(v["leeway"].as_i64().unwrap()))
+        .max_cookie_len(usize::try_from(v["max_cookie_len"].as_u64().unwrap()).unwrap());
+    if let Some(idle) = v.get("idle_timeout").and_then(Value::as_i64) {
+        builder = builder.idle_timeout(Duration::seconds(idle));
+    }
+    builder.build().unwrap()
 }
