@@ -27,7 +27,9 @@ mod expiry;
 mod key;
 mod keyring;
 mod nonce;
+mod schema;
 mod session;
+mod session_id;
 mod store;
 mod wire;
 
@@ -43,6 +45,7 @@ pub use error::{ConfigError, InvalidUserId, KeyError, KeyRingError, OpenError, S
 pub use key::{Algorithm, KEY_LEN, Key, UnknownAlgorithm};
 pub use keyring::KeyRing;
 pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
+pub use session_id::SessionId;
 pub use store::{DEFAULT_LEEWAY, DEFAULT_TTL, MAX_TTL, SessionStore, StoreBuilder};
 pub use wire::BROWSER_COOKIE_LIMIT;
 

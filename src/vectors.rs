@@ -6,7 +6,7 @@
 //!
 //! Crate internals used here (kept few, for module moves): `crypto::{aad,
 //! derive_subkey, Cipher}`, `wire::{parse_header, NONCE_LEN, TAG_LEN}`,
-//! `envelope::{EnvelopeIn, Times}` and the test hooks
+//! `envelope::HeadIn`, `expiry::Times` and the test hooks
 //! `SessionStore::{seal_with_nonce, seal_raw_plaintext}`.
 
 use base64::Engine as _;
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::crypto;
-use crate::envelope::EnvelopeIn;
+use crate::envelope::HeadIn;
 use crate::expiry::Times;
 use crate::wire::{self, NONCE_LEN, TAG_LEN};
 use crate::{Algorithm, Key, KeyRing, SessionStore, UserId};
@@ -497,8 +497,8 @@ fn extra_specs() -> Vec<Spec> {
     vec![
         // Headers that fail only through the header rule.
         header(
-            "header rule only: version byte 0x02, AEAD over that header",
-            &[0x02, 0x01],
+            "header rule only: version byte 0x03, AEAD over that header",
+            &[0x03, 0x01],
         ),
         header(
             "header rule only: key id 1 as non-minimal 81 00",
@@ -1272,7 +1272,7 @@ fn user_json(user: &UserId) -> Value {
 /// to get the exact plaintext.
 fn plaintext_of(key: &Key, alg: Algorithm, name: &str, cookie: &str) -> Option<Vec<u8>> {
     let data = URL_SAFE_NO_PAD.decode(cookie).ok()?;
-    let (key_id, header_len) = wire::parse_header(&data)?;
+    let (_version, key_id, header_len) = wire::parse_header(&data)?;
     let (header, body) = data.split_at(header_len);
     let (nonce, rest) = body.split_first_chunk::<NONCE_LEN>()?;
     let (ct, tag) = rest.split_last_chunk::<TAG_LEN>()?;
@@ -1502,8 +1502,9 @@ fn golden_vectors_reseal_byte_for_byte() {
                 .step_by(2)
                 .filter_map(|i| u8::from_str_radix(&pt[i..i + 2], 16).ok())
                 .collect();
-            let decoded = postcard::take_from_bytes::<EnvelopeIn<VectorPayload>>(&bytes);
-            assert!(decoded.is_ok(), "{}", v["name"]);
+            let decoded = HeadIn::read(wire::V1, &bytes)
+                .and_then(|(_, rest)| postcard::take_from_bytes::<VectorPayload>(rest).ok());
+            assert!(decoded.is_some(), "{}", v["name"]);
         }
     }
 }

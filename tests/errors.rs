@@ -77,16 +77,18 @@ fn pre_auth_failures_are_indistinguishable() {
     .unwrap();
     let good = store.seal_at(&1u8, t0()).unwrap().into_value();
     assert!(store.open_at::<u8>(&good, at(1)).is_ok());
-    // The decoded cookie starts `01 01 nonce…`, the text `AQ`. Each cause
-    // holds for every nonce: `Ag` makes the first byte 0x02 (version 2);
-    // `AQI` makes the second 0x02 (key id 2, which the store does not have);
+    assert!(good.starts_with("Ag"), "{good}");
+    // The decoded cookie starts `02 01 nonce…` (format v2, key id 1), the
+    // text `Ag`. Each cause holds for every nonce: `Aw` makes the first byte
+    // 0x03 (an unknown version); `AgI` makes the second 0x02 (key id 2,
+    // which the store does not have);
     // a changed last character changes the tag (or sets padding bits).
     let last = if good.ends_with('A') { 'B' } else { 'A' };
     let causes = [
         "%%%".to_owned(),                             // bad base64
         "AQE".to_owned(),                             // too short
-        format!("Ag{}", &good[2..]),                  // other version
-        format!("AQI{}", &good[3..]),                 // unknown key id
+        format!("Aw{}", &good[2..]),                  // unknown version
+        format!("AgI{}", &good[3..]),                 // unknown key id
         format!("{}{last}", &good[..good.len() - 1]), // tag mismatch / bad trailing bits
     ];
     let errors: Vec<_> = causes
