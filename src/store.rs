@@ -16,11 +16,10 @@ use crate::expiry::{self, Policy, Times};
 use crate::keyring::{KeyEntry, KeyRing};
 use crate::nonce;
 use crate::schema::{Decoding, Schemas};
-use crate::session_id::SessionId;
 use crate::session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
+use crate::session_id::SessionId;
 use crate::wire::{
-    self, BROWSER_COOKIE_LIMIT, Header, Layout, MAX_DECODED_LEN, NONCE_LEN, V1, V2,
-    max_decoded_len,
+    self, BROWSER_COOKIE_LIMIT, Header, Layout, MAX_DECODED_LEN, NONCE_LEN, V1, V2, max_decoded_len,
 };
 
 /// Default absolute lifetime: one day.
