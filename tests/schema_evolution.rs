@@ -277,7 +277,7 @@ fn arb_v3() -> impl Strategy<Value = V3> {
 }
 
 proptest! {
-    #![proptest_config(common::proptest_config())]
+    #![proptest_config(proptest_config())]
 
     /// Two versions: whatever schema 1 sealed opens under schema 2 as its
     /// migration.
