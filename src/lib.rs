@@ -28,6 +28,7 @@ mod key;
 mod keyring;
 mod nonce;
 mod schema;
+mod scratch;
 mod session;
 mod session_id;
 mod store;
