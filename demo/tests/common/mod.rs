@@ -208,10 +208,11 @@ impl Browser {
     }
 }
 
-/// The key id in a cookie value's header (FORMAT.md: `0x01 ‖ varint(key id)`).
+/// The key id in a cookie value's header (FORMAT.md: `version ‖ varint(key
+/// id)`; the server seals format v2).
 pub fn key_id_of(value: &str) -> u32 {
     let bytes = URL_SAFE_NO_PAD.decode(value).unwrap();
-    assert_eq!(bytes[0], 1, "format version");
+    assert_eq!(bytes[0], 2, "format version");
     let mut id = 0u32;
     for (i, b) in bytes[1..6].iter().enumerate() {
         id |= u32::from(b & 0x7f) << (7 * i);
