@@ -19,13 +19,23 @@
 mod config;
 #[cfg(feature = "cookie")]
 pub mod cookie;
+#[cfg(feature = "actix-web")]
+pub mod actix;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod crypto;
+#[cfg(feature = "cookie")]
+pub mod engine;
 mod envelope;
 mod epoch;
 mod error;
 mod expiry;
 mod key;
 mod keyring;
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+mod middleware;
+#[cfg(feature = "cookie")]
+mod layer;
 mod nonce;
 mod schema;
 mod scratch;
@@ -45,6 +55,12 @@ pub use epoch::UserId;
 pub use error::{ConfigError, InvalidUserId, KeyError, KeyRingError, OpenError, SealError};
 pub use key::{Algorithm, KEY_LEN, Key, UnknownAlgorithm};
 pub use keyring::KeyRing;
+#[cfg(feature = "cookie")]
+pub use layer::{Clock, CookieNameMismatch, ManualClock, Sessions};
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub use middleware::{
+    BoxError, EpochSource, MemoryEpochs, NoUsers, SessionError, SessionHandle, UserSession,
+};
 pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
 pub use session_id::SessionId;
 pub use store::{DEFAULT_LEEWAY, DEFAULT_TTL, MAX_TTL, SessionStore, StoreBuilder};
