@@ -42,6 +42,8 @@ mod scratch;
 mod session;
 mod session_id;
 mod store;
+#[cfg(feature = "cookie")]
+pub mod testing;
 mod wire;
 
 #[cfg(test)]
