@@ -85,6 +85,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
+use crate::cookie::{Cookie, CookieJar, MAX_HEADER_PAIRS};
 use crate::epoch::UserId;
 use crate::error::{OpenError, SealError};
 use crate::session::{Opened, Sealed, Session, SessionInfo, Unverified};
@@ -368,7 +369,7 @@ impl<T: DeserializeOwned> SessionState<T> {
     {
         let header = join_fields(cookie_fields);
         let store = store.clone();
-        match store.open_cookie_header_at::<T>(&header, now) {
+        match open_header::<T>(&store, &header, now) {
             Ok(None) => Opening::Ready(SessionState::with(store, Sent::Nothing, Phase::Empty)),
             Err(err) => {
                 Opening::Ready(SessionState::with(store, Sent::Rejected(err), Phase::Empty))
@@ -606,7 +607,7 @@ impl<T: Serialize> SessionState<T> {
     /// As [`SessionState::finish`].
     pub fn check_size(&self, now: OffsetDateTime) -> Result<(), SealError> {
         match &self.phase {
-            Phase::Open { session, .. } if !in_leeway(session.info(), now) => {
+            Phase::Open { session, .. } if !session.info().in_leeway() => {
                 self.store.reseal_at(session, now).map(drop)
             }
             Phase::New { user, data } => self.seal_new(user.as_ref(), data, now).map(drop),
@@ -640,7 +641,7 @@ impl<T: Serialize> SessionState<T> {
             Phase::New { user, data } => self.seal_new(user.as_ref(), data, now).map(Outcome::Fresh),
             Phase::Open { session, changed } => {
                 let info = session.info();
-                if in_leeway(info, now) {
+                if info.in_leeway() {
                     // Served as it is, never re-sealed: a change cannot be
                     // kept, so the session ends here.
                     return Ok(if *changed && !server_error {
@@ -649,7 +650,7 @@ impl<T: Serialize> SessionState<T> {
                         Outcome::Unchanged
                     });
                 }
-                let due = *changed || reseal_reasons(info).any();
+                let due = *changed || info.reseal_reasons().any();
                 if !due || server_error {
                     return Ok(Outcome::Unchanged);
                 }
@@ -664,13 +665,69 @@ impl<T: Serialize> SessionState<T> {
     }
 }
 
-fn reseal_reasons(info: &SessionInfo) -> crate::session::ResealReasons {
-    info.reseal()
+/// Finds and opens the session cookie in a whole `Cookie` header at `now`.
+///
+/// * **Every** cookie with the name is tried, in any position, so junk
+///   placed before the real cookie cannot hide it. The work stays bounded by
+///   the header's own length: at most [`MAX_HEADER_PAIRS`] pairs are looked
+///   at, a value longer than the size cap is refused before decoding, one
+///   with an unknown key id before any AEAD work, and every other byte is
+///   decrypted at most once.
+/// * Exactly one different value authenticates: that cookie's outcome (`Ok`
+///   with the session, or its typed error such as [`OpenError::Expired`]).
+/// * Two or more different values authenticate (whether or not they are
+///   expired): [`OpenError::Ambiguous`]. None is picked, since one of them
+///   may be the attacker's own valid session. The same value sent twice
+///   counts once.
+/// * Cookies with the name but none authentic: [`OpenError::Invalid`].
+/// * No cookie with the name: `Ok(None)`.
+pub(crate) fn open_header<T: DeserializeOwned>(
+    store: &SessionStore,
+    header: &str,
+    now: OffsetDateTime,
+) -> Result<Option<Opened<T>>, OpenError> {
+    let name = store.cookie_name();
+    let candidates = Cookie::split_parse(header)
+        .take(MAX_HEADER_PAIRS)
+        .filter_map(Result::ok)
+        .filter(|cookie| cookie.name() == name);
+    // The authentic candidate so far: its value and its outcome.
+    let mut authentic: Option<(Cookie<'_>, Result<Opened<T>, OpenError>)> = None;
+    let mut seen_any = false;
+    for cookie in candidates {
+        seen_any = true;
+        if authentic
+            .as_ref()
+            .is_some_and(|(first, _)| first.value_trimmed() == cookie.value_trimmed())
+        {
+            continue;
+        }
+        let outcome = store.open_at::<T>(cookie.value_trimmed(), now);
+        if matches!(outcome, Err(OpenError::Invalid)) {
+            continue;
+        }
+        if authentic.is_some() {
+            return Err(OpenError::Ambiguous);
+        }
+        authentic = Some((cookie, outcome));
+    }
+    match authentic {
+        Some((_, outcome)) => outcome.map(Some),
+        None if seen_any => Err(OpenError::Invalid),
+        None => Ok(None),
+    }
 }
 
-/// Whether the session opened only thanks to the leeway: a deadline passed.
-fn in_leeway(info: &SessionInfo, now: OffsetDateTime) -> bool {
-    now >= info.expires_at() || info.idle_deadline().is_some_and(|d| now >= d)
+/// Opens the session cookie out of a [`CookieJar`] at `now`.
+pub(crate) fn open_jar<T: DeserializeOwned>(
+    store: &SessionStore,
+    jar: &CookieJar,
+    now: OffsetDateTime,
+) -> Result<Option<Opened<T>>, OpenError> {
+    match jar.get(store.cookie_name()) {
+        None => Ok(None),
+        Some(cookie) => store.open_at(cookie.value_trimmed(), now).map(Some),
+    }
 }
 
 #[cold]

@@ -10,10 +10,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 
-use crate::cookie::{Cookie, CookieOptions, CookieOptionsError};
-use crate::engine::{Opening, Outcome, SessionState};
-use crate::error::SealError;
-use crate::session::Sealed;
+use crate::cookie::{Cookie, CookieJar, CookieOptions, CookieOptionsError};
+use crate::engine::{self, Opening, Outcome, SessionState};
+use crate::error::{OpenError, SealError};
+use crate::session::{Opened, Sealed};
 use crate::store::SessionStore;
 
 /// Where [`Sessions`] reads "now" from: the system clock, or a manual one
@@ -174,6 +174,8 @@ struct Shared {
     store: ArcSwap<SessionStore>,
     options: CookieOptions,
     clock: Clock,
+    /// Built (and so checked) once: the name and the options never change.
+    removal: Cookie<'static>,
 }
 
 /// The crate's one place for the session cookie: its name, its attributes
@@ -247,11 +249,13 @@ impl Sessions {
     /// ```
     pub fn new(store: SessionStore, options: CookieOptions) -> Result<Sessions, CookieOptionsError> {
         options.validate(store.cookie_name())?;
+        let removal = options.removal(store.cookie_name())?;
         Ok(Sessions {
             shared: Arc::new(Shared {
                 store: ArcSwap::from_pointee(store),
                 options,
                 clock: Clock::system(),
+                removal,
             }),
         })
     }
@@ -278,6 +282,7 @@ impl Sessions {
                 store: ArcSwap::new(self.shared.store.load_full()),
                 options: self.shared.options.clone(),
                 clock,
+                removal: self.shared.removal.clone(),
             }),
         }
     }
@@ -492,8 +497,12 @@ impl Sessions {
         }
     }
 
-    /// The `Set-Cookie` for a value sealed by this value's store, at the
-    /// clock's time.
+    /// The `Set-Cookie` for `sealed` with this value's options, at the
+    /// clock's time (`Max-Age` up to the seal's deadline).
+    ///
+    /// # Errors
+    /// [`CookieOptionsError::Name`] if `sealed` was sealed for another
+    /// cookie name than this one.
     ///
     /// # Example
     /// ```
@@ -503,12 +512,14 @@ impl Sessions {
     /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
     /// let sessions = Sessions::new(store, CookieOptions::new())?;
     /// let sealed = sessions.store().seal(&"hi")?;
-    /// assert_eq!(sessions.cookie(&sealed).value(), sealed.value());
+    /// assert_eq!(sessions.cookie(&sealed)?.value(), sealed.value());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[must_use]
-    pub fn cookie(&self, sealed: &Sealed) -> Cookie<'static> {
-        self.cookie_for(sealed, self.now())
+    pub fn cookie(&self, sealed: &Sealed) -> Result<Cookie<'static>, CookieOptionsError> {
+        if sealed.cookie_name() != self.shared.removal.name() {
+            return Err(CookieOptionsError::Name);
+        }
+        self.shared.options.cookie_at(sealed, self.now())
     }
 
     /// The removal cookie: the cookie's name with the same `Path`,
@@ -530,12 +541,127 @@ impl Sessions {
     /// ```
     #[must_use]
     pub fn removal(&self) -> Cookie<'static> {
-        self.shared.options.removal(&self.shared.store.load())
+        self.shared.removal.clone()
     }
 
+    /// A cookie for a value the request's store sealed: same name, options
+    /// checked in [`Sessions::new`], so this cannot fail. Were it ever to,
+    /// the browser gets the removal cookie (signed out), never a panic.
     fn cookie_for(&self, sealed: &Sealed, now: OffsetDateTime) -> Cookie<'static> {
         self.shared
             .options
-            .cookie_at(&self.shared.store.load(), sealed, now)
+            .cookie_at(sealed, now)
+            .unwrap_or_else(|_| self.removal())
+    }
+
+    /// Opens the session cookie out of a raw `Cookie` request header (for
+    /// HTTP/2, join the fields with `"; "`, or use [`Sessions::open`]) with
+    /// the current store, at the clock's time. The lower-level half of
+    /// [`Sessions::open`]: no epoch handling, no `Set-Cookie` decision.
+    ///
+    /// The header may hold many cookies, junk between them, and several
+    /// cookies with the session's name: a stale one for another path or
+    /// domain, or one planted by a sibling subdomain when the name has no
+    /// `__Host-` prefix (cookie tossing). The rule:
+    ///
+    /// * **Every** cookie with the name is tried, in any position, so junk
+    ///   placed before the real cookie cannot hide it. The work stays
+    ///   bounded by the header's own length: at most
+    ///   [`MAX_HEADER_PAIRS`](crate::cookie::MAX_HEADER_PAIRS) pairs are
+    ///   looked at, a value longer than the size cap is refused before
+    ///   decoding, one with an unknown key id before any AEAD work, and
+    ///   every other byte is decrypted at most once.
+    /// * Exactly one different value authenticates: that cookie's outcome
+    ///   (`Ok` with the session, or its typed error such as
+    ///   [`OpenError::Expired`]).
+    /// * Two or more different values authenticate (whether or not they are
+    ///   expired): [`OpenError::Ambiguous`]. None is picked, since one of
+    ///   them may be the attacker's own valid session. The same value sent
+    ///   twice counts once.
+    /// * Cookies with the name but none authentic: [`OpenError::Invalid`].
+    ///
+    /// Never panics. Returns `Ok(None)` if no cookie has the name (nothing
+    /// to clear), `Ok(Some(opened))` for the one that opened (a user session
+    /// still needs its epoch verified).
+    ///
+    /// # Errors
+    /// As above: answer every error as logged out and send the
+    /// [removal cookie](Sessions::removal).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::{Clock, Key, KeyRing, OpenError, SessionStore, Sessions};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let sealed = store.seal_at(&1u8, t0)?;
+    /// let other = store.seal_at(&2u8, t0)?;
+    /// let (clock, hand) = Clock::manual(t0);
+    /// let sessions = Sessions::new(store, CookieOptions::new())?.with_clock(clock);
+    ///
+    /// // planted junk cookies with the same name first: skipped, however many
+    /// let junk = "sid=forged; ".repeat(100);
+    /// let header = format!("{junk}lang=en; sid={}", sealed.value());
+    /// assert!(sessions.open_cookie_header::<u8>(&header)?.is_some());
+    ///
+    /// // a second authentic session with the name (someone else's): ambiguous
+    /// let tossed = format!("sid={}; sid={}", other.value(), sealed.value());
+    /// assert_eq!(sessions.open_cookie_header::<u8>(&tossed).unwrap_err(), OpenError::Ambiguous);
+    ///
+    /// // no session cookie at all; only junk; expired
+    /// assert!(sessions.open_cookie_header::<u8>("lang=en")?.is_none());
+    /// assert_eq!(sessions.open_cookie_header::<u8>("sid=forged").unwrap_err(), OpenError::Invalid);
+    /// hand.advance(Duration::days(2));
+    /// assert_eq!(sessions.open_cookie_header::<u8>(&header).unwrap_err(), OpenError::Expired);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_cookie_header<T: DeserializeOwned>(
+        &self,
+        header: &str,
+    ) -> Result<Option<Opened<T>>, OpenError> {
+        engine::open_header(&self.shared.store.load(), header, self.now())
+    }
+
+    /// Opens the session cookie out of a [`CookieJar`] with the current
+    /// store, at the clock's time.
+    ///
+    /// ⚠️ A jar holds at most one cookie per name (the last one parsed), so
+    /// it cannot see duplicates: a planted cookie with the session's name
+    /// (cookie tossing) silently replaces or hides the user's own, and this
+    /// method cannot answer [`OpenError::Ambiguous`]. Prefer
+    /// [`Sessions::open_cookie_header`] (or [`Sessions::open`]) on the raw
+    /// header, and a `__Host-` name
+    /// ([`CookieOptions::validate_strict`]).
+    ///
+    /// Returns `Ok(None)` if the jar has no cookie with the name.
+    ///
+    /// # Errors
+    /// As [`SessionStore::open_at`], if the cookie is there but does not
+    /// open: answer as logged out and send the
+    /// [removal cookie](Sessions::removal).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::{Cookie, CookieJar, CookieOptions};
+    /// use sealed_session::{Key, KeyRing, OpenError, SessionStore, Sessions};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let sessions = Sessions::new(store, CookieOptions::new())?;
+    /// let mut jar = CookieJar::new();
+    /// assert!(sessions.open_cookie_jar::<()>(&jar)?.is_none());
+    /// jar.add(sessions.cookie(&sessions.store().seal(&())?)?);
+    /// assert!(sessions.open_cookie_jar::<()>(&jar)?.is_some());
+    /// let mut bad = CookieJar::new();
+    /// bad.add_original(Cookie::new("sid", "tampered"));
+    /// assert_eq!(sessions.open_cookie_jar::<()>(&bad).unwrap_err(), OpenError::Invalid);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_cookie_jar<T: DeserializeOwned>(
+        &self,
+        jar: &CookieJar,
+    ) -> Result<Option<Opened<T>>, OpenError> {
+        engine::open_jar(&self.shared.store.load(), jar, self.now())
     }
 }

@@ -5,6 +5,7 @@
 mod common;
 
 use common::{NAME, t0};
+use common::ReadAt as _;
 use proptest::prelude::*;
 use sealed_session::cookie::{
     Cookie, CookieJar, CookieOptions, CookieOptionsError, MAX_HEADER_PAIRS, SameSite,

@@ -189,7 +189,7 @@ fn a_request_keeps_the_store_it_opened_with() {
         .open_at::<Data>(sealed.value(), world.sessions.now())
         .unwrap();
     assert_eq!(opened.info().key_id(), 2);
-    assert!(opened.info().reseal().retired_key, "moved to key 3 on the next request");
+    assert!(opened.info().reseal_reasons().retired_key, "moved to key 3 on the next request");
 }
 
 #[test]

@@ -123,6 +123,7 @@ pub fn view(user: Option<&UserId>, counter: u64, error: Option<OpenError>) -> St
         Some(OpenError::NotYetValid) => "not-yet-valid",
         Some(OpenError::Revoked) => "revoked",
         Some(OpenError::Decode) => "decode",
+        Some(OpenError::Ambiguous) => "ambiguous",
         Some(_) => "other",
     };
     format!("user={user} counter={counter} error={error}")
@@ -157,6 +158,9 @@ pub enum Sent {
     PolicyTightened,
     /// Junk with the session's name first, the valid anonymous cookie after.
     Several,
+    /// Two different authentic cookies with the session's name (one planted
+    /// by a sibling subdomain: cookie tossing).
+    Ambiguous,
 }
 
 /// How the `Set-Cookie` for the session cookie must look.
@@ -288,6 +292,9 @@ pub const CASES: &[Case] = &[
     case("server error, tampered", Sent::Tampered, Route::Fail, 500, Some("failed"), Expect::Removal),
     // several cookies with the name
     case("several cookies with the name", Sent::Several, Route::Read, 200, ANON_5, Expect::NoCookie),
+    case("ambiguous: two authentic cookies with the name", Sent::Ambiguous, Route::Read, 200,
+        Some("user=- counter=0 error=ambiguous"), Expect::Removal),
+    case("ambiguous, user required", Sent::Ambiguous, Route::User, 401, None, Expect::Removal),
 ];
 
 /// One case's keys, stores, clock and epochs.
@@ -419,6 +426,13 @@ impl World {
                 .seal_at(&data(5), now - Duration::minutes(5))
                 .unwrap()
                 .into_value(),
+            Sent::Ambiguous => {
+                let mine = store
+                    .seal_for_user_at(&UserId::from(LOGIN_USER), CURRENT_EPOCH, &data(5), now)
+                    .unwrap();
+                let planted = store.seal_at(&data(0), now).unwrap();
+                return Some(format!("{NAME}={}; {NAME}={}", planted.value(), mine.value()));
+            }
             Sent::Several => {
                 let valid = store.seal_at(&data(5), now - Duration::minutes(5)).unwrap();
                 return Some(format!("{NAME}=junk; lang=en; {NAME}={}", valid.value()));

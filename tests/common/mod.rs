@@ -187,4 +187,47 @@ pub fn vector_store_builder(v: &Value) -> StoreBuilder {
         Some(other) => panic!("opener_seals_format {other}"),
     }
     builder
+
+/// The reading half of the cookie glue lives on `Sessions`, with its clock:
+/// these open at a fixed time through a manual clock.
+#[cfg(feature = "cookie")]
+pub trait ReadAt {
+    fn open_cookie_header_at<T: serde::de::DeserializeOwned>(
+        &self,
+        header: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<sealed_session::Opened<T>>, OpenError>;
+
+    fn open_cookie_jar_at<T: serde::de::DeserializeOwned>(
+        &self,
+        jar: &sealed_session::cookie::CookieJar,
+        now: OffsetDateTime,
+    ) -> Result<Option<sealed_session::Opened<T>>, OpenError>;
+}
+
+#[cfg(feature = "cookie")]
+fn sessions_at(store: &SessionStore, now: OffsetDateTime) -> sealed_session::Sessions {
+    let (clock, _hand) = sealed_session::Clock::manual(now);
+    sealed_session::Sessions::new(store.clone(), sealed_session::cookie::CookieOptions::new())
+        .unwrap()
+        .with_clock(clock)
+}
+
+#[cfg(feature = "cookie")]
+impl ReadAt for SessionStore {
+    fn open_cookie_header_at<T: serde::de::DeserializeOwned>(
+        &self,
+        header: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<sealed_session::Opened<T>>, OpenError> {
+        sessions_at(self, now).open_cookie_header(header)
+    }
+
+    fn open_cookie_jar_at<T: serde::de::DeserializeOwned>(
+        &self,
+        jar: &sealed_session::cookie::CookieJar,
+        now: OffsetDateTime,
+    ) -> Result<Option<sealed_session::Opened<T>>, OpenError> {
+        sessions_at(self, now).open_cookie_jar(jar)
+    }
 }
