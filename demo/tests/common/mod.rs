@@ -10,6 +10,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use demo::{AppState, COOKIE_NAME, Clock, Db, ManualClock, Sessions, build_store, router};
+use sealed_session::cookie::CookieOptions;
 use reqwest::cookie::{CookieStore as _, Jar};
 use reqwest::header::SET_COOKIE;
 use reqwest::{StatusCode, Url};
@@ -38,9 +39,11 @@ impl TestApp {
     pub async fn start() -> TestApp {
         let (clock, handle) = Clock::manual(t0());
         let ring = KeyRing::new(1, Key::generate());
-        let sessions = Sessions::new(build_store(ring.clone()).unwrap());
+        let sessions = Sessions::new(build_store(ring.clone()).unwrap(), CookieOptions::new())
+            .unwrap()
+            .with_clock(clock);
         let db = Db::in_memory().unwrap();
-        let state = AppState::new(db.clone(), sessions.clone(), clock).unwrap();
+        let state = AppState::new(db.clone(), sessions.clone()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router(state)).await });
@@ -74,14 +77,16 @@ impl TestApp {
     pub fn rotate(&mut self, id: u32) {
         self.ring.rotate(id, Key::generate()).unwrap();
         self.sessions
-            .replace(build_store(self.ring.clone()).unwrap());
+            .replace(build_store(self.ring.clone()).unwrap())
+            .unwrap();
     }
 
     /// Removes a retired key and swaps the store in.
     pub fn remove_retired(&mut self, id: u32) {
         self.ring.remove_retired(id).unwrap();
         self.sessions
-            .replace(build_store(self.ring.clone()).unwrap());
+            .replace(build_store(self.ring.clone()).unwrap())
+            .unwrap();
     }
 }
 
