@@ -39,7 +39,8 @@
 //! assert!(set_cookie.ends_with("; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=86400"));
 //!
 //! // next request: the browser's Cookie header (Sessions holds store, options and clock)
-//! let sessions = sealed_session::Sessions::new(store, options)?;
+//! let (clock, _) = sealed_session::Clock::manual(now);
+//! let sessions = sealed_session::Sessions::new(store, options)?.with_clock(clock);
 //! let header = format!("theme=dark; __Host-session={}", sealed.value());
 //! let opened = sessions.open_cookie_header::<u32>(&header)?.expect("the cookie is there");
 //! assert_eq!(*opened.anonymous().unwrap().data(), 5);

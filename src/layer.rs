@@ -347,7 +347,6 @@ impl Sessions {
     /// assert_eq!(sessions.options().get_path(), "/app");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[must_use]
     pub fn options(&self) -> &CookieOptions {
         &self.shared.options
     }

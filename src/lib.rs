@@ -28,6 +28,8 @@ mod crypto;
 pub mod engine;
 mod envelope;
 mod epoch;
+#[cfg(feature = "cookie")]
+mod epochs;
 mod error;
 mod expiry;
 mod key;
@@ -59,10 +61,10 @@ pub use key::{Algorithm, KEY_LEN, Key, UnknownAlgorithm};
 pub use keyring::KeyRing;
 #[cfg(feature = "cookie")]
 pub use layer::{Clock, CookieNameMismatch, ManualClock, Sessions};
+#[cfg(feature = "cookie")]
+pub use epochs::{BoxError, EpochSource, MemoryEpochs, NoUsers};
 #[cfg(any(feature = "axum", feature = "actix-web"))]
-pub use middleware::{
-    BoxError, EpochSource, MemoryEpochs, NoUsers, SessionError, SessionHandle, UserSession,
-};
+pub use middleware::{SessionError, SessionHandle, UserSession};
 pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
 pub use session_id::SessionId;
 pub use store::{DEFAULT_LEEWAY, DEFAULT_TTL, MAX_TTL, SessionStore, StoreBuilder};
