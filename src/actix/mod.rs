@@ -44,7 +44,8 @@ use serde::de::DeserializeOwned;
 
 use crate::cookie::{Cookie, SameSite};
 use crate::layer::Sessions;
-use crate::middleware::{Context, EpochSource, SessionError, SessionHandle, Shared, UserSession};
+use crate::epochs::EpochSource;
+use crate::middleware::{Context, SessionError, SessionHandle, Shared, UserSession};
 
 /// actix-web's own cookie types (`cookie` 0.16), re-exported from
 /// actix-web.

@@ -55,7 +55,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::layer::Sessions;
-use crate::middleware::{Context, EpochSource, SessionError, SessionHandle, Shared, UserSession};
+use crate::epochs::EpochSource;
+use crate::middleware::{Context, SessionError, SessionHandle, Shared, UserSession};
 
 type ErrorHook = Arc<dyn Fn(&SessionError) -> Response + Send + Sync>;
 
