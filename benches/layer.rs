@@ -9,6 +9,8 @@
 //!   `UserSession` and changing it (tower `oneshot`, no network).
 //! * `axum-noop`: the same router and request without the layer and
 //!   without a session (the framework's own cost).
+//! * `axum-layer-untouched`: the layer on a route whose handler never asks
+//!   for the session.
 //!
 //! The summary prints `sessions - bare` (the engine) and
 //! `axum-layer - axum-noop - bare` (the layer) from this run's medians.
@@ -117,7 +119,8 @@ fn main() {
     });
     g.bench_function("sessions", |b| {
         b.iter(|| {
-            let Opening::NeedsEpoch(pending) = sessions.open::<Session>([black_box(&header)]) else {
+            let Opening::NeedsEpoch(pending) = sessions.open::<Session>([black_box(&header)])
+            else {
                 panic!("a user session")
             };
             let current = epochs.get(pending.user_id());
@@ -135,6 +138,9 @@ fn main() {
         .route("/", get(change))
         .layer(SessionLayer::new(sessions.clone(), epochs.clone()));
     let plain = Router::new().route("/", get(noop));
+    let untouched = Router::new()
+        .route("/", get(noop))
+        .layer(SessionLayer::new(sessions.clone(), epochs.clone()));
     let request = || {
         Request::get("/")
             .header(COOKIE, header.as_str())
@@ -146,28 +152,58 @@ fn main() {
         let response = layered.clone().oneshot(request()).await.unwrap();
         assert_eq!(response.status(), 200);
         assert!(response.headers().get(SET_COOKIE).is_some(), "re-sealed");
-        assert_eq!(plain.clone().oneshot(request()).await.unwrap().status(), 200);
+        assert_eq!(
+            plain.clone().oneshot(request()).await.unwrap().status(),
+            200
+        );
     });
     g.bench_function("axum-layer", |b| {
-        b.iter(|| runtime.block_on(layered.clone().oneshot(request())).unwrap());
+        b.iter(|| {
+            runtime
+                .block_on(layered.clone().oneshot(request()))
+                .unwrap()
+        });
     });
     g.bench_function("axum-noop", |b| {
         b.iter(|| runtime.block_on(plain.clone().oneshot(request())).unwrap());
+    });
+    g.bench_function("axum-layer-untouched", |b| {
+        b.iter(|| {
+            runtime
+                .block_on(untouched.clone().oneshot(request()))
+                .unwrap()
+        });
     });
     g.finish();
     c.final_summary();
 
     let m = |f: &str| common::median_ns("layer-small", f, since);
     let fmt = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |ns| format!("{ns:.0}"));
-    let (bare, sessions_ns, layer, noop) = (m("bare"), m("sessions"), m("axum-layer"), m("axum-noop"));
+    let (bare, sessions_ns, layer, noop) =
+        (m("bare"), m("sessions"), m("axum-layer"), m("axum-noop"));
+    let untouched_ns = m("axum-layer-untouched");
     let engine = sessions_ns.zip(bare).map(|(s, b)| s - b);
     let overhead = layer.zip(noop).zip(bare).map(|((l, n), b)| l - n - b);
     println!();
     println!("==== session layer overhead (criterion medians of this run, ns/request) ====");
     println!("  bare open + verify + reseal        {:>8}", fmt(bare));
-    println!("  through Sessions (header → cookie) {:>8}", fmt(sessions_ns));
+    println!(
+        "  through Sessions (header → cookie) {:>8}",
+        fmt(sessions_ns)
+    );
     println!("  axum router with SessionLayer      {:>8}", fmt(layer));
     println!("  axum router, no session            {:>8}", fmt(noop));
+    println!(
+        "  the layer on a route without one   {:>8}",
+        fmt(untouched_ns)
+    );
     println!("  engine + Sessions: sessions - bare {:>8}", fmt(engine));
-    println!("  layer: layer - noop - bare         {:>8}  (aim <= 1000)", fmt(overhead));
+    println!(
+        "  layer: layer - noop - bare         {:>8}  (aim <= 1000)",
+        fmt(overhead)
+    );
+    println!(
+        "  a route that never asks: untouched - noop {:>5}",
+        fmt(untouched_ns.zip(noop).map(|(u, n)| u - n))
+    );
 }

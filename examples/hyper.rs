@@ -31,7 +31,12 @@ struct Data {
 }
 
 /// The app: what each route does with the session.
-fn app(method: &Method, path: &str, session: &mut SessionState<Data>, epochs: &MemoryEpochs) -> (StatusCode, String) {
+fn app(
+    method: &Method,
+    path: &str,
+    session: &mut SessionState<Data>,
+    epochs: &MemoryEpochs,
+) -> (StatusCode, String) {
     let user = UserId::from(7u64);
     match (method, path) {
         (&Method::GET, "/") => match (session.user_id(), session.data()) {
@@ -79,7 +84,12 @@ async fn serve(
             pending.verify(epoch)
         }
     };
-    let (status, body) = app(request.method(), request.uri().path(), &mut session, &epochs);
+    let (status, body) = app(
+        request.method(),
+        request.uri().path(),
+        &mut session,
+        &epochs,
+    );
     let mut response = Response::new(Full::from(body));
     *response.status_mut() = status;
     // ---- session glue: the response side ----
@@ -104,7 +114,8 @@ async fn serve(
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::try_generate()?)).build()?;
+    let store =
+        SessionStore::builder("__Host-session", KeyRing::new(1, Key::try_generate()?)).build()?;
     // `curl` on http://127.0.0.1 keeps Secure cookies; browsers do too on localhost.
     let sessions = Sessions::new(store, CookieOptions::new())?;
     let epochs = MemoryEpochs::new();
@@ -117,7 +128,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (stream, _) = listener.accept().await?;
             let (sessions, epochs) = (sessions.clone(), epochs.clone());
             tokio::spawn(async move {
-                let service = service_fn(move |request| serve(sessions.clone(), epochs.clone(), request));
+                let service =
+                    service_fn(move |request| serve(sessions.clone(), epochs.clone(), request));
                 if let Err(err) = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
                     .await
@@ -131,7 +143,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::arithmetic_side_effects)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::arithmetic_side_effects
+    )]
 
     use http_body_util::BodyExt as _;
     use hyper_util::client::legacy::Client;
@@ -165,8 +181,7 @@ mod tests {
                     });
                 }
             });
-            let client: Client<_, Full<Bytes>> =
-                Client::builder(TokioExecutor::new()).build_http();
+            let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
             let send = |jar: &ClientCookies, method: Method, path: &str| {
                 let mut request = Request::builder()
                     .method(method)
@@ -185,7 +200,10 @@ mod tests {
                 String::from_utf8(body.to_vec()).unwrap()
             };
             assert_eq!(call(&mut laptop, Method::GET, "/").await, "signed out\n");
-            assert_eq!(call(&mut laptop, Method::POST, "/count").await, "sign in first\n");
+            assert_eq!(
+                call(&mut laptop, Method::POST, "/count").await,
+                "sign in first\n"
+            );
             call(&mut laptop, Method::POST, "/login").await;
             call(&mut phone, Method::POST, "/login").await;
             assert_eq!(call(&mut laptop, Method::POST, "/count").await, "1\n");

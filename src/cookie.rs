@@ -410,7 +410,7 @@ impl CookieOptions {
     /// a valid session of the attacker's own account, with a longer `Path`
     /// so the browser sends it first (cookie tossing: login CSRF, session
     /// fixation). The opener answers two authentic cookies with
-    /// [`OpenError::Ambiguous`], but it cannot see a planted cookie when the
+    /// [`OpenError::Ambiguous`](crate::OpenError::Ambiguous), but it cannot see a planted cookie when the
     /// user has none of their own. `__Host-` makes browsers refuse such a
     /// plant. Use this check in production.
     ///

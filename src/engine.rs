@@ -79,7 +79,6 @@
 //! ```
 
 use core::fmt;
-use std::borrow::Cow;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -310,26 +309,28 @@ impl<T> fmt::Debug for SessionState<T> {
     }
 }
 
-/// All `Cookie` header fields of a request as one string, the way HTTP/1.1
-/// sends them (HTTP/2 may split them into several fields). Bytes that are
-/// not UTF-8 only spoil the cookie they are in.
-pub(crate) fn join_fields<I>(fields: I) -> Cow<'static, str>
+/// Runs `f` on all `Cookie` header fields of a request as one string, the
+/// way HTTP/1.1 sends them (HTTP/2 may split them into several fields): no
+/// copy for the usual single field. Bytes that are not UTF-8 only spoil the
+/// cookie they are in.
+pub(crate) fn with_header<I, R>(fields: I, f: impl FnOnce(&str) -> R) -> R
 where
     I: IntoIterator,
     I::Item: AsRef<[u8]>,
 {
-    let mut joined: Option<String> = None;
-    for field in fields {
-        let text = String::from_utf8_lossy(field.as_ref());
-        match &mut joined {
-            None => joined = Some(text.into_owned()),
-            Some(all) => {
-                all.push_str("; ");
-                all.push_str(&text);
-            }
-        }
+    let mut fields = fields.into_iter();
+    let Some(first) = fields.next() else {
+        return f("");
+    };
+    let Some(second) = fields.next() else {
+        return f(&String::from_utf8_lossy(first.as_ref()));
+    };
+    let mut all = String::from_utf8_lossy(first.as_ref()).into_owned();
+    for field in core::iter::once(second).chain(fields) {
+        all.push_str("; ");
+        all.push_str(&String::from_utf8_lossy(field.as_ref()));
     }
-    Cow::Owned(joined.unwrap_or_default())
+    f(&all)
 }
 
 impl<T: DeserializeOwned> SessionState<T> {
@@ -367,9 +368,10 @@ impl<T: DeserializeOwned> SessionState<T> {
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
     {
-        let header = join_fields(cookie_fields);
         let store = store.clone();
-        match open_header::<T>(&store, &header, now) {
+        match with_header(cookie_fields, |header| {
+            open_header::<T>(&store, header, now)
+        }) {
             Ok(None) => Opening::Ready(SessionState::with(store, Sent::Nothing, Phase::Empty)),
             Err(err) => {
                 Opening::Ready(SessionState::with(store, Sent::Rejected(err), Phase::Empty))
@@ -638,7 +640,9 @@ impl<T: Serialize> SessionState<T> {
             } else {
                 Outcome::Unchanged
             }),
-            Phase::New { user, data } => self.seal_new(user.as_ref(), data, now).map(Outcome::Fresh),
+            Phase::New { user, data } => {
+                self.seal_new(user.as_ref(), data, now).map(Outcome::Fresh)
+            }
             Phase::Open { session, changed } => {
                 let info = session.info();
                 if info.in_leeway() {

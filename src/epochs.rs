@@ -57,10 +57,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// ```
 pub trait EpochSource: Send + Sync + 'static {
     /// The current epoch of `user`, `None` if there is no such user.
-    fn epoch(
-        &self,
-        user: &UserId,
-    ) -> impl Future<Output = Result<Option<u64>, BoxError>> + Send;
+    fn epoch(&self, user: &UserId) -> impl Future<Output = Result<Option<u64>, BoxError>> + Send;
 }
 
 impl<F, Fut, E> EpochSource for F
@@ -176,4 +173,3 @@ impl<E: EpochSource> DynEpochSource for E {
         Box::pin(self.epoch(user))
     }
 }
-

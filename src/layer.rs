@@ -247,7 +247,10 @@ impl Sessions {
     /// assert_eq!(err, CookieOptionsError::HostPrefix);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn new(store: SessionStore, options: CookieOptions) -> Result<Sessions, CookieOptionsError> {
+    pub fn new(
+        store: SessionStore,
+        options: CookieOptions,
+    ) -> Result<Sessions, CookieOptionsError> {
         options.validate(store.cookie_name())?;
         let removal = options.removal(store.cookie_name())?;
         Ok(Sessions {

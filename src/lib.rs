@@ -16,13 +16,13 @@
     clippy::cast_possible_wrap
 )]
 
-mod config;
-#[cfg(feature = "cookie")]
-pub mod cookie;
 #[cfg(feature = "actix-web")]
 pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
+mod config;
+#[cfg(feature = "cookie")]
+pub mod cookie;
 mod crypto;
 #[cfg(feature = "cookie")]
 pub mod engine;
@@ -34,10 +34,10 @@ mod error;
 mod expiry;
 mod key;
 mod keyring;
-#[cfg(any(feature = "axum", feature = "actix-web"))]
-mod middleware;
 #[cfg(feature = "cookie")]
 mod layer;
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+mod middleware;
 mod nonce;
 mod schema;
 mod scratch;
@@ -56,13 +56,13 @@ mod vectors;
 pub use self::cookie::{CookieOptions, CookieOptionsError};
 pub use config::{KEYS_ENV_VAR, KeyConfigError, KeyEntryProblem};
 pub use epoch::UserId;
+#[cfg(feature = "cookie")]
+pub use epochs::{BoxError, EpochSource, MemoryEpochs, NoUsers};
 pub use error::{ConfigError, InvalidUserId, KeyError, KeyRingError, OpenError, SealError};
 pub use key::{Algorithm, KEY_LEN, Key, UnknownAlgorithm};
 pub use keyring::KeyRing;
 #[cfg(feature = "cookie")]
 pub use layer::{Clock, CookieNameMismatch, ManualClock, Sessions};
-#[cfg(feature = "cookie")]
-pub use epochs::{BoxError, EpochSource, MemoryEpochs, NoUsers};
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 pub use middleware::{SessionError, SessionHandle, UserSession};
 pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};

@@ -266,7 +266,10 @@ impl<H> Context<H> {
 
     /// The response side: the `Set-Cookie`, if the session was used.
     pub(crate) fn finish(&self, server_error: bool) -> Result<Option<Cookie<'static>>, SealError> {
-        let finish = self.lock_slot().as_ref().map(|slot| Arc::clone(&slot.finish));
+        let finish = self
+            .lock_slot()
+            .as_ref()
+            .map(|slot| Arc::clone(&slot.finish));
         match finish {
             None => Ok(None),
             Some(finish) => finish.finish(&self.shared.sessions, server_error),

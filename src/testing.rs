@@ -92,7 +92,9 @@ impl ClientCookies {
             let Ok(cookie) = Cookie::parse(text) else {
                 continue;
             };
-            let removed = cookie.max_age().is_some_and(|age| age <= time::Duration::ZERO)
+            let removed = cookie
+                .max_age()
+                .is_some_and(|age| age <= time::Duration::ZERO)
                 || cookie
                     .expires_datetime()
                     .is_some_and(|at| at <= OffsetDateTime::now_utc());

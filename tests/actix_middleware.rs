@@ -146,7 +146,11 @@ fn every_case_of_the_table() {
             let world = World::new();
             let service = init_service(routes(App::new()).wrap(middleware(&world))).await;
             let header = world.cookie_header(case.sent);
-            let response = call_service(&service, request(case.route.path(), header.as_deref()).to_request()).await;
+            let response = call_service(
+                &service,
+                request(case.route.path(), header.as_deref()).to_request(),
+            )
+            .await;
             let got = answer(response).await;
             check(&world, case, got.status, &got.body, &got.set_cookies);
         }
@@ -159,8 +163,13 @@ fn without_the_middleware_the_extractor_says_so() {
         let service = init_service(routes(App::new())).await;
         let got = answer(call_service(&service, request("/read", None).to_request()).await).await;
         assert_eq!(got.status, 500);
-        assert!(got.body.contains("session layer is missing"), "{}", got.body);
-        let got = answer(call_service(&service, request("/nothing", None).to_request()).await).await;
+        assert!(
+            got.body.contains("session layer is missing"),
+            "{}",
+            got.body
+        );
+        let got =
+            answer(call_service(&service, request("/nothing", None).to_request()).await).await;
         assert_eq!(got.status, 200);
     });
 }
@@ -180,7 +189,9 @@ fn the_error_hook_and_the_removal_on_a_rejected_request() {
             user: LOGIN_USER,
             epoch: 0,
         });
-        let got = answer(call_service(&service, request("/user", stale.as_deref()).to_request()).await).await;
+        let got =
+            answer(call_service(&service, request("/user", stale.as_deref()).to_request()).await)
+                .await;
         assert_eq!(got.status, 303);
         assert_eq!(got.set_cookies.len(), 1);
         assert!(got.set_cookies[0].starts_with(&format!("{NAME}=;")));
@@ -201,7 +212,10 @@ fn the_cookies_are_actix_webs_own_types() {
         assert_eq!(cookie.name(), NAME);
         assert_eq!(cookie.http_only(), Some(true));
         assert_eq!(cookie.secure(), Some(true));
-        assert_eq!(cookie.same_site(), Some(actix_web::cookie::SameSite::Strict));
+        assert_eq!(
+            cookie.same_site(),
+            Some(actix_web::cookie::SameSite::Strict)
+        );
         assert_eq!(cookie.domain(), Some("app.example"));
         assert_eq!(cookie.max_age(), Some(adapter_cases::IDLE));
     });
@@ -227,7 +241,9 @@ fn two_extractors_share_the_session() {
             user: LOGIN_USER,
             epoch: 1,
         });
-        let got = answer(call_service(&service, request("/two", cookie.as_deref()).to_request()).await).await;
+        let got =
+            answer(call_service(&service, request("/two", cookie.as_deref()).to_request()).await)
+                .await;
         assert_eq!(got.body, "7");
         assert_eq!(got.set_cookies.len(), 1);
     });

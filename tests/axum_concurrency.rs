@@ -43,7 +43,11 @@ async fn hit(user: UserSession<Data>) -> String {
         d.hits += 1;
         d.clone()
     });
-    assert_eq!(data.sealed_at_epoch, user.epoch(), "data from the verified session");
+    assert_eq!(
+        data.sealed_at_epoch,
+        user.epoch(),
+        "data from the verified session"
+    );
     format!("{} {}", user.epoch(), data.hits)
 }
 
@@ -108,7 +112,9 @@ async fn parallel_requests_while_the_epoch_is_bumped_and_keys_rotate() {
             .unwrap();
         cookies.push(format!("{NAME}={}", sealed.value()));
         // Requests with the current cookie, finished before the bump: served.
-        let before: Vec<_> = (0..5).map(|_| send(cookies[round as usize].clone(), round)).collect();
+        let before: Vec<_> = (0..5)
+            .map(|_| send(cookies[round as usize].clone(), round))
+            .collect();
         for task in before {
             settled.push((true, task.await.unwrap()));
         }
@@ -121,7 +127,8 @@ async fn parallel_requests_while_the_epoch_is_bumped_and_keys_rotate() {
         // (the old ones stay as retired keys, so no cookie is lost to it).
         epoch.fetch_add(1, Ordering::SeqCst);
         if round % 4 == 3 {
-            ring.rotate(ring.sealing_key_id() + 1, Key::generate()).unwrap();
+            ring.rotate(ring.sealing_key_id() + 1, Key::generate())
+                .unwrap();
             sessions.replace(store(ring.clone())).unwrap();
         }
         tokio::task::yield_now().await;
@@ -134,11 +141,19 @@ async fn parallel_requests_while_the_epoch_is_bumped_and_keys_rotate() {
     for (before_bump, (cookie_epoch, bumped_before, status, set_cookies, body)) in settled {
         let body = String::from_utf8(body.to_vec()).unwrap();
         if before_bump {
-            assert_eq!(status, StatusCode::OK, "current and finished before the bump: {body}");
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "current and finished before the bump: {body}"
+            );
         }
         if cookie_epoch < bumped_before {
             stale_when_sent += 1;
-            assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked before it was sent: {body}");
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "revoked before it was sent: {body}"
+            );
         }
         match status {
             StatusCode::OK => {
@@ -147,10 +162,18 @@ async fn parallel_requests_while_the_epoch_is_bumped_and_keys_rotate() {
                 // still current when the request started.
                 let seen: u64 = body.split(' ').next().unwrap().parse().unwrap();
                 assert_eq!(seen, cookie_epoch, "{body}");
-                assert!(cookie_epoch >= bumped_before, "a revoked cookie was served: {body}");
+                assert!(
+                    cookie_epoch >= bumped_before,
+                    "a revoked cookie was served: {body}"
+                );
                 // The change went out re-sealed.
                 assert_eq!(set_cookies.len(), 1);
-                assert!(!Cookie::parse(set_cookies[0].clone()).unwrap().value().is_empty());
+                assert!(
+                    !Cookie::parse(set_cookies[0].clone())
+                        .unwrap()
+                        .value()
+                        .is_empty()
+                );
             }
             StatusCode::UNAUTHORIZED => {
                 rejected += 1;

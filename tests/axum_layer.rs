@@ -156,7 +156,13 @@ async fn every_case_of_the_table() {
         let app = app(&world);
         let header = world.cookie_header(case.sent);
         let answer = send(&app, "GET", case.route.path(), header.as_deref()).await;
-        check(&world, case, answer.status, &answer.body, &answer.set_cookies);
+        check(
+            &world,
+            case,
+            answer.status,
+            &answer.body,
+            &answer.set_cookies,
+        );
     }
 }
 
@@ -164,7 +170,11 @@ async fn every_case_of_the_table() {
 async fn without_the_layer_the_extractor_says_so() {
     let answer = send(&routes(), "GET", "/read", None).await;
     assert_eq!(answer.status, 500);
-    assert!(answer.body.contains("session layer is missing"), "{}", answer.body);
+    assert!(
+        answer.body.contains("session layer is missing"),
+        "{}",
+        answer.body
+    );
     let answer = send(&routes(), "GET", "/user", None).await;
     assert_eq!(answer.status, 500);
     // Routes that do not use the session still work.
@@ -215,11 +225,16 @@ async fn either(user: Result<UserSession<Data>, SessionRejection>) -> String {
 #[tokio::test]
 async fn a_handler_can_take_the_rejection() {
     let world = World::new();
-    let app = Router::new().route("/", get(either)).layer(SessionLayer::new(
-        world.sessions.clone(),
-        MemoryEpochs::new(),
-    ));
-    assert_eq!(send(&app, "GET", "/", None).await.body, "rejected: sign-in required");
+    let app = Router::new()
+        .route("/", get(either))
+        .layer(SessionLayer::new(
+            world.sessions.clone(),
+            MemoryEpochs::new(),
+        ));
+    assert_eq!(
+        send(&app, "GET", "/", None).await.body,
+        "rejected: sign-in required"
+    );
 }
 
 async fn two_extractors(a: SessionHandle<Data>, b: UserSession<Data>) -> String {
@@ -242,18 +257,25 @@ async fn one_session_per_request_and_one_epoch_lookup() {
         .route("/two", get(two_extractors))
         .route("/mismatch", get(mismatched))
         .route("/nothing", get(nothing))
-        .layer(SessionLayer::new(world.sessions.clone(), move |user: UserId| {
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let epochs = epochs.clone();
-            async move { epochs.lookup(&user) }
-        }));
+        .layer(SessionLayer::new(
+            world.sessions.clone(),
+            move |user: UserId| {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let epochs = epochs.clone();
+                async move { epochs.lookup(&user) }
+            },
+        ));
     let cookie = world.cookie_header(adapter_cases::Sent::User {
         user: LOGIN_USER,
         epoch: 1,
     });
     let answer = send(&app, "GET", "/two", cookie.as_deref()).await;
     assert_eq!(answer.body, "7", "both extractors share one session");
-    assert_eq!(lookups.load(std::sync::atomic::Ordering::SeqCst), 1, "one lookup");
+    assert_eq!(
+        lookups.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one lookup"
+    );
     assert_eq!(answer.set_cookies.len(), 1);
     // A route that never asks for the session looks nothing up.
     send(&app, "GET", "/nothing", cookie.as_deref()).await;
@@ -292,7 +314,10 @@ fn small_app(epochs: MemoryEpochs, sessions: Sessions) -> Router {
             "/count",
             post(|user: UserSession<Counter>| async move { user.update(|d| d.counter += 1) }),
         )
-        .route("/logout", post(|s: SessionHandle<Counter>| async move { s.logout() }))
+        .route(
+            "/logout",
+            post(|s: SessionHandle<Counter>| async move { s.logout() }),
+        )
         .route(
             "/logout-everywhere",
             post({
@@ -319,16 +344,28 @@ async fn login_counter_logout_and_log_out_everywhere() {
     let store = SessionStore::builder("__Host-app", KeyRing::new(1, Key::generate()))
         .build()
         .unwrap();
-    let app = small_app(epochs.clone(), Sessions::new(store, CookieOptions::new()).unwrap());
+    let app = small_app(
+        epochs.clone(),
+        Sessions::new(store, CookieOptions::new()).unwrap(),
+    );
     let mut laptop = ClientCookies::new();
     let mut phone = ClientCookies::new();
 
-    assert_eq!(browse(&app, &mut laptop, "GET", "/").await.body, "signed out");
-    assert_eq!(browse(&app, &mut laptop, "POST", "/count").await.status, 401);
+    assert_eq!(
+        browse(&app, &mut laptop, "GET", "/").await.body,
+        "signed out"
+    );
+    assert_eq!(
+        browse(&app, &mut laptop, "POST", "/count").await.status,
+        401
+    );
     browse(&app, &mut laptop, "POST", "/login").await;
     browse(&app, &mut phone, "POST", "/login").await;
     for _ in 0..3 {
-        assert_eq!(browse(&app, &mut laptop, "POST", "/count").await.status, 200);
+        assert_eq!(
+            browse(&app, &mut laptop, "POST", "/count").await.status,
+            200
+        );
     }
     assert_eq!(browse(&app, &mut laptop, "GET", "/").await.body, "7: 3");
     assert_eq!(browse(&app, &mut phone, "GET", "/").await.body, "7: 0");
@@ -337,15 +374,29 @@ async fn login_counter_logout_and_log_out_everywhere() {
     let copy = laptop.clone();
     browse(&app, &mut laptop, "POST", "/logout").await;
     assert_eq!(laptop.get("__Host-app"), None);
-    assert_eq!(browse(&app, &mut laptop, "GET", "/").await.body, "signed out");
+    assert_eq!(
+        browse(&app, &mut laptop, "GET", "/").await.body,
+        "signed out"
+    );
     let mut thief = copy;
     assert_eq!(browse(&app, &mut thief, "GET", "/").await.body, "7: 3");
 
     // Log out everywhere: the phone and the copy are both revoked.
-    assert_eq!(browse(&app, &mut phone, "POST", "/logout-everywhere").await.status, 200);
-    assert_eq!(browse(&app, &mut thief, "GET", "/").await.body, "signed out");
+    assert_eq!(
+        browse(&app, &mut phone, "POST", "/logout-everywhere")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        browse(&app, &mut thief, "GET", "/").await.body,
+        "signed out"
+    );
     assert_eq!(thief.get("__Host-app"), None, "removed");
-    assert_eq!(browse(&app, &mut phone, "GET", "/").await.body, "signed out");
+    assert_eq!(
+        browse(&app, &mut phone, "GET", "/").await.body,
+        "signed out"
+    );
     // Logging in again works, at the new epoch.
     browse(&app, &mut phone, "POST", "/login").await;
     assert_eq!(browse(&app, &mut phone, "GET", "/").await.body, "7: 0");

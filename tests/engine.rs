@@ -12,7 +12,9 @@
 
 mod adapter_cases;
 
-use adapter_cases::{CASES, Case, Data, LOGIN_USER, NAME, Route, Sent, World, check, too_big, view};
+use adapter_cases::{
+    CASES, Case, Data, LOGIN_USER, NAME, Route, Sent, World, check, too_big, view,
+};
 use sealed_session::engine::{Opening, Outcome, SessionState};
 use sealed_session::time::Duration;
 use sealed_session::{OpenError, SealError, UserId};
@@ -39,7 +41,11 @@ fn run(world: &World, case: &Case) -> (u16, String, Vec<String>) {
         world.sessions.finish(&state)
     };
     match finished {
-        Ok(cookie) => (status, body, cookie.map(|c| c.to_string()).into_iter().collect()),
+        Ok(cookie) => (
+            status,
+            body,
+            cookie.map(|c| c.to_string()).into_iter().collect(),
+        ),
         Err(_) => (500, "internal error".into(), Vec::new()),
     }
 }
@@ -129,9 +135,15 @@ fn the_outcomes_are_what_the_table_says() {
         }
     };
     assert_eq!(open(Sent::Nothing).finish(now).unwrap(), Outcome::Unchanged);
-    assert_eq!(open(Sent::Anonymous).finish(now).unwrap(), Outcome::Unchanged);
+    assert_eq!(
+        open(Sent::Anonymous).finish(now).unwrap(),
+        Outcome::Unchanged
+    );
     assert_eq!(open(Sent::Tampered).finish(now).unwrap(), Outcome::Remove);
-    assert!(matches!(open(Sent::RetiredKey).finish(now).unwrap(), Outcome::Resealed(_)));
+    assert!(matches!(
+        open(Sent::RetiredKey).finish(now).unwrap(),
+        Outcome::Resealed(_)
+    ));
     let mut state = open(Sent::Nothing);
     state.data_mut().counter = 1;
     assert!(matches!(state.finish(now).unwrap(), Outcome::Fresh(_)));
@@ -149,7 +161,8 @@ fn finishing_twice_decides_the_same() {
     let now = world.sessions.now();
     let mut state = SessionState::<Data>::empty(&world.store());
     state.login(UserId::from(7u64), 3, adapter_cases::data(1));
-    let (Outcome::Fresh(a), Outcome::Fresh(b)) = (state.finish(now).unwrap(), state.finish(now).unwrap())
+    let (Outcome::Fresh(a), Outcome::Fresh(b)) =
+        (state.finish(now).unwrap(), state.finish(now).unwrap())
     else {
         panic!("two fresh cookies")
     };
@@ -189,7 +202,10 @@ fn a_request_keeps_the_store_it_opened_with() {
         .open_at::<Data>(sealed.value(), world.sessions.now())
         .unwrap();
     assert_eq!(opened.info().key_id(), 2);
-    assert!(opened.info().reseal_reasons().retired_key, "moved to key 3 on the next request");
+    assert!(
+        opened.info().reseal_reasons().retired_key,
+        "moved to key 3 on the next request"
+    );
 }
 
 #[test]
@@ -215,7 +231,10 @@ fn http2_split_cookie_fields_and_non_utf8_bytes() {
 fn logout_then_change_starts_an_anonymous_session_without_the_user() {
     let world = World::new();
     let now = world.sessions.now();
-    let header = world.cookie_header(Sent::User { user: LOGIN_USER, epoch: 1 });
+    let header = world.cookie_header(Sent::User {
+        user: LOGIN_USER,
+        epoch: 1,
+    });
     let Opening::NeedsEpoch(pending) = world.sessions.open::<Data>(header.iter()) else {
         panic!("a user session")
     };
@@ -240,8 +259,14 @@ fn a_too_large_login_is_an_error_not_a_missing_cookie() {
     big.blob = too_big();
     state.login(UserId::from(1u64), 0, big);
     let now = world.sessions.now();
-    assert!(matches!(state.check_size(now), Err(SealError::TooLarge { .. })));
-    assert!(matches!(world.sessions.finish(&state), Err(SealError::TooLarge { .. })));
+    assert!(matches!(
+        state.check_size(now),
+        Err(SealError::TooLarge { .. })
+    ));
+    assert!(matches!(
+        world.sessions.finish(&state),
+        Err(SealError::TooLarge { .. })
+    ));
     // After a server error nothing is sealed, so nothing fails.
     assert_eq!(world.sessions.finish_after_error(&state).unwrap(), None);
 }
@@ -252,7 +277,10 @@ fn a_session_reaching_its_end_during_the_request_is_removed() {
     let world = World::new();
     let store = world.store();
     let sealed = store
-        .seal_at(&adapter_cases::data(1), world.sessions.now() - adapter_cases::IDLE + Duration::seconds(1))
+        .seal_at(
+            &adapter_cases::data(1),
+            world.sessions.now() - adapter_cases::IDLE + Duration::seconds(1),
+        )
         .unwrap();
     let header = format!("{NAME}={}", sealed.value());
     let Opening::Ready(mut state) = world.sessions.open::<Data>([header]) else {

@@ -40,7 +40,9 @@ use hyper_util::rt::TokioExecutor;
 use sealed_session::axum::SessionLayer;
 use sealed_session::cookie::CookieOptions;
 use sealed_session::testing::ClientCookies;
-use sealed_session::{Key, KeyRing, MemoryEpochs, SessionHandle, SessionStore, Sessions, UserSession};
+use sealed_session::{
+    Key, KeyRing, MemoryEpochs, SessionHandle, SessionStore, Sessions, UserSession,
+};
 use serde::{Deserialize, Serialize};
 
 /// The anchors' session struct (small: 99 bytes of postcard, 327 of JSON).
@@ -248,7 +250,8 @@ fn median_ns(function: &str, since: SystemTime) -> Option<f64> {
     if std::fs::metadata(&path).ok()?.modified().ok()? < since {
         return None;
     }
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     json["median"]["point_estimate"].as_f64()
 }
 
@@ -291,6 +294,12 @@ fn main() {
     println!("  sealed-session layer      {:>8} req/s", fmt(ours));
     println!("  axum-extra PrivateCookieJar {:>6} req/s", fmt(jar));
     println!("  tower-sessions MemoryStore {:>7} req/s", fmt(ts));
-    println!("  ours / PrivateCookieJar   {:>8}  (aim >= 1)", ratio(ours, jar));
-    println!("  ours / tower-sessions     {:>8}  (aim >= 1)", ratio(ours, ts));
+    println!(
+        "  ours / PrivateCookieJar   {:>8}  (aim >= 1)",
+        ratio(ours, jar)
+    );
+    println!(
+        "  ours / tower-sessions     {:>8}  (aim >= 1)",
+        ratio(ours, ts)
+    );
 }

@@ -91,7 +91,10 @@ async fn logout(session: SessionHandle<Data>) -> HttpResponse {
     redirect()
 }
 
-async fn logout_everywhere(user: UserSession<Data>, users: web::Data<MemoryEpochs>) -> HttpResponse {
+async fn logout_everywhere(
+    user: UserSession<Data>,
+    users: web::Data<MemoryEpochs>,
+) -> HttpResponse {
     users.bump(user.user_id());
     user.logout();
     redirect()
@@ -177,9 +180,7 @@ mod tests {
             None => TestRequest::get().uri("/"),
         };
         if let Some(path) = post.filter(|p| *p == "/login") {
-            request = TestRequest::post()
-                .uri(path)
-                .set_form([("user", "alice")]);
+            request = TestRequest::post().uri(path).set_form([("user", "alice")]);
         }
         if let Some(cookie) = jar.cookie_header() {
             request = request.insert_header((header::COOKIE, cookie));
@@ -213,8 +214,14 @@ mod tests {
             let mut phone = ClientCookies::new();
 
             assert_eq!(who(&visit(&service, &mut laptop, None).await), "signed out");
-            assert_eq!(visit(&service, &mut laptop, Some("/count")).await, "sign-in required");
-            assert_eq!(who(&visit(&service, &mut laptop, Some("/login")).await), "\"alice\"");
+            assert_eq!(
+                visit(&service, &mut laptop, Some("/count")).await,
+                "sign-in required"
+            );
+            assert_eq!(
+                who(&visit(&service, &mut laptop, Some("/login")).await),
+                "\"alice\""
+            );
             visit(&service, &mut phone, Some("/login")).await;
             for expected in 1..=3 {
                 let page = visit(&service, &mut laptop, Some("/count")).await;
@@ -233,7 +240,11 @@ mod tests {
                 "signed out"
             );
             assert_eq!(who(&visit(&service, &mut stolen, None).await), "signed out");
-            assert_eq!(stolen.get(COOKIE_NAME), None, "the revoked cookie was removed");
+            assert_eq!(
+                stolen.get(COOKIE_NAME),
+                None,
+                "the revoked cookie was removed"
+            );
             // Tampered cookies are signed out and cleared.
             phone.set(COOKIE_NAME, "tampered");
             assert_eq!(who(&visit(&service, &mut phone, None).await), "signed out");

@@ -110,11 +110,12 @@ impl AppState {
 
 /// The app's routes.
 pub fn router(state: AppState) -> Router {
-    let sessions = SessionLayer::new(state.sessions.clone(), state.db.clone())
-        .on_error(|err: &SessionError| match err {
+    let sessions = SessionLayer::new(state.sessions.clone(), state.db.clone()).on_error(
+        |err: &SessionError| match err {
             SessionError::SignInRequired => redirect("/?m=signin"),
             other => default_response(other),
-        });
+        },
+    );
     Router::new()
         .route("/", get(home))
         .route("/signup", post(signup))

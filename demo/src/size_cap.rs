@@ -4,7 +4,9 @@
 
 use sealed_session::cookie::{Cookie, CookieOptions};
 use sealed_session::time::OffsetDateTime;
-use sealed_session::{BROWSER_COOKIE_LIMIT, Key, KeyRing, SealError, Sealed, SessionStore, Sessions};
+use sealed_session::{
+    BROWSER_COOKIE_LIMIT, Key, KeyRing, SealError, Sealed, SessionStore, Sessions,
+};
 
 /// Name of the full-size sealed cookie. Its length matters: base64 can fill
 /// `4096 - 8 = 4088` characters exactly (a length of 1 mod 4 cannot be filled).

@@ -43,8 +43,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::cookie::{Cookie, SameSite};
-use crate::layer::Sessions;
 use crate::epochs::EpochSource;
+use crate::layer::Sessions;
 use crate::middleware::{Context, SessionError, SessionHandle, Shared, UserSession};
 
 /// actix-web's own cookie types (`cookie` 0.16), re-exported from
@@ -82,8 +82,7 @@ impl Hooks {
 #[must_use]
 pub fn default_response(error: &SessionError) -> HttpResponse {
     error.log_if_server_error();
-    let status =
-        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     HttpResponse::build(status)
         .content_type(ContentType::plaintext())
         .body(error.public_message())
@@ -298,7 +297,10 @@ where
             let error = match context.finish(server_error) {
                 Ok(None) => return Ok(response.map_into_left_body()),
                 Ok(Some(cookie)) => {
-                    match response.response_mut().add_cookie(&to_actix_cookie(&cookie)) {
+                    match response
+                        .response_mut()
+                        .add_cookie(&to_actix_cookie(&cookie))
+                    {
                         Ok(()) => return Ok(response.map_into_left_body()),
                         Err(_) => SessionError::Header,
                     }
@@ -353,7 +355,9 @@ impl SessionRejection {
 
 impl fmt::Debug for SessionRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SessionRejection").field(&self.error).finish()
+        f.debug_tuple("SessionRejection")
+            .field(&self.error)
+            .finish()
     }
 }
 

@@ -54,8 +54,8 @@ use http::{HeaderValue, Request, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::layer::Sessions;
 use crate::epochs::EpochSource;
+use crate::layer::Sessions;
 use crate::middleware::{Context, SessionError, SessionHandle, Shared, UserSession};
 
 type ErrorHook = Arc<dyn Fn(&SessionError) -> Response + Send + Sync>;
@@ -91,11 +91,13 @@ impl Hooks {
 #[must_use]
 pub fn default_response(error: &SessionError) -> Response {
     error.log_if_server_error();
-    let status =
-        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (
         status,
-        [(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))],
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
         error.public_message(),
     )
         .into_response()
@@ -308,7 +310,9 @@ pub struct SessionRejection {
 
 impl fmt::Debug for SessionRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SessionRejection").field(&self.error).finish()
+        f.debug_tuple("SessionRejection")
+            .field(&self.error)
+            .finish()
     }
 }
 

@@ -141,7 +141,10 @@ pub enum Sent {
     /// An anonymous session, counter 5.
     Anonymous,
     /// A session of `user` sealed at `epoch`, counter 5.
-    User { user: u64, epoch: u64 },
+    User {
+        user: u64,
+        epoch: u64,
+    },
     Tampered,
     /// Past its absolute end by more than the leeway.
     Expired,
@@ -214,10 +217,7 @@ const STALE: Sent = Sent::User {
     user: LOGIN_USER,
     epoch: 0,
 };
-const UNKNOWN: Sent = Sent::User {
-    user: 99,
-    epoch: 0,
-};
+const UNKNOWN: Sent = Sent::User { user: 99, epoch: 0 };
 const BROKEN: Sent = Sent::User {
     user: BROKEN_USER,
     epoch: 0,
@@ -340,7 +340,9 @@ pub mod sealed_session_epochs {
 
 fn varied_key(seed: u8) -> Key {
     // Varied bytes (never a placeholder), fixed so cases are reproducible.
-    let bytes: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(7).wrapping_add(seed)).collect();
+    let bytes: Vec<u8> = (0u8..32)
+        .map(|i| i.wrapping_mul(7).wrapping_add(seed))
+        .collect();
     Key::from_bytes(&bytes).unwrap()
 }
 
@@ -389,9 +391,17 @@ impl World {
         let now = t0();
         let value = match sent {
             Sent::Nothing => return None,
-            Sent::Anonymous => store.seal_at(&data(5), now - Duration::minutes(5)).unwrap().into_value(),
+            Sent::Anonymous => store
+                .seal_at(&data(5), now - Duration::minutes(5))
+                .unwrap()
+                .into_value(),
             Sent::User { user, epoch } => store
-                .seal_for_user_at(&UserId::from(user), epoch, &data(5), now - Duration::minutes(5))
+                .seal_for_user_at(
+                    &UserId::from(user),
+                    epoch,
+                    &data(5),
+                    now - Duration::minutes(5),
+                )
                 .unwrap()
                 .into_value(),
             Sent::Tampered => {
@@ -431,7 +441,11 @@ impl World {
                     .seal_for_user_at(&UserId::from(LOGIN_USER), CURRENT_EPOCH, &data(5), now)
                     .unwrap();
                 let planted = store.seal_at(&data(0), now).unwrap();
-                return Some(format!("{NAME}={}; {NAME}={}", planted.value(), mine.value()));
+                return Some(format!(
+                    "{NAME}={}; {NAME}={}",
+                    planted.value(),
+                    mine.value()
+                ));
             }
             Sent::Several => {
                 let valid = store.seal_at(&data(5), now - Duration::minutes(5)).unwrap();
@@ -490,22 +504,44 @@ pub fn check(world: &World, case: &Case, status: u16, body: &str, set_cookies: &
     let store = world.store();
     let now = world.clock.now();
     match case.expect {
-        Expect::NoCookie => assert!(ours.is_empty(), "{name}: expected no Set-Cookie, got {set_cookies:?}"),
+        Expect::NoCookie => assert!(
+            ours.is_empty(),
+            "{name}: expected no Set-Cookie, got {set_cookies:?}"
+        ),
         Expect::Removal => {
-            assert_eq!(ours.len(), 1, "{name}: one removal cookie, got {set_cookies:?}");
+            assert_eq!(
+                ours.len(),
+                1,
+                "{name}: one removal cookie, got {set_cookies:?}"
+            );
             check_removal(name, &ours[0]);
         }
         Expect::Resealed { counter } => {
-            assert_eq!(ours.len(), 1, "{name}: one re-sealed cookie, got {set_cookies:?}");
+            assert_eq!(
+                ours.len(),
+                1,
+                "{name}: one re-sealed cookie, got {set_cookies:?}"
+            );
             let cookie = &ours[0];
             check_attributes(name, cookie);
             let before = world.sent_info(case.sent).expect("the sent cookie opened");
             let opened = store.open_at::<Data>(cookie.value(), now).unwrap();
             let info = *opened.info();
             assert_eq!(info.key_id(), store.sealing_key_id(), "{name}: current key");
-            assert_eq!(info.login_at(), before.login_at(), "{name}: same login time");
-            assert!(info.expires_at() <= before.expires_at(), "{name}: deadline never stretched");
-            assert_eq!(info.expires_at(), before.login_at() + TTL.min(store.ttl()), "{name}: absolute end");
+            assert_eq!(
+                info.login_at(),
+                before.login_at(),
+                "{name}: same login time"
+            );
+            assert!(
+                info.expires_at() <= before.expires_at(),
+                "{name}: deadline never stretched"
+            );
+            assert_eq!(
+                info.expires_at(),
+                before.login_at() + TTL.min(store.ttl()),
+                "{name}: absolute end"
+            );
             assert_eq!(info.issued_at(), now, "{name}: sealed now");
             assert_eq!(
                 info.idle_deadline(),
@@ -513,21 +549,34 @@ pub fn check(world: &World, case: &Case, status: u16, body: &str, set_cookies: &
                 "{name}: idle window slid"
             );
             let max_age = cookie.max_age().unwrap();
-            assert_eq!(now + max_age, (now + IDLE).min(info.expires_at()), "{name}: Max-Age");
+            assert_eq!(
+                now + max_age,
+                (now + IDLE).min(info.expires_at()),
+                "{name}: Max-Age"
+            );
             let (user, data) = match opened {
                 Opened::Anonymous(s) => (None, s.into_data()),
-                Opened::User(u) => (Some(u.user_id().clone()), u.dangerously_skip_epoch_check().into_data()),
+                Opened::User(u) => (
+                    Some(u.user_id().clone()),
+                    u.dangerously_skip_epoch_check().into_data(),
+                ),
             };
             let sent_user = match case.sent {
                 Sent::User { user, .. } => Some(UserId::from(user)),
-                Sent::InLeeway | Sent::IdleHalfUsed | Sent::Expired => Some(UserId::from(LOGIN_USER)),
+                Sent::InLeeway | Sent::IdleHalfUsed | Sent::Expired => {
+                    Some(UserId::from(LOGIN_USER))
+                }
                 _ => None,
             };
             assert_eq!(user, sent_user, "{name}: same user");
             assert_eq!(data.counter, counter, "{name}: counter");
         }
         Expect::Fresh { user, counter } => {
-            assert_eq!(ours.len(), 1, "{name}: one fresh cookie, got {set_cookies:?}");
+            assert_eq!(
+                ours.len(),
+                1,
+                "{name}: one fresh cookie, got {set_cookies:?}"
+            );
             let cookie = &ours[0];
             check_attributes(name, cookie);
             let opened = store.open_at::<Data>(cookie.value(), now).unwrap();
@@ -538,8 +587,15 @@ pub fn check(world: &World, case: &Case, status: u16, body: &str, set_cookies: &
             let (got_user, data) = match opened {
                 Opened::Anonymous(s) => (None, s.into_data()),
                 Opened::User(u) => {
-                    assert_eq!(u.clone().verify_epoch(CURRENT_EPOCH).map(drop), Ok(()), "{name}: epoch");
-                    (u.user_id().as_u64(), u.dangerously_skip_epoch_check().into_data())
+                    assert_eq!(
+                        u.clone().verify_epoch(CURRENT_EPOCH).map(drop),
+                        Ok(()),
+                        "{name}: epoch"
+                    );
+                    (
+                        u.user_id().as_u64(),
+                        u.dangerously_skip_epoch_check().into_data(),
+                    )
                 }
             };
             assert_eq!(got_user, user, "{name}: user");
@@ -553,12 +609,20 @@ fn check_attributes(name: &str, cookie: &Cookie<'_>) {
     assert_eq!(cookie.domain(), Some("app.example"), "{name}: Domain");
     assert_eq!(cookie.secure(), Some(true), "{name}: Secure");
     assert_eq!(cookie.http_only(), Some(true), "{name}: HttpOnly");
-    assert_eq!(cookie.same_site(), Some(SameSite::Strict), "{name}: SameSite");
+    assert_eq!(
+        cookie.same_site(),
+        Some(SameSite::Strict),
+        "{name}: SameSite"
+    );
 }
 
 fn check_removal(name: &str, cookie: &Cookie<'_>) {
     assert_eq!(cookie.value(), "", "{name}: removal value");
-    assert_eq!(cookie.max_age(), Some(Duration::ZERO), "{name}: removal Max-Age");
+    assert_eq!(
+        cookie.max_age(),
+        Some(Duration::ZERO),
+        "{name}: removal Max-Age"
+    );
     assert_eq!(
         cookie.expires_datetime(),
         Some(OffsetDateTime::UNIX_EPOCH),

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use demo::{AppState, COOKIE_NAME, Clock, Db, ManualClock, Sessions, build_store, router};
-use sealed_session::cookie::CookieOptions;
 use reqwest::cookie::{CookieStore as _, Jar};
 use reqwest::header::SET_COOKIE;
 use reqwest::{StatusCode, Url};
 use sealed_session::cookie::Cookie;
+use sealed_session::cookie::CookieOptions;
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{Key, KeyRing};
 
