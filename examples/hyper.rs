@@ -53,8 +53,9 @@ fn app(
             (StatusCode::OK, "welcome\n".to_owned())
         }
         (&Method::POST, "/count") if session.user_id().is_some() => {
-            session.data_mut().counter += 1;
-            (StatusCode::OK, format!("{}\n", session.data_mut().counter))
+            let data = session.data_mut();
+            data.counter = data.counter.saturating_add(1);
+            (StatusCode::OK, format!("{}\n", data.counter))
         }
         (&Method::POST, "/logout") => {
             session.logout();
