@@ -211,6 +211,21 @@ impl<T> fmt::Debug for PendingEpoch<T> {
 
 impl<T> PendingEpoch<T> {
     /// Whose session this is: look their current epoch up with it.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::{Opening, SessionState};
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let cookie = store.seal_for_user_at(&UserId::from(7u64), 3, &(), now)?;
+    /// let header = format!("sid={}", cookie.value());
+    /// let Opening::NeedsEpoch(pending) = SessionState::<()>::open(&store, [header.as_str()], now) else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!(pending.user_id(), &UserId::from(7u64));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn user_id(&self) -> &UserId {
         self.unverified.user_id()
@@ -220,6 +235,22 @@ impl<T> PendingEpoch<T> {
     /// user does not exist (any more). A mismatch or a missing user ends
     /// the session ([`OpenError::Revoked`]): the handler sees no session and
     /// the response removes the cookie.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::{Opening, SessionState};
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let cookie = store.seal_for_user_at(&UserId::from(7u64), 3, &(), now)?;
+    /// let header = format!("sid={}", cookie.value());
+    /// let Opening::NeedsEpoch(pending) = SessionState::<()>::open(&store, [header.as_str()], now) else {
+    ///     unreachable!()
+    /// };
+    /// let state = pending.verify(Some(3));
+    /// assert_eq!(state.epoch(), Some(3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn verify(self, current_epoch: Option<u64>) -> SessionState<T> {
         let result = match current_epoch {
             Some(epoch) => self.unverified.verify_epoch(epoch),
@@ -416,6 +447,16 @@ impl<T> SessionState<T> {
     }
 
     /// The store this request opened with (and will seal with).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::SessionState;
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let mut state = SessionState::<u32>::empty(&store);
+    /// assert_eq!(state.store().cookie_name(), "sid");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn store(&self) -> &SessionStore {
         &self.store
@@ -424,6 +465,18 @@ impl<T> SessionState<T> {
     /// The session data, if there is a session: the request's (verified)
     /// session or one made in this request. `None` without one, and after
     /// [`logout`](SessionState::logout).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::SessionState;
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let mut state = SessionState::<u32>::empty(&store);
+    /// assert_eq!(state.data(), None);
+    /// *state.data_mut() = 3;
+    /// assert_eq!(state.data(), Some(&3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn data(&self) -> Option<&T> {
         match &self.phase {
@@ -440,6 +493,17 @@ impl<T> SessionState<T> {
     /// A session that opened only thanks to the leeway
     /// ([`SessionInfo::in_leeway`]) cannot be re-sealed: changing it ends
     /// it, and the response removes the cookie.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::SessionState;
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let mut state = SessionState::<u32>::empty(&store);
+    /// *state.data_mut() += 1;
+    /// assert!(state.is_changed());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn data_mut(&mut self) -> &mut T
     where
         T: Default,
@@ -465,6 +529,18 @@ impl<T> SessionState<T> {
     /// `data`: a new login time, the current sealing key. Call it after
     /// checking the user's credentials; it replaces whatever session the
     /// request had (so a session fixed by someone else is never reused).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::SessionState;
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let mut state = SessionState::<u32>::empty(&store);
+    /// state.login(UserId::from(42u64), 3, 0);
+    /// assert_eq!(state.user_id(), Some(&UserId::from(42u64)));
+    /// assert_eq!(state.epoch(), Some(3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn login(&mut self, user: UserId, epoch: u64, data: T) {
         self.phase = Phase::New {
             user: Some((user, epoch)),
@@ -475,11 +551,33 @@ impl<T> SessionState<T> {
     /// Ends the session in this browser: the response removes the cookie.
     /// Bump the user's epoch as well to end it everywhere (a copied cookie
     /// is otherwise valid until it expires).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::SessionState;
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let mut state = SessionState::<u32>::empty(&store);
+    /// state.login(UserId::from(42u64), 3, 0);
+    /// state.logout();
+    /// assert_eq!(state.user_id(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn logout(&mut self) {
         self.phase = Phase::LoggedOut;
     }
 
     /// The signed-in user (verified against their epoch), if any.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::SessionState;
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let mut state = SessionState::<u32>::empty(&store);
+    /// assert_eq!(state.user_id(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn user_id(&self) -> Option<&UserId> {
         match &self.phase {
@@ -493,6 +591,16 @@ impl<T> SessionState<T> {
     }
 
     /// The user's epoch the session carries, for user sessions.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::SessionState;
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let mut state = SessionState::<u32>::empty(&store);
+    /// assert_eq!(state.epoch(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn epoch(&self) -> Option<u64> {
         match &self.phase {
@@ -507,6 +615,16 @@ impl<T> SessionState<T> {
 
     /// Facts about the request's session cookie (login time, deadlines, key
     /// id, re-seal reasons), while the request's session is in use.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::SessionState;
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let mut state = SessionState::<u32>::empty(&store);
+    /// assert!(state.info().is_none()); // no cookie came with this request
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn info(&self) -> Option<&SessionInfo> {
         match &self.phase {
@@ -519,6 +637,16 @@ impl<T> SessionState<T> {
     /// revoked): the response removes it. `None` if there was none or it
     /// opened. [`OpenError::Invalid`] covers tampering and cookies sealed
     /// under removed keys; see [`OpenError`] for the rest.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::SessionState;
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let mut state = SessionState::<u32>::empty(&store);
+    /// assert_eq!(state.cookie_error(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn cookie_error(&self) -> Option<OpenError> {
         match self.sent {
@@ -529,12 +657,34 @@ impl<T> SessionState<T> {
 
     /// Whether the request carried a session cookie that opened (and, for a
     /// user session, passed its epoch check).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::SessionState;
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let mut state = SessionState::<u32>::empty(&store);
+    /// assert!(!state.had_session());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn had_session(&self) -> bool {
         self.sent == Sent::Opened
     }
 
     /// Whether the session was changed, made, or logged out in this request.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::SessionState;
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let mut state = SessionState::<u32>::empty(&store);
+    /// assert!(!state.is_changed());
+    /// state.logout();
+    /// assert!(state.is_changed());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn is_changed(&self) -> bool {
         match &self.phase {
@@ -604,6 +754,17 @@ impl<T: Serialize> SessionState<T> {
     /// Pre-flight: whether the session, as it is now, would seal at `now`
     /// (the size cap above all). Call it after growing the session, to
     /// answer the user with a proper message instead of a 500.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::SessionState;
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let mut state = SessionState::<u32>::empty(&store);
+    /// *state.data_mut() = 7;
+    /// assert_eq!(state.check_size(time::OffsetDateTime::now_utc()), Ok(()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// As [`SessionState::finish`].

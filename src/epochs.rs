@@ -57,6 +57,17 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// ```
 pub trait EpochSource: Send + Sync + 'static {
     /// The current epoch of `user`, `None` if there is no such user.
+    ///
+    /// # Example
+    /// ```
+    /// # async fn demo() -> Result<(), sealed_session::BoxError> {
+    /// use sealed_session::{EpochSource, MemoryEpochs, UserId};
+    /// let epochs = MemoryEpochs::new();
+    /// epochs.set(UserId::from(1u64), 4);
+    /// assert_eq!(epochs.epoch(&UserId::from(1u64)).await?, Some(4));
+    /// assert_eq!(epochs.epoch(&UserId::from(2u64)).await?, None);
+    /// # Ok(()) }
+    /// ```
     fn epoch(&self, user: &UserId) -> impl Future<Output = Result<Option<u64>, BoxError>> + Send;
 }
 
@@ -92,12 +103,29 @@ pub struct MemoryEpochs(Arc<RwLock<HashMap<UserId, u64>>>);
 
 impl MemoryEpochs {
     /// An empty map.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{MemoryEpochs, UserId};
+    /// let epochs = MemoryEpochs::new();
+    /// let bob = UserId::from(2u64);
+    /// assert_eq!(epochs.get(&bob), None);
+    /// ```
     #[must_use]
     pub fn new() -> MemoryEpochs {
         MemoryEpochs::default()
     }
 
     /// Sets `user`'s epoch (adding the user).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{MemoryEpochs, UserId};
+    /// let epochs = MemoryEpochs::new();
+    /// let bob = UserId::from(2u64);
+    /// epochs.set(bob.clone(), 9);
+    /// assert_eq!(epochs.get(&bob), Some(9));
+    /// ```
     pub fn set(&self, user: UserId, epoch: u64) {
         self.0
             .write()
@@ -107,6 +135,16 @@ impl MemoryEpochs {
 
     /// Adds one to `user`'s epoch (wrapping), revoking every session they
     /// have; the new epoch, `None` for an unknown user.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{MemoryEpochs, UserId};
+    /// let epochs = MemoryEpochs::new();
+    /// let bob = UserId::from(2u64);
+    /// assert_eq!(epochs.bump(&bob), None);
+    /// epochs.set(bob.clone(), 0);
+    /// assert_eq!(epochs.bump(&bob), Some(1));
+    /// ```
     pub fn bump(&self, user: &UserId) -> Option<u64> {
         let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
         let epoch = map.get_mut(user)?;
@@ -115,6 +153,16 @@ impl MemoryEpochs {
     }
 
     /// Removes `user`: their sessions are revoked.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{MemoryEpochs, UserId};
+    /// let epochs = MemoryEpochs::new();
+    /// let bob = UserId::from(2u64);
+    /// epochs.set(bob.clone(), 0);
+    /// epochs.remove(&bob);
+    /// assert_eq!(epochs.get(&bob), None);
+    /// ```
     pub fn remove(&self, user: &UserId) {
         self.0
             .write()
@@ -123,6 +171,15 @@ impl MemoryEpochs {
     }
 
     /// `user`'s epoch, `None` for an unknown user.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{MemoryEpochs, UserId};
+    /// let epochs = MemoryEpochs::new();
+    /// let bob = UserId::from(2u64);
+    /// epochs.set(bob.clone(), 5);
+    /// assert_eq!(epochs.get(&bob), Some(5));
+    /// ```
     #[must_use]
     pub fn get(&self, user: &UserId) -> Option<u64> {
         self.0

@@ -117,18 +117,44 @@ pub struct ManualClock(Arc<Mutex<OffsetDateTime>>);
 
 impl ManualClock {
     /// The clock's time.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::Clock;
+    /// use time::{Duration, OffsetDateTime};
+    /// let (clock, hand) = Clock::manual(OffsetDateTime::UNIX_EPOCH);
+    /// assert_eq!(hand.now(), OffsetDateTime::UNIX_EPOCH);
+    /// ```
     #[must_use]
     pub fn now(&self) -> OffsetDateTime {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Sets the clock's time.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::Clock;
+    /// use time::{Duration, OffsetDateTime};
+    /// let (clock, hand) = Clock::manual(OffsetDateTime::UNIX_EPOCH);
+    /// hand.set(OffsetDateTime::UNIX_EPOCH + Duration::days(1));
+    /// assert_eq!(clock.now().unix_timestamp(), 86_400);
+    /// ```
     pub fn set(&self, now: OffsetDateTime) {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = now;
     }
 
     /// Moves the clock by `by` (back, if negative), saturating at the ends
     /// of the supported range.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::Clock;
+    /// use time::{Duration, OffsetDateTime};
+    /// let (clock, hand) = Clock::manual(OffsetDateTime::UNIX_EPOCH);
+    /// hand.advance(Duration::seconds(-5));
+    /// assert_eq!(clock.now().unix_timestamp(), -5);
+    /// ```
     pub fn advance(&self, by: Duration) {
         let mut now = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         *now = now.saturating_add(by);

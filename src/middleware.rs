@@ -60,6 +60,13 @@ pub enum SessionError {
 impl SessionError {
     /// The HTTP status the default response uses: 401 for
     /// [`SessionError::SignInRequired`], 500 for the rest.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::SessionError;
+    ///
+    /// assert_eq!(SessionError::TypeMismatch.status(), 500);
+    /// ```
     #[must_use]
     pub fn status(&self) -> u16 {
         match self {
@@ -70,6 +77,13 @@ impl SessionError {
 
     /// The default response body: short, and free of anything internal
     /// (the details are in `Display`, for your logs).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::SessionError;
+    ///
+    /// assert_eq!(SessionError::SignInRequired.public_message(), "sign-in required");
+    /// ```
     #[must_use]
     pub fn public_message(&self) -> &'static str {
         match self {
@@ -334,6 +348,17 @@ impl<T> SessionHandle<T> {
     }
 
     /// Reads the session data (`T::default()` if there is no session).
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn count(session: SessionHandle<Cart>) -> usize {
+    ///     session.read(|cart| cart.items.len())
+    /// }
+    /// # let _ = count;
+    /// ```
     pub fn read<R>(&self, f: impl FnOnce(&T) -> R) -> R
     where
         T: Default,
@@ -346,6 +371,17 @@ impl<T> SessionHandle<T> {
     }
 
     /// A copy of the session data (`T::default()` if there is no session).
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn show(session: SessionHandle<Cart>) -> String {
+    ///     format!("{:?}", session.get().items)
+    /// }
+    /// # let _ = show;
+    /// ```
     #[must_use]
     pub fn get(&self) -> T
     where
@@ -358,6 +394,17 @@ impl<T> SessionHandle<T> {
     /// Without a session this starts an anonymous one from `T::default()`.
     /// A session inside the leeway cannot be re-sealed: changing it ends it
     /// (the response removes the cookie).
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn add(session: SessionHandle<Cart>) -> usize {
+    ///     session.update(|cart| { cart.items.push(7); cart.items.len() })
+    /// }
+    /// # let _ = add;
+    /// ```
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> R
     where
         T: Default,
@@ -366,6 +413,17 @@ impl<T> SessionHandle<T> {
     }
 
     /// Replaces the session data (as [`SessionHandle::update`]).
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn empty(session: SessionHandle<Cart>) {
+    ///     session.set(Cart::default());
+    /// }
+    /// # let _ = empty;
+    /// ```
     pub fn set(&self, data: T)
     where
         T: Default,
@@ -376,24 +434,71 @@ impl<T> SessionHandle<T> {
     /// Logs `user` in, whose current epoch is `epoch`: a new session with
     /// `data` and a new login time replaces whatever the request had. Call
     /// it after checking the credentials.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn login(session: SessionHandle<Cart>) {
+    ///     // the password checked; 42's current epoch is 3
+    ///     session.login(42u64, 3, Cart::default());
+    ///     assert_eq!(session.user_id(), Some(UserId::from(42u64)));
+    /// }
+    /// # let _ = login;
+    /// ```
     pub fn login(&self, user: impl Into<UserId>, epoch: u64, data: T) {
         self.lock().login(user.into(), epoch, data);
     }
 
     /// Logs out in this browser: the response removes the cookie. To end
     /// the user's sessions everywhere, bump their epoch too.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn logout(session: SessionHandle<Cart>) {
+    ///     session.logout();
+    ///     assert_eq!(session.user_id(), None);
+    /// }
+    /// # let _ = logout;
+    /// ```
     pub fn logout(&self) {
         self.lock().logout();
     }
 
     /// The signed-in user, verified against their current epoch (or logged
     /// in during this request).
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn whoami(session: SessionHandle<Cart>) -> String {
+    ///     session.user_id().map_or_else(|| "nobody".into(), |user| user.to_string())
+    /// }
+    /// # let _ = whoami;
+    /// ```
     #[must_use]
     pub fn user_id(&self) -> Option<UserId> {
         self.lock().user_id().cloned()
     }
 
     /// The epoch the user session carries.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn epoch(session: SessionHandle<Cart>) -> Option<u64> {
+    ///     session.epoch()
+    /// }
+    /// # let _ = epoch;
+    /// ```
     #[must_use]
     pub fn epoch(&self) -> Option<u64> {
         self.lock().epoch()
@@ -401,6 +506,17 @@ impl<T> SessionHandle<T> {
 
     /// Facts about the request's session cookie (login time, deadlines, key
     /// id, re-seal reasons); `None` without one.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn since(session: SessionHandle<Cart>) -> String {
+    ///     session.info().map_or_else(String::new, |info| info.login_at().to_string())
+    /// }
+    /// # let _ = since;
+    /// ```
     #[must_use]
     pub fn info(&self) -> Option<SessionInfo> {
         self.lock().info().copied()
@@ -410,6 +526,24 @@ impl<T> SessionHandle<T> {
     /// [`OpenError::Expired`], [`OpenError::Revoked`] (logged out
     /// everywhere, or the user is gone), [`OpenError::Invalid`]
     /// (tampered), … The response removes it.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// use sealed_session::OpenError;
+    ///
+    /// async fn why(session: SessionHandle<Cart>) -> &'static str {
+    ///     match session.cookie_error() {
+    ///         Some(OpenError::Revoked) => "you were logged out everywhere",
+    ///         Some(OpenError::Expired | OpenError::IdleExpired) => "your session expired",
+    ///         Some(_) => "your session cookie was not valid",
+    ///         None => "",
+    ///     }
+    /// }
+    /// # let _ = why;
+    /// ```
     #[must_use]
     pub fn cookie_error(&self) -> Option<OpenError> {
         self.lock().cookie_error()
@@ -423,6 +557,23 @@ impl<T> SessionHandle<T> {
     /// # Errors
     /// [`SealError::TooLarge`] (or another seal error) as the response
     /// would get it.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn add_many(session: SessionHandle<Cart>) -> &'static str {
+    ///     let before = session.get();
+    ///     session.update(|cart| cart.items.extend(0..2000));
+    ///     if session.check_size().is_err() {
+    ///         session.set(before); // keep what fits
+    ///         return "your cart is full";
+    ///     }
+    ///     "added"
+    /// }
+    /// # let _ = add_many;
+    /// ```
     pub fn check_size(&self) -> Result<(), SealError>
     where
         T: Serialize,
@@ -432,6 +583,17 @@ impl<T> SessionHandle<T> {
     }
 
     /// The session layer's [`Sessions`] (store, options, clock).
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn key(session: SessionHandle<Cart>) -> u32 {
+    ///     session.sessions().store().sealing_key_id()
+    /// }
+    /// # let _ = key;
+    /// ```
     #[must_use]
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
@@ -501,18 +663,51 @@ impl<T> UserSession<T> {
     }
 
     /// The user this request was verified for.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn hello(user: UserSession<Cart>) -> String {
+    ///     format!("hello {}", user.user_id())
+    /// }
+    /// # let _ = hello;
+    /// ```
     #[must_use]
     pub fn user_id(&self) -> &UserId {
         &self.user
     }
 
     /// The user's epoch this session was verified against.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn epoch(user: UserSession<Cart>) -> u64 {
+    ///     user.epoch()
+    /// }
+    /// # let _ = epoch;
+    /// ```
     #[must_use]
     pub fn epoch(&self) -> u64 {
         self.epoch
     }
 
     /// The underlying handle.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn cart(user: UserSession<Cart>) -> SessionHandle<Cart> {
+    ///     user.handle().clone()
+    /// }
+    /// # let _ = cart;
+    /// ```
     #[must_use]
     pub fn handle(&self) -> &SessionHandle<T> {
         &self.handle

@@ -230,6 +230,17 @@ impl SessionMiddleware {
     }
 
     /// The [`Sessions`] this middleware serves (to rotate keys, say).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::actix::SessionMiddleware;
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::{Key, KeyRing, NoUsers, SessionStore, Sessions};
+    /// let store = SessionStore::builder("__Host-s", KeyRing::new(1, Key::generate())).build()?;
+    /// let middleware = SessionMiddleware::new(Sessions::new(store, CookieOptions::new())?, NoUsers);
+    /// assert_eq!(middleware.sessions().store().sealing_key_id(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn sessions(&self) -> &Sessions {
         self.shared.sessions()
@@ -255,7 +266,23 @@ where
     }
 }
 
-/// The service [`SessionMiddleware`] wraps around an app or scope.
+/// The service [`SessionMiddleware`] wraps around an app or scope (made by
+/// `App::wrap`).
+///
+/// # Example
+/// ```
+/// use actix_web::{App, web};
+/// use sealed_session::actix::SessionMiddleware;
+/// use sealed_session::cookie::CookieOptions;
+/// use sealed_session::{Key, KeyRing, NoUsers, SessionStore, Sessions};
+///
+/// let store = SessionStore::builder("__Host-s", KeyRing::new(1, Key::generate())).build()?;
+/// let middleware = SessionMiddleware::new(Sessions::new(store, CookieOptions::new())?, NoUsers);
+/// let scope = web::scope("/app").wrap(middleware); // a SessionMiddlewareService inside
+/// let app = App::new().service(scope);
+/// # let _ = app;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct SessionMiddlewareService<S> {
     service: S,
     shared: Arc<Shared<Hooks>>,
@@ -341,12 +368,40 @@ pub struct SessionRejection {
 
 impl SessionRejection {
     /// What went wrong.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::actix::SessionRejection;
+    /// use sealed_session::{SessionError, UserSession};
+    ///
+    /// async fn page(user: Result<UserSession<()>, SessionRejection>) -> String {
+    ///     user.map_or_else(|r| r.error().to_string(), |u| u.user_id().to_string())
+    /// }
+    /// # let _ = page;
+    /// ```
     #[must_use]
     pub fn error(&self) -> &SessionError {
         &self.error
     }
 
     /// What went wrong, by value.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::actix::SessionRejection;
+    /// use sealed_session::{SessionError, UserSession};
+    ///
+    /// async fn page(user: Result<UserSession<()>, SessionRejection>) -> String {
+    ///     match user {
+    ///         Ok(user) => user.user_id().to_string(),
+    ///         Err(r) => match r.into_error() {
+    ///             SessionError::SignInRequired => "hello stranger".into(),
+    ///             other => other.to_string(),
+    ///         },
+    ///     }
+    /// }
+    /// # let _ = page;
+    /// ```
     #[must_use]
     pub fn into_error(self) -> SessionError {
         self.error

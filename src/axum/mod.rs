@@ -202,6 +202,19 @@ impl SessionLayer {
     }
 
     /// The [`Sessions`] this layer serves (to rotate keys, say).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::axum::SessionLayer;
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::{Key, KeyRing, NoUsers, SessionStore, Sessions};
+    /// let mut ring = KeyRing::new(1, Key::generate());
+    /// let store = SessionStore::builder("__Host-s", ring.clone()).build()?;
+    /// let layer = SessionLayer::new(Sessions::new(store, CookieOptions::new())?, NoUsers);
+    /// ring.rotate(2, Key::generate())?;
+    /// layer.sessions().replace(SessionStore::builder("__Host-s", ring).build()?)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn sessions(&self) -> &Sessions {
         self.shared.sessions()
@@ -219,7 +232,22 @@ impl<S> tower_layer::Layer<S> for SessionLayer {
     }
 }
 
-/// The service [`SessionLayer`] wraps around a route or router.
+/// The service [`SessionLayer`] wraps around a route or router (made by
+/// `Router::layer`, or by hand with [`tower_layer::Layer::layer`]).
+///
+/// # Example
+/// ```
+/// use sealed_session::axum::{SessionLayer, SessionService};
+/// use sealed_session::cookie::CookieOptions;
+/// use sealed_session::{Key, KeyRing, NoUsers, SessionStore, Sessions};
+/// use tower_layer::Layer as _;
+///
+/// let store = SessionStore::builder("__Host-s", KeyRing::new(1, Key::generate())).build()?;
+/// let layer = SessionLayer::new(Sessions::new(store, CookieOptions::new())?, NoUsers);
+/// let service: SessionService<()> = layer.layer(()); // around any inner service
+/// # let _ = service;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct SessionService<S> {
     inner: S,
@@ -330,12 +358,40 @@ impl std::error::Error for SessionRejection {
 
 impl SessionRejection {
     /// What went wrong.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::axum::SessionRejection;
+    /// use sealed_session::{SessionError, UserSession};
+    ///
+    /// async fn page(user: Result<UserSession<()>, SessionRejection>) -> String {
+    ///     user.map_or_else(|r| r.error().to_string(), |u| u.user_id().to_string())
+    /// }
+    /// # let _ = page;
+    /// ```
     #[must_use]
     pub fn error(&self) -> &SessionError {
         &self.error
     }
 
     /// What went wrong, by value.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::axum::SessionRejection;
+    /// use sealed_session::{SessionError, UserSession};
+    ///
+    /// async fn page(user: Result<UserSession<()>, SessionRejection>) -> String {
+    ///     match user {
+    ///         Ok(user) => user.user_id().to_string(),
+    ///         Err(r) => match r.into_error() {
+    ///             SessionError::SignInRequired => "hello stranger".into(),
+    ///             other => other.to_string(),
+    ///         },
+    ///     }
+    /// }
+    /// # let _ = page;
+    /// ```
     #[must_use]
     pub fn into_error(self) -> SessionError {
         self.error
