@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{NAME, t0};
 use common::ReadAt as _;
+use common::{NAME, t0};
 use proptest::prelude::*;
 use sealed_session::cookie::{
     Cookie, CookieJar, CookieOptions, CookieOptionsError, MAX_HEADER_PAIRS, SameSite,

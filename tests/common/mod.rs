@@ -187,6 +187,7 @@ pub fn vector_store_builder(v: &Value) -> StoreBuilder {
         Some(other) => panic!("opener_seals_format {other}"),
     }
     builder
+}
 
 /// The reading half of the cookie glue lives on `Sessions`, with its clock:
 /// these open at a fixed time through a manual clock.
