@@ -26,7 +26,7 @@
 //! | a cookie that did not open (tampered, expired, idle-expired, revoked, unknown user, several different ones) | read, or nothing | [`Outcome::Remove`] |
 //! | a cookie that did not open | changed the data | [`Outcome::Fresh`] (anonymous) |
 //! | a valid session | read, nothing due | [`Outcome::Unchanged`] |
-//! | a valid session | read; idle window half used, retired key or tightened policy | [`Outcome::Resealed`] |
+//! | a valid session | read; [a re-seal reason](crate::ResealReasons): idle window half used, retired key, tightened policy, older schema or format | [`Outcome::Resealed`] |
 //! | a valid session | changed the data | [`Outcome::Resealed`] |
 //! | a session open only thanks to the leeway | read | [`Outcome::Unchanged`] (it is never re-sealed) |
 //! | a session open only thanks to the leeway | changed the data | [`Outcome::Remove`] (the session has ended) |
