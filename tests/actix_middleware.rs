@@ -3,13 +3,6 @@
 //! network); the missing middleware; the error hook; and the cookies it
 //! sets being actix-web's own (`cookie` 0.16) types.
 #![cfg(feature = "actix-web")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
 
 mod adapter_cases;
 

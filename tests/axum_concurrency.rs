@@ -3,14 +3,6 @@
 //! rotate: no request sees the session after its epoch check failed, every
 //! answer is one of the expected ones, and nothing panics.
 #![cfg(feature = "axum")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::cast_possible_truncation
-)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

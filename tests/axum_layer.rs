@@ -3,13 +3,6 @@
 //! layer; hooks; a login → counter → logout → log-out-everywhere flow with
 //! `testing::ClientCookies`.
 #![cfg(feature = "axum")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
 
 mod adapter_cases;
 

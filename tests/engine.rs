@@ -2,13 +2,6 @@
 //! through `Sessions` + `SessionState` directly (no framework), plus the
 //! engine's own edges.
 #![cfg(feature = "cookie")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
 
 mod adapter_cases;
 
