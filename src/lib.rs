@@ -27,6 +27,9 @@ mod expiry;
 mod key;
 mod keyring;
 mod nonce;
+#[cfg(feature = "redis")]
+pub mod redis;
+mod revocation;
 mod schema;
 mod session;
 mod session_id;
@@ -44,6 +47,10 @@ pub use epoch::UserId;
 pub use error::{ConfigError, InvalidUserId, KeyError, KeyRingError, OpenError, SealError};
 pub use key::{Algorithm, KEY_LEN, Key, UnknownAlgorithm};
 pub use keyring::KeyRing;
+pub use revocation::{
+    AlreadyFed, DEFAULT_STALENESS_BOUND, FeedLink, FeedOptions, NoSessionId, Revocation,
+    RevocationError, RevocationSet,
+};
 pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
 pub use session_id::SessionId;
 pub use store::{DEFAULT_LEEWAY, DEFAULT_TTL, MAX_TTL, SessionStore, StoreBuilder};
