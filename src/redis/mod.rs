@@ -699,9 +699,16 @@ impl RedisFeed {
     /// ```
     pub async fn revoke(&self, revocation: Revocation) -> Result<(), FeedError> {
         self.shared.link.apply(&revocation);
-        writer::publish(&self.shared, &revocation).await?;
-        bump(&self.shared.counters.published);
-        Ok(())
+        match writer::publish(&self.shared, &revocation).await {
+            Ok(()) => {
+                bump(&self.shared.counters.published);
+                Ok(())
+            }
+            Err(err) => {
+                bump(&self.shared.counters.publish_failures);
+                Err(FeedError::Redis(err))
+            }
+        }
     }
 
     /// [`RedisFeed::revoke`] of an opened cookie's session ("log out this

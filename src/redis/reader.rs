@@ -167,41 +167,63 @@ fn xread_entries(reply: &Value) -> Result<Vec<Entry<'_>>, RedisError> {
 #[derive(Clone, Copy, Debug, Default)]
 struct StreamInfo {
     last_generated: StreamId,
+    /// Largest id removed by `XDEL` (Redis 7; trimming leaves it alone).
     max_deleted: Option<StreamId>,
+    /// The oldest entry still in the stream.
     first_entry: Option<StreamId>,
+    length: Option<u64>,
+    /// Entries ever added (Redis 7): more than `length` once anything was
+    /// trimmed or deleted.
+    entries_added: Option<u64>,
 }
 
 impl StreamInfo {
-    /// Whether an entry after `from` may have been deleted before it was
-    /// read. Redis 7 reports the largest deleted id; before 7, a first
-    /// entry after `from` means entries after it were trimmed.
-    fn gap_after(&self, from: StreamId) -> bool {
-        match self.max_deleted {
-            Some(deleted) => deleted > from,
-            None => self.first_entry.is_some_and(|first| first > from),
+    /// Whether entries after `from` may have been removed before they were
+    /// read, given that a read from `from` returned `first_read` first.
+    ///
+    /// Trimming removes the oldest entries. If one after `from` went before
+    /// the read, the read started at the stream's first entry then, so the
+    /// first entry now is `first_read` or later. Conversely a first entry
+    /// older than `first_read` proves nothing after `from` was trimmed. A
+    /// stream that never lost an entry (`entries-added == length`) has no
+    /// gap at all. An `XDEL` past `from` is always treated as a gap.
+    fn gap_after(&self, from: StreamId, first_read: StreamId) -> bool {
+        if self.max_deleted.is_some_and(|deleted| deleted > from) {
+            return true;
         }
+        let lost_any = match (self.entries_added, self.length) {
+            (Some(added), Some(length)) => added > length,
+            _ => true,
+        };
+        lost_any && self.first_entry.is_some_and(|first| first >= first_read)
     }
 }
 
 fn parse_stream_info(reply: &Value) -> Result<StreamInfo, RedisError> {
     let fields = pairs(reply).ok_or_else(|| protocol_error("unexpected XINFO reply"))?;
     let mut info = StreamInfo::default();
+    let id = |value: &Value| bytes(value).and_then(StreamId::parse);
+    let int = |value: &Value| match plain(value) {
+        Value::Int(n) => u64::try_from(*n).ok(),
+        other => bytes(other)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .and_then(|s| s.parse().ok()),
+    };
     for (name, value) in fields {
         match bytes(name) {
             Some(b"last-generated-id") => {
-                info.last_generated = bytes(value)
-                    .and_then(StreamId::parse)
-                    .ok_or_else(|| protocol_error("unexpected last-generated-id"))?;
+                info.last_generated =
+                    id(value).ok_or_else(|| protocol_error("unexpected last-generated-id"))?;
             }
-            Some(b"max-deleted-entry-id") => {
-                info.max_deleted = bytes(value).and_then(StreamId::parse);
-            }
+            Some(b"max-deleted-entry-id") => info.max_deleted = id(value),
             Some(b"first-entry") => {
                 info.first_entry = items(value)
                     .and_then(<[Value]>::first)
-                    .and_then(bytes)
-                    .and_then(StreamId::parse);
+                    .and_then(id)
+                    .or(info.first_entry);
             }
+            Some(b"length") => info.length = int(value),
+            Some(b"entries-added") => info.entries_added = int(value),
             _ => {}
         }
     }
@@ -344,6 +366,7 @@ async fn follow(
         let entries = xread_entries(&reply)?;
         let read = entries.len();
         let from = last;
+        let first_read = entries.first().map(|(id, _)| *id);
         let now = expiry::now();
         for (id, msg) in entries {
             apply(shared, &id, msg.and_then(message::parse), now);
@@ -352,7 +375,8 @@ async fn follow(
         if read > 0 || last_check.elapsed() >= CHECK_EVERY {
             last_check = Instant::now();
             let info = stream_info(shared, conn).await?;
-            if info.gap_after(from) || info.last_generated < last {
+            let gap = first_read.is_some_and(|first| info.gap_after(from, first));
+            if gap || info.last_generated < last {
                 last = resync(shared, conn, true).await?;
                 block = false;
                 continue;
@@ -451,26 +475,44 @@ mod tests {
     }
 
     #[test]
-    fn stream_info_fields() {
-        let reply = Value::Array(vec![
-            bulk(b"length"),
-            Value::Int(2),
-            bulk(b"last-generated-id"),
-            bulk(b"9-1"),
-            bulk(b"max-deleted-entry-id"),
-            bulk(b"4-0"),
-            bulk(b"first-entry"),
-            Value::Array(vec![bulk(b"5-0"), Value::Array(vec![])]),
-        ]);
-        let info = parse_stream_info(&reply).unwrap();
-        assert_eq!(info.last_generated, StreamId { ms: 9, seq: 1 });
-        assert!(info.gap_after(StreamId { ms: 3, seq: 9 }));
-        assert!(!info.gap_after(StreamId { ms: 4, seq: 0 }));
+    fn stream_info_fields_and_gaps() {
+        let id = |ms| StreamId { ms, seq: 0 };
+        let reply = |added: i64, deleted: &[u8]| {
+            Value::Array(vec![
+                bulk(b"length"),
+                Value::Int(2),
+                bulk(b"last-generated-id"),
+                bulk(b"9-0"),
+                bulk(b"max-deleted-entry-id"),
+                bulk(deleted),
+                bulk(b"entries-added"),
+                Value::Int(added),
+                bulk(b"first-entry"),
+                Value::Array(vec![bulk(b"5-0"), Value::Array(vec![])]),
+            ])
+        };
+        let trimmed = parse_stream_info(&reply(7, b"0-0")).unwrap();
+        assert_eq!(trimmed.last_generated, id(9));
+        // first entry now 5: a read from 3 that began at 5 may have lost 4
+        assert!(trimmed.gap_after(id(3), id(5)));
+        // the entry read first was trimmed since: it may have been a gap
+        assert!(trimmed.gap_after(id(3), id(4)));
+        // a read from 5 (still there) that began at 6: nothing lost
+        assert!(!trimmed.gap_after(id(5), id(6)));
+        // never lost an entry: no gap whatever the ids
+        let whole = parse_stream_info(&reply(2, b"0-0")).unwrap();
+        assert!(!whole.gap_after(id(0), id(5)));
+        // an XDEL after the read position
+        let deleted = parse_stream_info(&reply(2, b"4-0")).unwrap();
+        assert!(deleted.gap_after(id(3), id(5)));
+        assert!(!deleted.gap_after(id(4), id(5)));
+        // Redis before 7: no counters, first entry only
         let old = StreamInfo {
             max_deleted: None,
-            ..info
+            entries_added: None,
+            ..trimmed
         };
-        assert!(old.gap_after(StreamId { ms: 4, seq: 9 }));
-        assert!(!old.gap_after(StreamId { ms: 5, seq: 0 }));
+        assert!(old.gap_after(id(3), id(5)));
+        assert!(!old.gap_after(id(5), id(6)));
     }
 }
