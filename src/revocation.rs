@@ -21,6 +21,7 @@
 use core::cmp::Ordering as CmpOrdering;
 use core::fmt;
 use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration as StdDuration, Instant};
@@ -40,8 +41,35 @@ pub const DEFAULT_STALENESS_BOUND: StdDuration = StdDuration::from_secs(1);
 /// so a writer (an insert that grows a table, a purge batch) holds up only
 /// the readers of one shard, for a short time.
 const SHARDS: usize = 16;
-/// `id & SHARD_MASK` picks a shard (`SHARDS` is a power of two).
+/// `(id >> 32) & SHARD_MASK` picks a shard (`SHARDS` is a power of two);
+/// the table inside uses the low and the top bits, independent of these.
 const SHARD_MASK: u64 = 15;
+
+/// The hasher of the session-id tables: the id is its own hash. Session
+/// ids are uniformly random (64 bits from the CSPRNG, drawn by the server
+/// and authenticated inside the cookie), so a client cannot pick them to
+/// collide, and SipHash would only add its cost to every check.
+#[derive(Clone, Copy, Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `u64` keys; a plain fold keeps it total.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type IdTable = HashMap<u64, i64, BuildHasherDefault<IdHasher>>;
 
 /// Most expired entries removed per lock hold during a purge.
 const PURGE_BATCH: usize = 1024;
@@ -340,7 +368,7 @@ impl<K> Ord for Due<K> {
 #[derive(Default)]
 struct SessionShard {
     /// Session id -> the unix second the entry may go.
-    deadlines: HashMap<u64, i64>,
+    deadlines: IdTable,
     due: BinaryHeap<Due<u64>>,
 }
 
@@ -503,8 +531,8 @@ impl RevocationSet {
     }
 
     fn shard(&self, id: u64) -> &RwLock<SessionShard> {
-        // Session ids are uniformly random: their low bits pick the shard.
-        let index = usize::try_from(id & SHARD_MASK).unwrap_or(0);
+        // Session ids are uniformly random: four of their bits pick the shard.
+        let index = usize::try_from((id >> 32) & SHARD_MASK).unwrap_or(0);
         let [first, ..] = &self.inner.shards;
         // `index < SHARDS`: the fallback is never taken.
         self.inner.shards.get(index).unwrap_or(first)
@@ -770,6 +798,7 @@ impl RevocationSet {
     /// The unix second at which an entry for `revocation` may be dropped:
     /// the session's deadline plus the leeway, or the user's time plus the
     /// lifetime plus the leeway.
+    #[cfg(feature = "redis")]
     pub(crate) fn deadline_of(&self, revocation: &Revocation) -> i64 {
         self.deadline(revocation)
     }

@@ -174,7 +174,7 @@ fn a_new_reader_starts_from_the_snapshot() {
             .unwrap();
         // A later login of user 8 is not revoked; one second later so that
         // its login time is after the revocation's.
-        let later_at = OffsetDateTime::now_utc() + sealed_session::time::Duration::seconds(2);
+        let later_at = OffsetDateTime::now_utc() + time::Duration::seconds(2);
         let later = store
             .seal_for_user_at(&UserId::from(8u64), 0, &(), later_at)
             .unwrap();
@@ -217,7 +217,7 @@ fn a_reader_whose_last_id_was_trimmed_away_resyncs_from_the_snapshot() {
         let (feed_b, _) = feed(&server, &set_b);
         fresh(&feed_b).await;
         let config = RedisFeedConfig::default();
-        let expires_at = OffsetDateTime::now_utc() + sealed_session::time::Duration::hours(1);
+        let expires_at = OffsetDateTime::now_utc() + time::Duration::hours(1);
         let ids: Vec<SessionId> = (1..=50u64).map(|i| SessionId::from_u64(i << 32)).collect();
 
         // Another publisher writes 50 revocations in one transaction,
@@ -329,7 +329,7 @@ fn bad_feed_messages_are_rejected_counted_and_never_applied() {
     run(async {
         let store = store();
         let config = RedisFeedConfig::default();
-        let expires = (OffsetDateTime::now_utc() + sealed_session::time::Duration::hours(1))
+        let expires = (OffsetDateTime::now_utc() + time::Duration::hours(1))
             .unix_timestamp();
         let mut conn = raw(&server).await;
 

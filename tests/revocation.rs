@@ -386,10 +386,10 @@ proptest! {
             }
             if let Ok(other) = store.open_at::<()>(&unrelated, now) {
                 prop_assert_eq!(set.check_opened(&other), Ok(()));
-                if let Ok(session) = other.verify_with(|_| Some(0)) {
-                    if let Ok(next) = store.reseal_at(&session, now) {
-                        unrelated = next.into_value();
-                    }
+                if let Ok(session) = other.verify_with(|_| Some(0))
+                    && let Ok(next) = store.reseal_at(&session, now)
+                {
+                    unrelated = next.into_value();
                 }
             }
             // A re-seal elsewhere (a server that did not check) keeps the id.
