@@ -11,6 +11,8 @@
 //!
 //! Ends with the ratios. `cargo bench -p demo --bench revocation_vs_sqlite`;
 //! `SEALED_BENCH_QUICK=1` for a short run.
+// A bench: a failed setup step should stop it loudly.
+#![allow(clippy::unwrap_used)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
