@@ -91,7 +91,10 @@ fn main() {
     assert_eq!(stats.applied, n, "{stats:?}");
     assert_eq!(stats.rejected, 0);
 
-    println!("redis propagation over loopback (redis-server {})", server.port());
+    println!(
+        "redis propagation over loopback (redis-server {})",
+        server.port()
+    );
     report("A -> B (call to B refusing)", propagated);
     report("A's durable write (MULTI acked)", acknowledged);
     runtime.block_on(async {

@@ -142,7 +142,11 @@ fn main() {
         g.finish();
     }
     c.final_summary();
-    assert!(infos.iter().all(|(info, user)| set.check(info, Some(user)).is_ok()));
+    assert!(
+        infos
+            .iter()
+            .all(|(info, user)| set.check(info, Some(user)).is_ok())
+    );
 
     println!();
     println!("revocation set: {entries} live entries ({ENTRIES} sessions, {USERS} users)");

@@ -891,7 +891,10 @@ impl RevocationSet {
     /// ```
     #[must_use]
     pub fn user_revoked_until(&self, user: &UserId) -> Option<OffsetDateTime> {
-        read(&self.inner.users).until.get(user).map(|t| datetime(*t))
+        read(&self.inner.users)
+            .until
+            .get(user)
+            .map(|t| datetime(*t))
     }
 
     /// Drops every entry that no cookie can match any more at the system
@@ -1074,10 +1077,7 @@ impl RevocationSet {
         for shard in self.inner.shards.iter() {
             let shard = read(shard);
             total = total
-                .saturating_add(table(
-                    shard.deadlines.capacity(),
-                    size_of::<(u64, i64)>(),
-                ))
+                .saturating_add(table(shard.deadlines.capacity(), size_of::<(u64, i64)>()))
                 .saturating_add(shard.due.capacity().saturating_mul(size_of::<Due<u64>>()));
         }
         let users = read(&self.inner.users);
@@ -1088,10 +1088,7 @@ impl RevocationSet {
             .map(str::len)
             .fold(0usize, usize::saturating_add);
         total
-            .saturating_add(table(
-                users.until.capacity(),
-                size_of::<(UserId, i64)>(),
-            ))
+            .saturating_add(table(users.until.capacity(), size_of::<(UserId, i64)>()))
             .saturating_add(
                 users
                     .due
@@ -1178,9 +1175,10 @@ impl RevocationSet {
     /// ```
     #[must_use]
     pub fn is_stale_at(&self, now: Instant) -> bool {
-        self.inner.feed.get().is_some_and(|feed| {
-            self.stale(feed, feed.confirmed.load(Ordering::Acquire), now)
-        })
+        self.inner
+            .feed
+            .get()
+            .is_some_and(|feed| self.stale(feed, feed.confirmed.load(Ordering::Acquire), now))
     }
 
     /// How many checks of user sessions found the feed stale so far

@@ -130,7 +130,11 @@ fn a_revocation_on_a_reaches_b_within_the_bound() {
         })
         .await;
         fresh(&feed_b).await;
-        assert_eq!(set_b.check_opened(&laptop), Ok(()), "the other device stays");
+        assert_eq!(
+            set_b.check_opened(&laptop),
+            Ok(()),
+            "the other device stays"
+        );
 
         // "log out everywhere" on B, through the set (queued, not awaited)
         set_b.revoke_user(&UserId::from(1u64), OffsetDateTime::now_utc());
@@ -192,7 +196,10 @@ fn a_new_reader_starts_from_the_snapshot() {
         let (feed_c, _) = feed(&server, &set_c);
         fresh(&feed_c).await;
         assert_eq!(set_c.check_opened(&device), Err(RevocationError::Revoked));
-        assert_eq!(set_c.check_opened(&everywhere), Err(RevocationError::Revoked));
+        assert_eq!(
+            set_c.check_opened(&everywhere),
+            Err(RevocationError::Revoked)
+        );
         assert_eq!(set_c.check_opened(&later), Ok(()));
         let stats = feed_c.stats();
         assert_eq!((stats.resyncs, stats.applied, stats.rejected), (1, 2, 0));
@@ -250,7 +257,10 @@ fn a_reader_whose_last_id_was_trimmed_away_resyncs_from_the_snapshot() {
             .unwrap();
         assert_eq!(len, 1);
 
-        eventually("B resynchronised after the gap", || feed_b.stats().gaps == 1).await;
+        eventually("B resynchronised after the gap", || {
+            feed_b.stats().gaps == 1
+        })
+        .await;
         fresh(&feed_b).await;
         for id in &ids {
             assert!(set_b.is_session_revoked(*id), "{id} missed");
@@ -274,17 +284,30 @@ fn redis_killed_fails_closed_for_users_then_recovers_without_a_restart() {
         let guest = anonymous(&store);
         let revoked_guest = anonymous(&store);
         feed_a.revoke_session(revoked_guest.info()).await.unwrap();
-        eventually("B has it", || set_b.is_session_revoked(revoked_guest.info().session_id().unwrap()))
-            .await;
+        eventually("B has it", || {
+            set_b.is_session_revoked(revoked_guest.info().session_id().unwrap())
+        })
+        .await;
 
         server.kill();
         let killed = Instant::now();
         sleep_past_bound(killed).await;
         for set in [&set_a, &set_b] {
             assert!(set.is_stale());
-            assert_eq!(set.check_opened(&user), Err(RevocationError::Stale), "fail closed");
-            assert_eq!(set.check_opened(&guest), Ok(()), "anonymous sessions unaffected");
-            assert_eq!(set.check_opened(&revoked_guest), Err(RevocationError::Revoked));
+            assert_eq!(
+                set.check_opened(&user),
+                Err(RevocationError::Stale),
+                "fail closed"
+            );
+            assert_eq!(
+                set.check_opened(&guest),
+                Ok(()),
+                "anonymous sessions unaffected"
+            );
+            assert_eq!(
+                set.check_opened(&revoked_guest),
+                Err(RevocationError::Revoked)
+            );
         }
         // Revoked during the outage, on A: in force on A, queued for Redis.
         let during = login(&store, 4);
@@ -307,7 +330,10 @@ fn redis_killed_fails_closed_for_users_then_recovers_without_a_restart() {
         fresh(&feed_b).await;
         assert_eq!(set_b.check_opened(&user), Ok(()));
         // What B knew stays known; what A queued during the outage arrives.
-        assert_eq!(set_b.check_opened(&revoked_guest), Err(RevocationError::Revoked));
+        assert_eq!(
+            set_b.check_opened(&revoked_guest),
+            Err(RevocationError::Revoked)
+        );
         eventually("the queued revocation reaches B", || {
             set_b.check_opened(&during) == Err(RevocationError::Revoked)
         })
@@ -329,8 +355,7 @@ fn bad_feed_messages_are_rejected_counted_and_never_applied() {
     run(async {
         let store = store();
         let config = RedisFeedConfig::default();
-        let expires = (OffsetDateTime::now_utc() + time::Duration::hours(1))
-            .unix_timestamp();
+        let expires = (OffsetDateTime::now_utc() + time::Duration::hours(1)).unix_timestamp();
         let mut conn = raw(&server).await;
 
         // Bad members in the snapshot, met by a new reader's start-up.
@@ -358,15 +383,24 @@ fn bad_feed_messages_are_rejected_counted_and_never_applied() {
         let entries: Vec<Vec<(&str, Vec<u8>)>> = vec![
             vec![("m", b"not a revocation".to_vec())],
             vec![("m", vec![0xff, 0xfe, 0x00])],
-            vec![("m", format!("1:s:{}:{expires}", "a".repeat(1000)).into_bytes())],
+            vec![(
+                "m",
+                format!("1:s:{}:{expires}", "a".repeat(1000)).into_bytes(),
+            )],
             vec![("m", format!("9:s:{}:{expires}", id(1)).into_bytes())],
             vec![("message", format!("1:s:{}:{expires}", id(2)).into_bytes())],
             vec![
                 ("m", format!("1:s:{}:{expires}", id(3)).into_bytes()),
                 ("v", b"1".to_vec()),
             ],
-            vec![("m", format!("1:s:{}:{expires}", id(4).to_string().to_uppercase()).into_bytes())],
-            vec![("m", format!("1:u:{expires}:t:{}", "u".repeat(129)).into_bytes())],
+            vec![(
+                "m",
+                format!("1:s:{}:{expires}", id(4).to_string().to_uppercase()).into_bytes(),
+            )],
+            vec![(
+                "m",
+                format!("1:u:{expires}:t:{}", "u".repeat(129)).into_bytes(),
+            )],
         ];
         for fields in &entries {
             let mut cmd = redis::cmd("XADD");
@@ -377,7 +411,8 @@ fn bad_feed_messages_are_rejected_counted_and_never_applied() {
             let _: String = cmd.query_async(&mut conn).await.unwrap();
         }
         // A good one after them: the reader is alive and went past them.
-        let good = Revocation::session(id(5), OffsetDateTime::from_unix_timestamp(expires).unwrap());
+        let good =
+            Revocation::session(id(5), OffsetDateTime::from_unix_timestamp(expires).unwrap());
         let writer = RevocationSet::new(&store);
         let (feed_a, _) = feed(&server, &writer);
         feed_a.revoke(good).await.unwrap();

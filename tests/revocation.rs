@@ -54,7 +54,11 @@ fn a_session_entry_refuses_that_session_only() {
     let set = RevocationSet::new(&store);
     let phone = open(&store, &user_cookie(&store, 1, t0()), at(10));
     let laptop = open(&store, &user_cookie(&store, 1, t0()), at(10));
-    let guest = open(&store, &store.seal_at(&(), t0()).unwrap().into_value(), at(10));
+    let guest = open(
+        &store,
+        &store.seal_at(&(), t0()).unwrap().into_value(),
+        at(10),
+    );
     for opened in [&phone, &laptop, &guest] {
         assert_eq!(set.check_opened(opened), Ok(()));
     }
@@ -84,14 +88,24 @@ fn a_user_entry_refuses_logins_at_or_before_its_time_only() {
         at(150),
     );
     assert_eq!(set.check_opened(&before), Err(RevocationError::Revoked));
-    assert_eq!(set.check_opened(&same_second), Err(RevocationError::Revoked));
+    assert_eq!(
+        set.check_opened(&same_second),
+        Err(RevocationError::Revoked)
+    );
     assert_eq!(set.check_opened(&after), Ok(()));
     assert_eq!(set.check_opened(&other_user), Ok(()));
-    assert_eq!(set.user_revoked_until(&UserId::from(5u64)).map(|t| t.unix_timestamp()), Some(T0 + 100));
+    assert_eq!(
+        set.user_revoked_until(&UserId::from(5u64))
+            .map(|t| t.unix_timestamp()),
+        Some(T0 + 100)
+    );
 
     // An earlier time never narrows a later one; a later one widens it.
     set.revoke_at(Revocation::user(UserId::from(5u64), at(10)), at(150));
-    assert_eq!(set.check_opened(&same_second), Err(RevocationError::Revoked));
+    assert_eq!(
+        set.check_opened(&same_second),
+        Err(RevocationError::Revoked)
+    );
     set.revoke_at(Revocation::user(UserId::from(5u64), at(101)), at(150));
     assert_eq!(set.check_opened(&after), Err(RevocationError::Revoked));
     assert_eq!(set.user_entries(), 1);
@@ -102,7 +116,10 @@ fn a_user_entry_refuses_logins_at_or_before_its_time_only() {
     let text_opened = open(&store, text_cookie.value(), at(200));
     assert_eq!(set.check_opened(&text_opened), Ok(()));
     set.revoke_user(&text, at(99));
-    assert_eq!(set.check_opened(&text_opened), Err(RevocationError::Revoked));
+    assert_eq!(
+        set.check_opened(&text_opened),
+        Err(RevocationError::Revoked)
+    );
 }
 
 #[test]
@@ -129,7 +146,10 @@ fn a_session_entry_goes_exactly_when_its_cookie_stops_opening() {
     assert_eq!(set.purge_at(last), 0); // ...so the entry stays
     assert_eq!(set.check_opened(&opened), Err(RevocationError::Revoked));
 
-    assert_eq!(store.open_at::<()>(&value, bound).unwrap_err(), OpenError::Expired);
+    assert_eq!(
+        store.open_at::<()>(&value, bound).unwrap_err(),
+        OpenError::Expired
+    );
     assert_eq!(set.purge_at(bound), 1);
     assert!(set.is_empty());
     // A revocation that can no longer match anything is not kept.
@@ -158,7 +178,10 @@ fn a_user_entry_goes_at_its_time_plus_lifetime_plus_leeway() {
     let opened = store.open_at::<()>(&value, last).unwrap();
     assert_eq!(set.purge_at(last), 0);
     assert_eq!(set.check_opened(&opened), Err(RevocationError::Revoked));
-    assert_eq!(store.open_at::<()>(&value, bound).unwrap_err(), OpenError::Expired);
+    assert_eq!(
+        store.open_at::<()>(&value, bound).unwrap_err(),
+        OpenError::Expired
+    );
     assert_eq!(set.purge_at(bound), 1);
     assert!(set.is_empty());
 }
@@ -183,11 +206,18 @@ fn memory_is_bounded_by_the_live_entries() {
     // 10 000 sessions expiring one a second, 1 000 users revoked one a
     // second: entries go as their cookies stop opening.
     for i in 0..10_000i64 {
-        let id = SessionId::from_u64(u64::try_from(i).unwrap().wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let id = SessionId::from_u64(
+            u64::try_from(i)
+                .unwrap()
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        );
         set.revoke_at(Revocation::session(id, at(i)), t0());
     }
     for i in 0..1_000i64 {
-        set.revoke_at(Revocation::user(UserId::from(u64::try_from(i).unwrap()), at(i)), t0());
+        set.revoke_at(
+            Revocation::user(UserId::from(u64::try_from(i).unwrap()), at(i)),
+            t0(),
+        );
     }
     assert_eq!((set.session_entries(), set.user_entries()), (10_000, 1_000));
     let full = set.heap_bytes();
@@ -238,13 +268,28 @@ fn a_fed_set_is_stale_past_the_bound_for_user_sessions_only() {
     let store = store();
     let set = RevocationSet::new(&store);
     let user = open(&store, &user_cookie(&store, 1, t0()), at(1));
-    let guest = open(&store, &store.seal_at(&(), t0()).unwrap().into_value(), at(1));
-    let revoked_guest = open(&store, &store.seal_at(&(), t0()).unwrap().into_value(), at(1));
+    let guest = open(
+        &store,
+        &store.seal_at(&(), t0()).unwrap().into_value(),
+        at(1),
+    );
+    let revoked_guest = open(
+        &store,
+        &store.seal_at(&(), t0()).unwrap().into_value(),
+        at(1),
+    );
     set.revoke_session(revoked_guest.info()).unwrap();
     let t = Instant::now();
     // No feed: never stale.
     assert!(!set.is_stale_at(t + StdDuration::from_secs(3600)));
-    assert_eq!(set.check_at(user.info(), user.user_id(), t + StdDuration::from_secs(3600)), Ok(()));
+    assert_eq!(
+        set.check_at(
+            user.info(),
+            user.user_id(),
+            t + StdDuration::from_secs(3600)
+        ),
+        Ok(())
+    );
 
     let published = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&published);
@@ -277,7 +322,10 @@ fn a_fed_set_is_stale_past_the_bound_for_user_sessions_only() {
     assert_eq!(set.stale_answers(), 2);
 
     // Local revocations are published; the feed's own are not.
-    link.apply(&Revocation::user(UserId::from(2u64), OffsetDateTime::now_utc()));
+    link.apply(&Revocation::user(
+        UserId::from(2u64),
+        OffsetDateTime::now_utc(),
+    ));
     assert_eq!(set.user_entries(), 2);
     let published = published.lock().unwrap();
     assert_eq!(published.len(), 1);

@@ -64,7 +64,11 @@ pub(crate) fn encode(revocation: &Revocation) -> String {
             user,
             logged_in_until,
         } => match (user.as_u64(), user.as_str()) {
-            (Some(n), _) => write!(out, "{VERSION}:u:{}:i:{n}", logged_in_until.unix_timestamp()),
+            (Some(n), _) => write!(
+                out,
+                "{VERSION}:u:{}:i:{n}",
+                logged_in_until.unix_timestamp()
+            ),
             (None, Some(text)) => write!(
                 out,
                 "{VERSION}:u:{}:t:{text}",
@@ -158,12 +162,18 @@ mod tests {
     #[test]
     fn round_trips() {
         let cases = [
-            Revocation::session(SessionId::from_u64(0x0123_4567_89ab_cdef), at(1_800_000_000)),
+            Revocation::session(
+                SessionId::from_u64(0x0123_4567_89ab_cdef),
+                at(1_800_000_000),
+            ),
             Revocation::session(SessionId::from_u64(u64::MAX), at(MAX_UNIX)),
             Revocation::user(UserId::from(42u64), at(0)),
             Revocation::user(UserId::from(u64::MAX), at(1)),
             Revocation::user(UserId::text("al:ice:\u{e9}").unwrap(), at(7)),
-            Revocation::user(UserId::text("x".repeat(UserId::MAX_TEXT_LEN)).unwrap(), at(MAX_UNIX)),
+            Revocation::user(
+                UserId::text("x".repeat(UserId::MAX_TEXT_LEN)).unwrap(),
+                at(MAX_UNIX),
+            ),
         ];
         for r in cases {
             let m = encode(&r);
@@ -174,7 +184,10 @@ mod tests {
             encode(&Revocation::session(SessionId::from_u64(1), at(5))),
             "1:s:0000000000000001:5"
         );
-        assert_eq!(encode(&Revocation::user(UserId::from(3u64), at(9))), "1:u:9:i:3");
+        assert_eq!(
+            encode(&Revocation::user(UserId::from(3u64), at(9))),
+            "1:u:9:i:3"
+        );
     }
 
     #[test]
@@ -206,7 +219,12 @@ mod tests {
             (b"1:s:\xff\xfe", Malformed),
         ];
         for (bytes, reason) in cases {
-            assert_eq!(parse(bytes), Err(*reason), "{:?}", String::from_utf8_lossy(bytes));
+            assert_eq!(
+                parse(bytes),
+                Err(*reason),
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
         }
         let long = format!("1:u:5:t:{}", "x".repeat(UserId::MAX_TEXT_LEN + 1));
         assert_eq!(parse(long.as_bytes()), Err(Malformed));

@@ -384,7 +384,10 @@ impl RedisFeedConfig {
     /// # let _ = config;
     /// ```
     #[must_use]
-    pub fn on_event(mut self, hook: impl Fn(&FeedEvent) + Send + Sync + 'static) -> RedisFeedConfig {
+    pub fn on_event(
+        mut self,
+        hook: impl Fn(&FeedEvent) + Send + Sync + 'static,
+    ) -> RedisFeedConfig {
         self.hook = Arc::new(hook);
         self
     }

@@ -446,7 +446,8 @@ mod tests {
 
     #[test]
     fn entries_of_both_protocols_and_bad_shapes() {
-        let entry = |id: &[u8], fields: Vec<Value>| Value::Array(vec![bulk(id), Value::Array(fields)]);
+        let entry =
+            |id: &[u8], fields: Vec<Value>| Value::Array(vec![bulk(id), Value::Array(fields)]);
         let good = entry(b"1-0", vec![bulk(b"m"), bulk(b"1:u:5:i:3")]);
         let two_fields = entry(b"2-0", vec![bulk(b"m"), bulk(b"x"), bulk(b"v"), bulk(b"1")]);
         let other_field = entry(b"3-0", vec![bulk(b"x"), bulk(b"1:u:5:i:3")]);

@@ -104,7 +104,11 @@ impl RedisServer {
     /// Starts it again on the same port, empty (no persistence).
     pub fn restart(&mut self) {
         self.kill();
-        assert!(self.launch(), "redis-server did not restart on port {}", self.port);
+        assert!(
+            self.launch(),
+            "redis-server did not restart on port {}",
+            self.port
+        );
     }
 }
 
