@@ -22,7 +22,7 @@ use core::cmp::Ordering as CmpOrdering;
 use core::fmt;
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration as StdDuration, Instant};
 
@@ -35,6 +35,11 @@ use crate::session_id::SessionId;
 use crate::store::SessionStore;
 
 /// The default staleness bound of a fed set: one second.
+///
+/// # Example
+/// ```
+/// assert_eq!(sealed_session::DEFAULT_STALENESS_BOUND, std::time::Duration::from_secs(1));
+/// ```
 pub const DEFAULT_STALENESS_BOUND: StdDuration = StdDuration::from_secs(1);
 
 /// Session entries are spread over this many independently locked shards,
@@ -398,6 +403,9 @@ struct Inner {
     leeway: i64,
     shards: [RwLock<SessionShard>; SHARDS],
     users: RwLock<UserTable>,
+    /// Number of user entries (changed under the `users` write lock): a
+    /// check of a user session skips the user table while it is empty.
+    user_count: AtomicUsize,
     feed: OnceLock<FeedState>,
     base: Instant,
     /// Unix second after which the next write purges expired entries.
@@ -523,6 +531,7 @@ impl RevocationSet {
                 leeway: expiry::secs(leeway).unwrap_or(0),
                 shards,
                 users: RwLock::new(UserTable::default()),
+                user_count: AtomicUsize::new(0),
                 feed: OnceLock::new(),
                 base: Instant::now(),
                 next_purge: AtomicI64::new(i64::MIN),
@@ -647,7 +656,9 @@ impl RevocationSet {
                 return Err(RevocationError::Revoked);
             }
         }
-        if let Some(user) = user {
+        if let Some(user) = user
+            && self.inner.user_count.load(Ordering::Acquire) > 0
+        {
             let login = unix(info.login_at());
             if read(&self.inner.users)
                 .until
@@ -712,6 +723,11 @@ impl RevocationSet {
     /// `logged_in_until` is revoked too. To let the user sign in again at
     /// once, seal the new session at a time after
     /// [`RevocationSet::user_revoked_until`] (inside the leeway).
+    ///
+    /// Login times come from the clock of the server that sealed the login.
+    /// If the servers' clocks may differ by up to `skew`, pass
+    /// `now + skew` to be sure that every earlier login is covered (logins
+    /// in that window are then refused too).
     ///
     /// # Example
     /// ```
@@ -829,6 +845,9 @@ impl RevocationSet {
                 let previous = users.until.get(user).copied();
                 if previous.is_none_or(|previous| previous < until) {
                     users.until.insert(user.clone(), until);
+                    self.inner
+                        .user_count
+                        .store(users.until.len(), Ordering::Release);
                     users.due.push(Due {
                         deadline,
                         key: user.clone(),
@@ -977,6 +996,9 @@ impl RevocationSet {
                 let current = users.until.get(&key).map(|t| self.user_deadline(*t));
                 if current == Some(deadline) {
                     users.until.remove(&key);
+                    self.inner
+                        .user_count
+                        .store(users.until.len(), Ordering::Release);
                     removed = removed.saturating_add(1);
                 }
                 batch = batch.saturating_add(1);

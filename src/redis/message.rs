@@ -14,8 +14,13 @@ use crate::session_id::SessionId;
 /// The message version this build writes and reads.
 pub(crate) const VERSION: &str = "1";
 
-/// Longest message accepted, in bytes (a session message is at most 36
-/// bytes, a user message at most 162).
+/// Longest message accepted, in bytes (a session message is at most 33
+/// bytes, a user message at most 147).
+///
+/// # Example
+/// ```
+/// assert_eq!(sealed_session::redis::MAX_MESSAGE_LEN, 256);
+/// ```
 pub const MAX_MESSAGE_LEN: usize = 256;
 
 /// Largest unix time in a message: 9999-12-31T23:59:59Z.

@@ -111,10 +111,26 @@ use crate::session::SessionInfo;
 
 /// The default key prefix: keys `{sealed-session}:revocations:stream` and
 /// `{sealed-session}:revocations:snapshot` (one hash slot).
+///
+/// # Example
+/// ```
+/// use sealed_session::redis::{DEFAULT_KEY_PREFIX, RedisFeedConfig};
+///
+/// let key = RedisFeedConfig::default().stream_key();
+/// assert_eq!(key, format!("{DEFAULT_KEY_PREFIX}:stream"));
+/// ```
 pub const DEFAULT_KEY_PREFIX: &str = "{sealed-session}:revocations";
 
 /// The default approximate stream length (`XADD MAXLEN ~`): how far a
 /// server may fall behind before it must resynchronise from the snapshot.
+///
+/// # Example
+/// ```
+/// use sealed_session::redis::{DEFAULT_STREAM_MAXLEN, RedisFeedConfig};
+///
+/// let config = RedisFeedConfig::default().stream_maxlen(DEFAULT_STREAM_MAXLEN * 2);
+/// # let _ = config;
+/// ```
 pub const DEFAULT_STREAM_MAXLEN: usize = 100_000;
 
 /// Shortest staleness bound accepted.
