@@ -127,9 +127,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Revocation, RejectReason> {
     }
 }
 
-/// 1 to `max` ASCII digits, nothing else (no sign, no space).
+/// 1 to `max` ASCII digits, nothing else (no sign, no space), and no
+/// leading zero: one number has one spelling.
 fn is_decimal(s: &str, max: usize) -> bool {
-    !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())
+    !s.is_empty()
+        && s.len() <= max
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && (s == "0" || !s.starts_with('0'))
 }
 
 fn session_id(hex: &str) -> Result<SessionId, RejectReason> {
@@ -212,6 +216,9 @@ mod tests {
             (b"1:s:0000000000000001:", Malformed),
             (b"1:s:0000000000000001:-5", Malformed),
             (b"1:s:0000000000000001:+5", Malformed),
+            (b"1:s:0000000000000001:05", Malformed),
+            (b"1:u:5:i:007", Malformed),
+            (b"01:s:0000000000000001:5", Malformed),
             (b"1:s:0000000000000001:253402300800", Malformed),
             (b"1:s:0000000000000001:5:6", Malformed),
             (b"1:u:5:i:", Malformed),
@@ -235,5 +242,38 @@ mod tests {
         assert_eq!(parse(long.as_bytes()), Err(Malformed));
         let huge = vec![b'1'; MAX_MESSAGE_LEN + 1];
         assert_eq!(parse(&huge), Err(Oversized));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_parse_without_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            let parsed = parse(&bytes);
+            if bytes.len() > MAX_MESSAGE_LEN {
+                proptest::prop_assert_eq!(&parsed, &Err(RejectReason::Oversized));
+            }
+            // Whatever parses is exactly what it encodes back to.
+            if let Ok(r) = parsed {
+                proptest::prop_assert_eq!(encode(&r).into_bytes(), bytes);
+            }
+        }
+
+        #[test]
+        fn every_revocation_round_trips(
+            id in proptest::num::u64::ANY,
+            secs in 0i64..=MAX_UNIX,
+            text in "[^\\x00]{1,40}",
+            numeric in proptest::num::u64::ANY,
+        ) {
+            let user = UserId::text(text).unwrap();
+            for r in [
+                Revocation::session(SessionId::from_u64(id), at(secs)),
+                Revocation::user(user.clone(), at(secs)),
+                Revocation::user(UserId::from(numeric), at(secs)),
+            ] {
+                let m = encode(&r);
+                proptest::prop_assert!(m.len() <= MAX_MESSAGE_LEN);
+                proptest::prop_assert_eq!(parse(m.as_bytes()), Ok(r));
+            }
+        }
     }
 }
