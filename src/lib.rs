@@ -39,6 +39,9 @@ mod layer;
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 mod middleware;
 mod nonce;
+#[cfg(feature = "redis")]
+pub mod redis;
+mod revocation;
 mod schema;
 mod scratch;
 mod session;
@@ -65,6 +68,10 @@ pub use keyring::KeyRing;
 pub use layer::{Clock, CookieNameMismatch, ManualClock, Sessions};
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 pub use middleware::{SessionError, SessionHandle, UserSession};
+pub use revocation::{
+    AlreadyFed, DEFAULT_STALENESS_BOUND, FeedLink, FeedOptions, NoSessionId, Revocation,
+    RevocationError, RevocationSet,
+};
 pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
 pub use session_id::SessionId;
 pub use store::{DEFAULT_LEEWAY, DEFAULT_TTL, MAX_TTL, SessionStore, StoreBuilder};

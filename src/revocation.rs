@@ -1,0 +1,1365 @@
+//! Revocation without a lookup per request: an in-memory set of revoked
+//! sessions and users, checked with hash lookups and no I/O.
+//!
+//! Two kinds of entry:
+//!
+//! * **one session** ("log out this device"): every cookie that carries
+//!   this [`SessionId`] is refused, including every later re-seal of it
+//!   (re-seals keep the id). Kept until the session's absolute deadline plus
+//!   the leeway, after which no cookie of it opens anyway.
+//! * **one user up to a time** ("log out everywhere"): every session of the
+//!   user that logged in at or before that time is refused. Kept until that
+//!   time plus the store's lifetime plus the leeway: a session logged in by
+//!   then has expired by then.
+//!
+//! The set is local memory. A feed (such as [`crate::redis::RedisFeed`],
+//! feature `redis`) shares it across servers; a fed set knows when the feed
+//! last confirmed it was caught up, and answers
+//! [`RevocationError::Stale`] for user sessions once that is older than the
+//! staleness bound (fail closed).
+
+use core::cmp::Ordering as CmpOrdering;
+use core::fmt;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration as StdDuration, Instant};
+
+use time::OffsetDateTime;
+
+use crate::epoch::UserId;
+use crate::expiry::{self, datetime, unix};
+use crate::session::{Opened, SessionInfo};
+use crate::session_id::SessionId;
+use crate::store::SessionStore;
+
+/// The default staleness bound of a fed set: one second.
+///
+/// # Example
+/// ```
+/// assert_eq!(sealed_session::DEFAULT_STALENESS_BOUND, std::time::Duration::from_secs(1));
+/// ```
+pub const DEFAULT_STALENESS_BOUND: StdDuration = StdDuration::from_secs(1);
+
+/// Session entries are spread over this many independently locked shards,
+/// so a writer (an insert that grows a table, a purge batch) holds up only
+/// the readers of one shard, for a short time.
+const SHARDS: usize = 16;
+/// `(id >> 32) & SHARD_MASK` picks a shard (`SHARDS` is a power of two);
+/// the table inside uses the low and the top bits, independent of these.
+const SHARD_MASK: u64 = 15;
+
+/// The hasher of the session-id tables: the id is its own hash. Session
+/// ids are uniformly random (64 bits from the CSPRNG, drawn by the server
+/// and authenticated inside the cookie), so a client cannot pick them to
+/// collide, and SipHash would only add its cost to every check.
+#[derive(Clone, Copy, Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `u64` keys; a plain fold keeps it total.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type IdTable = HashMap<u64, i64, BuildHasherDefault<IdHasher>>;
+
+/// Most expired entries removed per lock hold during a purge.
+const PURGE_BATCH: usize = 1024;
+
+/// One revocation: a session, or a user's sessions up to a login time.
+///
+/// # Example
+/// ```
+/// use sealed_session::{Key, KeyRing, Revocation, SessionStore, UserId};
+/// use time::OffsetDateTime;
+///
+/// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+/// let cookie = store.seal_for_user(&UserId::from(7u64), 0, &())?;
+/// let opened = store.open::<()>(cookie.value())?;
+/// // this device
+/// let device = Revocation::of_session(opened.info()).expect("format v2 cookies have an id");
+/// assert!(matches!(device, Revocation::Session { .. }));
+/// // everywhere, for sessions logged in until now
+/// let everywhere = Revocation::user(UserId::from(7u64), OffsetDateTime::now_utc());
+/// assert!(matches!(everywhere, Revocation::User { .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Revocation {
+    /// Every cookie of the session with this id is revoked.
+    Session {
+        /// The session's id ([`SessionInfo::session_id`]).
+        id: SessionId,
+        /// The session's absolute deadline ([`SessionInfo::expires_at`]):
+        /// the entry is kept until then plus the leeway.
+        expires_at: OffsetDateTime,
+    },
+    /// Every session of `user` that logged in at or before
+    /// `logged_in_until` is revoked.
+    User {
+        /// Whose sessions.
+        user: UserId,
+        /// Sessions with [`SessionInfo::login_at`] at or before this time
+        /// (to the second) are revoked; later logins are not.
+        logged_in_until: OffsetDateTime,
+    },
+}
+
+impl Revocation {
+    /// The revocation of the session an opened cookie belongs to, or `None`
+    /// for a format v1 cookie (it has no session id: only a user revocation
+    /// reaches it).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, Revocation, SessionStore};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let cookie = store.seal(&())?;
+    /// let opened = store.open::<()>(cookie.value())?;
+    /// let Some(Revocation::Session { id, expires_at }) = Revocation::of_session(opened.info()) else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!(Some(id), opened.info().session_id());
+    /// assert_eq!(expires_at, opened.info().expires_at());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn of_session(info: &SessionInfo) -> Option<Revocation> {
+        info.session_id().map(|id| Revocation::Session {
+            id,
+            expires_at: info.expires_at(),
+        })
+    }
+
+    /// The revocation of the session `id`, whose absolute deadline is
+    /// `expires_at` (for a "your sessions" page that kept both at login).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Revocation, SessionId};
+    /// use time::OffsetDateTime;
+    ///
+    /// let expires_at = OffsetDateTime::from_unix_timestamp(1_800_086_400)?;
+    /// let r = Revocation::session(SessionId::from_u64(42), expires_at);
+    /// assert_eq!(r, Revocation::Session { id: SessionId::from_u64(42), expires_at });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn session(id: SessionId, expires_at: OffsetDateTime) -> Revocation {
+        Revocation::Session { id, expires_at }
+    }
+
+    /// The revocation of every session of `user` that logged in at or
+    /// before `logged_in_until` ("log out everywhere" at that time).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Revocation, UserId};
+    /// use time::OffsetDateTime;
+    ///
+    /// let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let r = Revocation::user(UserId::text("alice")?, now);
+    /// assert!(matches!(r, Revocation::User { logged_in_until, .. } if logged_in_until == now));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn user(user: UserId, logged_in_until: OffsetDateTime) -> Revocation {
+        Revocation::User {
+            user,
+            logged_in_until,
+        }
+    }
+}
+
+/// Why [`RevocationSet::check`] refused a session.
+///
+/// Answer [`Revoked`](RevocationError::Revoked) like a revoked epoch (no
+/// session, and the removal cookie), and [`Stale`](RevocationError::Stale)
+/// like a failing epoch source (no session for this request, but keep the
+/// cookie: it is accepted again once the feed has caught up).
+///
+/// # Example
+/// ```
+/// use sealed_session::RevocationError;
+///
+/// assert_eq!(RevocationError::Revoked.to_string(), "session revoked");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RevocationError {
+    /// The session, or every session of its user up to its login, was
+    /// revoked.
+    Revoked,
+    /// A user session, and the set's feed has not confirmed within the
+    /// staleness bound that the set is caught up: it cannot be sure the
+    /// session was not revoked elsewhere (fail closed).
+    Stale,
+}
+
+impl fmt::Display for RevocationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RevocationError::Revoked => "session revoked",
+            RevocationError::Stale => {
+                "revocation list not confirmed up to date within its staleness bound"
+            }
+        })
+    }
+}
+
+impl std::error::Error for RevocationError {}
+
+/// [`RevocationSet::revoke_session`] on a format v1 cookie, which carries
+/// no session id. Revoke its user instead ([`RevocationSet::revoke_user`]),
+/// or just remove the cookie.
+///
+/// # Example
+/// ```
+/// assert_eq!(sealed_session::NoSessionId.to_string(), "format v1 session has no session id");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NoSessionId;
+
+impl fmt::Display for NoSessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("format v1 session has no session id")
+    }
+}
+
+impl std::error::Error for NoSessionId {}
+
+/// [`RevocationSet::attach_feed`] on a set that already has a feed.
+///
+/// # Example
+/// ```
+/// assert_eq!(sealed_session::AlreadyFed.to_string(), "revocation set already has a feed");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AlreadyFed;
+
+impl fmt::Display for AlreadyFed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("revocation set already has a feed")
+    }
+}
+
+impl std::error::Error for AlreadyFed {}
+
+/// How a fed set judges staleness (see [`RevocationSet::attach_feed`]).
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use sealed_session::FeedOptions;
+///
+/// let options = FeedOptions::default().staleness_bound(Duration::from_millis(500));
+/// assert_eq!(options.bound(), Duration::from_millis(500));
+/// assert!(!options.fails_open());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeedOptions {
+    bound: StdDuration,
+    fail_open: bool,
+}
+
+impl Default for FeedOptions {
+    fn default() -> FeedOptions {
+        FeedOptions {
+            bound: DEFAULT_STALENESS_BOUND,
+            fail_open: false,
+        }
+    }
+}
+
+impl FeedOptions {
+    /// The longest a check trusts the feed's last confirmation that the set
+    /// is caught up ([`DEFAULT_STALENESS_BOUND`], 1 s, by default). Older
+    /// than that, user sessions are answered [`RevocationError::Stale`].
+    ///
+    /// # Example
+    /// ```
+    /// # use std::time::Duration;
+    /// let options = sealed_session::FeedOptions::default().staleness_bound(Duration::from_secs(2));
+    /// assert_eq!(options.bound(), Duration::from_secs(2));
+    /// ```
+    #[must_use]
+    pub fn staleness_bound(mut self, bound: StdDuration) -> FeedOptions {
+        self.bound = bound;
+        self
+    }
+
+    /// ⚠️ **Fail open**: when the feed is stale, accept user sessions
+    /// anyway, with whatever the set knew when it last heard from the feed.
+    /// A revocation made elsewhere during a feed outage is then **not**
+    /// enforced on this server until the feed recovers, so a stolen cookie
+    /// that was revoked keeps working for as long as the outage lasts. Only
+    /// for applications that prefer availability to that guarantee.
+    ///
+    /// # Example
+    /// ```
+    /// let options = sealed_session::FeedOptions::default().dangerously_fail_open();
+    /// assert!(options.fails_open());
+    /// ```
+    #[must_use]
+    pub fn dangerously_fail_open(mut self) -> FeedOptions {
+        self.fail_open = true;
+        self
+    }
+
+    /// The staleness bound.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(sealed_session::FeedOptions::default().bound(), sealed_session::DEFAULT_STALENESS_BOUND);
+    /// ```
+    #[must_use]
+    pub fn bound(&self) -> StdDuration {
+        self.bound
+    }
+
+    /// Whether it fails open (see [`FeedOptions::dangerously_fail_open`]).
+    ///
+    /// # Example
+    /// ```
+    /// assert!(!sealed_session::FeedOptions::default().fails_open());
+    /// ```
+    #[must_use]
+    pub fn fails_open(&self) -> bool {
+        self.fail_open
+    }
+}
+
+/// An expiry-ordered item: a key and the unix second its entry may go.
+/// Ordered by the deadline only.
+struct Due<K> {
+    deadline: i64,
+    key: K,
+}
+
+impl<K> PartialEq for Due<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.deadline == other.deadline
+    }
+}
+impl<K> Eq for Due<K> {}
+impl<K> PartialOrd for Due<K> {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+impl<K> Ord for Due<K> {
+    // Reversed: `BinaryHeap` is a max-heap, the earliest deadline goes first.
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        other.deadline.cmp(&self.deadline)
+    }
+}
+
+/// Revoked session ids (and their deadlines) of one shard.
+#[derive(Default)]
+struct SessionShard {
+    /// Session id -> the unix second the entry may go.
+    deadlines: IdTable,
+    due: BinaryHeap<Due<u64>>,
+}
+
+/// Revoked users: the latest "logged in until" time of each.
+#[derive(Default)]
+struct UserTable {
+    /// User -> sessions logged in at or before this unix second are revoked.
+    until: HashMap<UserId, i64>,
+    due: BinaryHeap<Due<UserId>>,
+}
+
+type Publisher = Box<dyn Fn(&Revocation) + Send + Sync>;
+
+struct FeedState {
+    bound_nanos: u64,
+    fail_open: bool,
+    /// Nanoseconds since `Inner::base` of the last confirmation, plus one;
+    /// 0 = never confirmed.
+    confirmed: AtomicU64,
+    publish: Publisher,
+    stale_answers: AtomicU64,
+}
+
+struct Inner {
+    /// The store's lifetime and leeway, whole seconds.
+    lifetime: i64,
+    leeway: i64,
+    shards: [RwLock<SessionShard>; SHARDS],
+    users: RwLock<UserTable>,
+    /// Number of user entries (changed under the `users` write lock): a
+    /// check of a user session skips the user table while it is empty.
+    user_count: AtomicUsize,
+    feed: OnceLock<FeedState>,
+    base: Instant,
+    /// Unix second after which the next write purges expired entries.
+    next_purge: AtomicI64,
+}
+
+/// The in-memory revocation set. Cheap to clone (clones share it) and
+/// thread-safe.
+///
+/// Two kinds of entry:
+///
+/// * **one session** ("log out this device", [`RevocationSet::revoke_session`]):
+///   every cookie that carries this [`SessionId`] is refused, including every
+///   later re-seal of it (re-seals keep the id). Kept until the session's
+///   absolute deadline plus the leeway, after which no cookie of it opens.
+///   Format v1 cookies have no id: only the user rule reaches them.
+/// * **one user up to a time** ("log out everywhere", [`RevocationSet::revoke_user`]):
+///   every session of the user that logged in at or before that time is
+///   refused. Kept until that time plus the store's lifetime plus the
+///   leeway: a session logged in by then no longer opens by then.
+///
+/// The set is local memory. A feed (such as the Redis feed of the `redis`
+/// feature) shares it across servers: see [`RevocationSet::attach_feed`].
+///
+/// A check is one or two hash lookups under a read lock, with no I/O.
+/// Entries are spread over 16 shards, each behind its own `RwLock`, and
+/// writers hold a lock only for one insert or one purge batch of at most
+/// 1024 removals, so readers never wait long.
+///
+/// # Example
+/// ```
+/// use sealed_session::{Key, KeyRing, RevocationError, RevocationSet, SessionStore, UserId};
+///
+/// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+/// let revoked = RevocationSet::new(&store);
+///
+/// let alice = UserId::text("alice")?;
+/// let phone = store.seal_for_user(&alice, 0, &())?;
+/// let laptop = store.seal_for_user(&alice, 0, &())?;
+/// let phone = store.open::<()>(phone.value())?;
+/// let laptop = store.open::<()>(laptop.value())?;
+/// assert_eq!(revoked.check_opened(&phone), Ok(()));
+///
+/// // "log out this device" on the phone
+/// revoked.revoke_session(phone.info())?;
+/// assert_eq!(revoked.check_opened(&phone), Err(RevocationError::Revoked));
+/// assert_eq!(revoked.check_opened(&laptop), Ok(()));
+///
+/// // "log out everywhere"
+/// revoked.revoke_user(&alice, time::OffsetDateTime::now_utc());
+/// assert_eq!(revoked.check_opened(&laptop), Err(RevocationError::Revoked));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct RevocationSet {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for RevocationSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RevocationSet")
+            .field("sessions", &self.session_entries())
+            .field("users", &self.user_entries())
+            .field("fed", &self.inner.feed.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn nanos(d: StdDuration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl RevocationSet {
+    /// An empty set for cookies of `store`: entries live as long as its
+    /// lifetime ([`SessionStore::ttl`]) and leeway say a matching cookie
+    /// can still open. Not fed: never stale.
+    ///
+    /// Every server sharing revocations should run with the same lifetime
+    /// and leeway. If you lengthen the store's lifetime, sessions revoked
+    /// earlier keep the deadline recorded when they were revoked.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, RevocationSet, SessionStore};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let revoked = RevocationSet::new(&store);
+    /// assert!(revoked.is_empty());
+    /// assert!(!revoked.is_stale());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn new(store: &SessionStore) -> RevocationSet {
+        RevocationSet::with_lifetime(store.ttl(), store.leeway())
+    }
+
+    /// An empty set for sessions that live at most `lifetime` after their
+    /// login and open up to `leeway` past their deadlines (negative values
+    /// count as zero). [`RevocationSet::new`] takes both from a store.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::RevocationSet;
+    /// use time::Duration;
+    ///
+    /// let revoked = RevocationSet::with_lifetime(Duration::hours(8), Duration::seconds(60));
+    /// assert!(revoked.is_empty());
+    /// ```
+    #[must_use]
+    pub fn with_lifetime(lifetime: time::Duration, leeway: time::Duration) -> RevocationSet {
+        let shards = core::array::from_fn(|_| RwLock::new(SessionShard::default()));
+        RevocationSet {
+            inner: Arc::new(Inner {
+                lifetime: expiry::secs(lifetime).unwrap_or(0),
+                leeway: expiry::secs(leeway).unwrap_or(0),
+                shards,
+                users: RwLock::new(UserTable::default()),
+                user_count: AtomicUsize::new(0),
+                feed: OnceLock::new(),
+                base: Instant::now(),
+                next_purge: AtomicI64::new(i64::MIN),
+            }),
+        }
+    }
+
+    fn shard(&self, id: u64) -> &RwLock<SessionShard> {
+        // Session ids are uniformly random: four of their bits pick the shard.
+        let index = usize::try_from((id >> 32) & SHARD_MASK).unwrap_or(0);
+        let [first, ..] = &self.inner.shards;
+        // `index < SHARDS`: the fallback is never taken.
+        self.inner.shards.get(index).unwrap_or(first)
+    }
+
+    /// Checks an opened cookie: its session id against the session entries,
+    /// and, for a user session, its login time against the user's entry and
+    /// the feed's freshness. Hash lookups only: no I/O, no epoch lookup.
+    ///
+    /// Anonymous sessions (`user` is `None`) are never stale: only a session
+    /// id entry refuses them.
+    ///
+    /// # Errors
+    /// [`RevocationError::Revoked`] if an entry matches (also when the feed
+    /// is stale); [`RevocationError::Stale`] for a user session when the set
+    /// is fed and its feed has not confirmed being caught up within the
+    /// staleness bound (unless it [fails open](FeedOptions::dangerously_fail_open)).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, Opened, RevocationSet, SessionStore, UserId};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let revoked = RevocationSet::new(&store);
+    /// let cookie = store.seal_for_user(&UserId::from(1u64), 0, &())?;
+    /// let Opened::User(pending) = store.open::<()>(cookie.value())? else { unreachable!() };
+    /// revoked.check(pending.info(), Some(pending.user_id()))?;
+    /// let session = pending.verify_epoch(0)?;
+    /// # let _ = session;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check(&self, info: &SessionInfo, user: Option<&UserId>) -> Result<(), RevocationError> {
+        // The clock is read only when staleness matters.
+        let now = match (user, self.inner.feed.get()) {
+            (Some(_), Some(_)) => Some(Instant::now()),
+            _ => None,
+        };
+        self.check_inner(info, user, now)
+    }
+
+    /// [`RevocationSet::check`] with the monotonic time `now` for the
+    /// staleness test (the entries themselves need no clock: an expired
+    /// entry only matches cookies that no longer open).
+    ///
+    /// # Errors
+    /// As [`RevocationSet::check`].
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use sealed_session::{FeedOptions, Key, KeyRing, RevocationError, RevocationSet, SessionStore, UserId};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let revoked = RevocationSet::new(&store);
+    /// let feed = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// let cookie = store.seal_for_user(&UserId::from(1u64), 0, &())?;
+    /// let opened = store.open::<()>(cookie.value())?;
+    /// let t = Instant::now();
+    /// feed.confirm_at(t);
+    /// assert_eq!(revoked.check_at(opened.info(), opened.user_id(), t + Duration::from_secs(1)), Ok(()));
+    /// assert_eq!(
+    ///     revoked.check_at(opened.info(), opened.user_id(), t + Duration::from_millis(1001)),
+    ///     Err(RevocationError::Stale)
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_at(
+        &self,
+        info: &SessionInfo,
+        user: Option<&UserId>,
+        now: Instant,
+    ) -> Result<(), RevocationError> {
+        self.check_inner(info, user, Some(now))
+    }
+
+    /// [`RevocationSet::check`] on what [`SessionStore::open`] returned.
+    ///
+    /// # Errors
+    /// As [`RevocationSet::check`].
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, RevocationError, RevocationSet, SessionStore};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let revoked = RevocationSet::new(&store);
+    /// let cookie = store.seal(&"cart")?;
+    /// let opened = store.open::<String>(cookie.value())?;
+    /// revoked.revoke_session(opened.info())?;
+    /// assert_eq!(revoked.check_opened(&opened), Err(RevocationError::Revoked));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_opened<T>(&self, opened: &Opened<T>) -> Result<(), RevocationError> {
+        self.check(opened.info(), opened.user_id())
+    }
+
+    fn check_inner(
+        &self,
+        info: &SessionInfo,
+        user: Option<&UserId>,
+        now: Option<Instant>,
+    ) -> Result<(), RevocationError> {
+        // Read the feed's confirmation before the tables (Acquire): every
+        // entry applied before that confirmation is then visible below.
+        let confirmed = match (user, self.inner.feed.get()) {
+            (Some(_), Some(feed)) => Some((feed, feed.confirmed.load(Ordering::Acquire))),
+            _ => None,
+        };
+        if let Some(id) = info.session_id() {
+            let id = id.as_u64();
+            if read(self.shard(id)).deadlines.contains_key(&id) {
+                return Err(RevocationError::Revoked);
+            }
+        }
+        if let Some(user) = user
+            && self.inner.user_count.load(Ordering::Acquire) > 0
+        {
+            let login = unix(info.login_at());
+            if read(&self.inner.users)
+                .until
+                .get(user)
+                .is_some_and(|until| login <= *until)
+            {
+                return Err(RevocationError::Revoked);
+            }
+        }
+        if let Some((feed, confirmed)) = confirmed {
+            let now = now.unwrap_or_else(Instant::now);
+            if self.stale(feed, confirmed, now) {
+                feed.stale_answers.fetch_add(1, Ordering::Relaxed);
+                if !feed.fail_open {
+                    return Err(RevocationError::Stale);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn stale(&self, feed: &FeedState, confirmed: u64, now: Instant) -> bool {
+        let Some(at) = confirmed.checked_sub(1) else {
+            return true; // never confirmed
+        };
+        let now = nanos(now.saturating_duration_since(self.inner.base));
+        now.saturating_sub(at) > feed.bound_nanos
+    }
+
+    /// Revokes the session of an opened cookie ("log out this device"):
+    /// this cookie and every re-seal of it are refused from now on. Shared
+    /// through the set's feed, if it has one.
+    ///
+    /// # Errors
+    /// [`NoSessionId`] for a format v1 cookie (nothing is revoked).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, RevocationError, RevocationSet, SessionStore};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let revoked = RevocationSet::new(&store);
+    /// let cookie = store.seal(&0u32)?;
+    /// let session = store.open::<u32>(cookie.value())?.anonymous().unwrap();
+    /// revoked.revoke_session(session.info())?;
+    /// let again = store.reseal(&session)?; // a copy re-sealed elsewhere
+    /// let reopened = store.open::<u32>(again.value())?;
+    /// assert_eq!(revoked.check_opened(&reopened), Err(RevocationError::Revoked));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn revoke_session(&self, info: &SessionInfo) -> Result<(), NoSessionId> {
+        let revocation = Revocation::of_session(info).ok_or(NoSessionId)?;
+        self.revoke(revocation);
+        Ok(())
+    }
+
+    /// Revokes every session of `user` that logged in at or before
+    /// `logged_in_until` ("log out everywhere"; pass the current time).
+    /// Shared through the set's feed, if it has one.
+    ///
+    /// Login times are whole seconds: a login in the same second as
+    /// `logged_in_until` is revoked too. To let the user sign in again at
+    /// once, seal the new session at a time after
+    /// [`RevocationSet::user_revoked_until`] (inside the leeway).
+    ///
+    /// Login times come from the clock of the server that sealed the login.
+    /// If the servers' clocks may differ by up to `skew`, pass
+    /// `now + skew` to be sure that every earlier login is covered (logins
+    /// in that window are then refused too).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, RevocationError, RevocationSet, SessionStore, UserId};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let revoked = RevocationSet::new(&store);
+    /// let bob = UserId::from(9u64);
+    /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let before = store.seal_for_user_at(&bob, 0, &(), t0)?;
+    /// revoked.revoke_user(&bob, t0 + Duration::minutes(1));
+    /// let after = store.seal_for_user_at(&bob, 0, &(), t0 + Duration::minutes(2))?;
+    /// let now = t0 + Duration::minutes(3);
+    /// let before = store.open_at::<()>(before.value(), now)?;
+    /// let after = store.open_at::<()>(after.value(), now)?;
+    /// assert_eq!(revoked.check_opened(&before), Err(RevocationError::Revoked));
+    /// assert_eq!(revoked.check_opened(&after), Ok(()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn revoke_user(&self, user: &UserId, logged_in_until: OffsetDateTime) {
+        self.revoke(Revocation::user(user.clone(), logged_in_until));
+    }
+
+    /// Applies a revocation here at once, and hands it to the feed's
+    /// publisher (if the set has a feed) to share it with the other servers.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Revocation, RevocationSet, SessionId};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
+    /// let expires_at = OffsetDateTime::now_utc() + Duration::hours(1);
+    /// revoked.revoke(Revocation::session(SessionId::from_u64(5), expires_at));
+    /// assert!(revoked.is_session_revoked(SessionId::from_u64(5)));
+    /// ```
+    pub fn revoke(&self, revocation: Revocation) {
+        self.revoke_at(revocation, expiry::now());
+    }
+
+    /// [`RevocationSet::revoke`] at the wall-clock time `now` (which decides
+    /// only whether the entry is already past its life, and purging).
+    /// Returns whether an entry was kept: `false` if no cookie it matches
+    /// can still open at `now`.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Revocation, RevocationSet, SessionId};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
+    /// let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let long_gone = Revocation::session(SessionId::from_u64(5), now - Duration::hours(1));
+    /// assert!(!revoked.revoke_at(long_gone, now));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn revoke_at(&self, revocation: Revocation, now: OffsetDateTime) -> bool {
+        let kept = self.apply_at(&revocation, now);
+        if let Some(feed) = self.inner.feed.get() {
+            (feed.publish)(&revocation);
+        }
+        kept
+    }
+
+    /// The unix second at which an entry for `revocation` may be dropped.
+    fn deadline(&self, revocation: &Revocation) -> i64 {
+        match revocation {
+            Revocation::Session { expires_at, .. } => {
+                unix(*expires_at).saturating_add(self.inner.leeway)
+            }
+            Revocation::User {
+                logged_in_until, ..
+            } => self.user_deadline(unix(*logged_in_until)),
+        }
+    }
+
+    fn user_deadline(&self, until: i64) -> i64 {
+        until
+            .saturating_add(self.inner.lifetime)
+            .saturating_add(self.inner.leeway)
+    }
+
+    /// The unix second at which an entry for `revocation` may be dropped:
+    /// the session's deadline plus the leeway, or the user's time plus the
+    /// lifetime plus the leeway.
+    #[cfg(feature = "redis")]
+    pub(crate) fn deadline_of(&self, revocation: &Revocation) -> i64 {
+        self.deadline(revocation)
+    }
+
+    /// Applies locally only (no publishing). Returns whether it was kept.
+    pub(crate) fn apply_at(&self, revocation: &Revocation, now: OffsetDateTime) -> bool {
+        let now = unix(now);
+        let deadline = self.deadline(revocation);
+        if deadline <= now {
+            return false;
+        }
+        match revocation {
+            Revocation::Session { id, .. } => {
+                let id = id.as_u64();
+                let mut shard = write(self.shard(id));
+                let entry = shard.deadlines.entry(id).or_insert(i64::MIN);
+                if *entry < deadline {
+                    *entry = deadline;
+                    shard.due.push(Due { deadline, key: id });
+                }
+            }
+            Revocation::User {
+                user,
+                logged_in_until,
+            } => {
+                let until = unix(*logged_in_until);
+                let mut users = write(&self.inner.users);
+                let previous = users.until.get(user).copied();
+                if previous.is_none_or(|previous| previous < until) {
+                    users.until.insert(user.clone(), until);
+                    self.inner
+                        .user_count
+                        .store(users.until.len(), Ordering::Release);
+                    users.due.push(Due {
+                        deadline,
+                        key: user.clone(),
+                    });
+                }
+            }
+        }
+        self.maybe_purge(now);
+        true
+    }
+
+    /// Purges at most once per second of `now`, on writes.
+    fn maybe_purge(&self, now: i64) {
+        let next = self.inner.next_purge.load(Ordering::Relaxed);
+        if now >= next
+            && self
+                .inner
+                .next_purge
+                .compare_exchange(
+                    next,
+                    now.saturating_add(1),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            self.purge_secs(now);
+        }
+    }
+
+    /// Whether the session `id` is revoked (regardless of the feed).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{RevocationSet, SessionId};
+    /// # use time::Duration;
+    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
+    /// assert!(!revoked.is_session_revoked(SessionId::from_u64(1)));
+    /// ```
+    #[must_use]
+    pub fn is_session_revoked(&self, id: SessionId) -> bool {
+        let id = id.as_u64();
+        read(self.shard(id)).deadlines.contains_key(&id)
+    }
+
+    /// The time up to which `user`'s logins are revoked, if they are:
+    /// sessions that logged in at or before it are refused.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{RevocationSet, UserId};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
+    /// let now = OffsetDateTime::now_utc().replace_nanosecond(0)?;
+    /// revoked.revoke_user(&UserId::from(3u64), now);
+    /// assert_eq!(revoked.user_revoked_until(&UserId::from(3u64)), Some(now));
+    /// assert_eq!(revoked.user_revoked_until(&UserId::from(4u64)), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn user_revoked_until(&self, user: &UserId) -> Option<OffsetDateTime> {
+        read(&self.inner.users)
+            .until
+            .get(user)
+            .map(|t| datetime(*t))
+    }
+
+    /// Drops every entry that no cookie can match any more at the system
+    /// clock's time; returns how many. Writes do this on their own (at most
+    /// once a second), and so does a feed; call it from a timer if the set
+    /// goes long without writes and you want the memory back.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::RevocationSet;
+    /// # use time::Duration;
+    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
+    /// assert_eq!(revoked.purge(), 0);
+    /// ```
+    pub fn purge(&self) -> usize {
+        self.purge_at(expiry::now())
+    }
+
+    /// [`RevocationSet::purge`] at `now`: drops a session entry once `now`
+    /// reaches its absolute deadline plus the leeway, and a user entry once
+    /// `now` reaches its time plus the lifetime plus the leeway (a cookie
+    /// opens only while `now` is before its deadline plus the leeway).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Revocation, RevocationSet, SessionId};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
+    /// let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let expires_at = now + Duration::hours(1);
+    /// revoked.revoke_at(Revocation::session(SessionId::from_u64(5), expires_at), now);
+    /// assert_eq!(revoked.purge_at(expires_at + Duration::seconds(59)), 0);
+    /// assert_eq!(revoked.purge_at(expires_at + Duration::seconds(60)), 1);
+    /// assert!(revoked.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn purge_at(&self, now: OffsetDateTime) -> usize {
+        self.purge_secs(unix(now))
+    }
+
+    fn purge_secs(&self, now: i64) -> usize {
+        let mut removed = 0usize;
+        for shard in self.inner.shards.iter() {
+            loop {
+                let mut shard = write(shard);
+                let mut batch = 0usize;
+                while batch < PURGE_BATCH {
+                    let Some(top) = shard.due.peek() else { break };
+                    if top.deadline > now {
+                        break;
+                    }
+                    let Some(Due { deadline, key }) = shard.due.pop() else {
+                        break;
+                    };
+                    // A later revocation of the same id pushed a later
+                    // deadline: only the latest one removes the entry.
+                    if shard.deadlines.get(&key) == Some(&deadline) {
+                        shard.deadlines.remove(&key);
+                        removed = removed.saturating_add(1);
+                    }
+                    batch = batch.saturating_add(1);
+                }
+                if batch < PURGE_BATCH {
+                    break;
+                }
+            }
+        }
+        loop {
+            let mut users = write(&self.inner.users);
+            let mut batch = 0usize;
+            while batch < PURGE_BATCH {
+                let Some(top) = users.due.peek() else { break };
+                if top.deadline > now {
+                    break;
+                }
+                let Some(Due { deadline, key }) = users.due.pop() else {
+                    break;
+                };
+                let current = users.until.get(&key).map(|t| self.user_deadline(*t));
+                if current == Some(deadline) {
+                    users.until.remove(&key);
+                    self.inner
+                        .user_count
+                        .store(users.until.len(), Ordering::Release);
+                    removed = removed.saturating_add(1);
+                }
+                batch = batch.saturating_add(1);
+            }
+            if batch < PURGE_BATCH {
+                break;
+            }
+        }
+        removed
+    }
+
+    /// Number of session entries.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::RevocationSet;
+    /// # use time::Duration;
+    /// assert_eq!(RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO).session_entries(), 0);
+    /// ```
+    #[must_use]
+    pub fn session_entries(&self) -> usize {
+        self.inner
+            .shards
+            .iter()
+            .map(|s| read(s).deadlines.len())
+            .fold(0usize, usize::saturating_add)
+    }
+
+    /// Number of user entries.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::RevocationSet;
+    /// # use time::Duration;
+    /// assert_eq!(RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO).user_entries(), 0);
+    /// ```
+    #[must_use]
+    pub fn user_entries(&self) -> usize {
+        read(&self.inner.users).until.len()
+    }
+
+    /// Number of entries of both kinds.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::RevocationSet;
+    /// # use time::Duration;
+    /// assert_eq!(RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO).len(), 0);
+    /// ```
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.session_entries().saturating_add(self.user_entries())
+    }
+
+    /// Whether the set has no entries.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::RevocationSet;
+    /// # use time::Duration;
+    /// assert!(RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO).is_empty());
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// An estimate of the heap memory the tables hold, in bytes, from their
+    /// capacities: each hash table's buckets (the next power of two above
+    /// capacity × 8/7) times an entry plus one control byte, and each
+    /// expiry heap's capacity times its item. Text user ids add their own
+    /// allocation (counted twice: table and heap).
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::RevocationSet;
+    /// # use time::Duration;
+    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO);
+    /// assert!(revoked.heap_bytes() < 4096);
+    /// ```
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        fn table(capacity: usize, entry: usize) -> usize {
+            if capacity == 0 {
+                return 0;
+            }
+            let buckets = capacity
+                .saturating_mul(8)
+                .checked_div(7)
+                .unwrap_or(capacity)
+                .checked_next_power_of_two()
+                .unwrap_or(usize::MAX);
+            buckets
+                .saturating_mul(entry.saturating_add(1))
+                .saturating_add(16)
+        }
+        let mut total = 0usize;
+        for shard in self.inner.shards.iter() {
+            let shard = read(shard);
+            total = total
+                .saturating_add(table(shard.deadlines.capacity(), size_of::<(u64, i64)>()))
+                .saturating_add(shard.due.capacity().saturating_mul(size_of::<Due<u64>>()));
+        }
+        let users = read(&self.inner.users);
+        let text: usize = users
+            .until
+            .keys()
+            .filter_map(UserId::as_str)
+            .map(str::len)
+            .fold(0usize, usize::saturating_add);
+        total
+            .saturating_add(table(users.until.capacity(), size_of::<(UserId, i64)>()))
+            .saturating_add(
+                users
+                    .due
+                    .capacity()
+                    .saturating_mul(size_of::<Due<UserId>>()),
+            )
+            .saturating_add(text.saturating_mul(2))
+    }
+
+    /// Marks the set as fed by a remote source (another server's
+    /// revocations arrive through it) and returns the link the feed drives.
+    /// `publish` is called with every revocation made on this set through
+    /// [`RevocationSet::revoke`] and its shorthands, to share it; it must
+    /// not block (queue it).
+    ///
+    /// From now on user sessions are answered [`RevocationError::Stale`]
+    /// unless the feed [confirmed](FeedLink::confirm) it was caught up
+    /// within the bound — also before its first confirmation, and after the
+    /// feed stops. A set has at most one feed.
+    ///
+    /// # Errors
+    /// [`AlreadyFed`] if the set already has a feed.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{FeedOptions, Key, KeyRing, RevocationError, RevocationSet, SessionStore, UserId};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let revoked = RevocationSet::new(&store);
+    /// let feed = revoked.attach_feed(FeedOptions::default(), |r| println!("share {r:?}"))?;
+    /// let cookie = store.seal_for_user(&UserId::from(1u64), 0, &())?;
+    /// let opened = store.open::<()>(cookie.value())?;
+    /// assert_eq!(revoked.check_opened(&opened), Err(RevocationError::Stale)); // not caught up yet
+    /// feed.confirm();
+    /// assert_eq!(revoked.check_opened(&opened), Ok(()));
+    /// assert!(revoked.attach_feed(FeedOptions::default(), |_| {}).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn attach_feed(
+        &self,
+        options: FeedOptions,
+        publish: impl Fn(&Revocation) + Send + Sync + 'static,
+    ) -> Result<FeedLink, AlreadyFed> {
+        let state = FeedState {
+            bound_nanos: nanos(options.bound),
+            fail_open: options.fail_open,
+            confirmed: AtomicU64::new(0),
+            publish: Box::new(publish),
+            stale_answers: AtomicU64::new(0),
+        };
+        self.inner.feed.set(state).map_err(|_| AlreadyFed)?;
+        Ok(FeedLink { set: self.clone() })
+    }
+
+    /// Whether the set is fed and its feed has not confirmed being caught up
+    /// within the staleness bound (so user sessions answer
+    /// [`RevocationError::Stale`], or pass if it fails open). A set with no
+    /// feed is never stale. For health checks.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::RevocationSet;
+    /// # use time::Duration;
+    /// assert!(!RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO).is_stale());
+    /// ```
+    #[must_use]
+    pub fn is_stale(&self) -> bool {
+        self.is_stale_at(Instant::now())
+    }
+
+    /// [`RevocationSet::is_stale`] at the monotonic time `now`.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{FeedOptions, RevocationSet};
+    /// # use time::Duration;
+    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO);
+    /// let feed = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// let t = std::time::Instant::now();
+    /// assert!(revoked.is_stale_at(t));
+    /// feed.confirm_at(t);
+    /// assert!(!revoked.is_stale_at(t));
+    /// # Ok::<(), sealed_session::AlreadyFed>(())
+    /// ```
+    #[must_use]
+    pub fn is_stale_at(&self, now: Instant) -> bool {
+        self.inner
+            .feed
+            .get()
+            .is_some_and(|feed| self.stale(feed, feed.confirmed.load(Ordering::Acquire), now))
+    }
+
+    /// How many checks of user sessions found the feed stale so far
+    /// (refused, or accepted when failing open).
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::RevocationSet;
+    /// # use time::Duration;
+    /// assert_eq!(RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO).stale_answers(), 0);
+    /// ```
+    #[must_use]
+    pub fn stale_answers(&self) -> u64 {
+        self.inner
+            .feed
+            .get()
+            .map_or(0, |feed| feed.stale_answers.load(Ordering::Relaxed))
+    }
+}
+
+/// What a feed drives: it applies revocations that arrive from elsewhere
+/// (without publishing them again) and confirms when the set is caught up.
+/// Cheap to clone. Made by [`RevocationSet::attach_feed`].
+///
+/// # Example
+/// ```
+/// use sealed_session::{FeedOptions, Revocation, RevocationSet, SessionId};
+/// use time::{Duration, OffsetDateTime};
+///
+/// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
+/// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+/// let expires_at = OffsetDateTime::now_utc() + Duration::hours(1);
+/// link.apply(&Revocation::session(SessionId::from_u64(8), expires_at));
+/// link.confirm();
+/// assert!(revoked.is_session_revoked(SessionId::from_u64(8)));
+/// assert!(!revoked.is_stale());
+/// # Ok::<(), sealed_session::AlreadyFed>(())
+/// ```
+#[derive(Clone)]
+pub struct FeedLink {
+    set: RevocationSet,
+}
+
+impl fmt::Debug for FeedLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FeedLink").field("set", &self.set).finish()
+    }
+}
+
+impl FeedLink {
+    /// Applies a revocation that arrived from the feed (not published
+    /// again). Returns whether an entry was kept (`false` if it is already
+    /// past its life).
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{FeedOptions, Revocation, RevocationSet, UserId};
+    /// # use time::{Duration, OffsetDateTime};
+    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| panic!("not published"))?;
+    /// assert!(link.apply(&Revocation::user(UserId::from(1u64), OffsetDateTime::now_utc())));
+    /// assert_eq!(revoked.user_entries(), 1);
+    /// # Ok::<(), sealed_session::AlreadyFed>(())
+    /// ```
+    pub fn apply(&self, revocation: &Revocation) -> bool {
+        self.set.apply_at(revocation, expiry::now())
+    }
+
+    /// [`FeedLink::apply`] at the wall-clock time `now`.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{FeedOptions, Revocation, RevocationSet, SessionId};
+    /// # use time::{Duration, OffsetDateTime};
+    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let r = Revocation::session(SessionId::from_u64(1), now);
+    /// assert!(link.apply_at(&r, now)); // within the leeway: kept
+    /// assert!(!link.apply_at(&r, now + Duration::minutes(1))); // past it: nothing to keep
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn apply_at(&self, revocation: &Revocation, now: OffsetDateTime) -> bool {
+        self.set.apply_at(revocation, now)
+    }
+
+    /// Records that the set is caught up with the feed as of now. Call it
+    /// only after applying everything the feed had up to that moment.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{FeedOptions, RevocationSet};
+    /// # use time::Duration;
+    /// # let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO);
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// link.confirm();
+    /// assert!(!revoked.is_stale());
+    /// # Ok::<(), sealed_session::AlreadyFed>(())
+    /// ```
+    pub fn confirm(&self) {
+        self.confirm_at(Instant::now());
+    }
+
+    /// Records that the set is caught up with the feed as of `at` (for
+    /// example the moment a read that came back empty was sent). A
+    /// confirmation older than the latest one changes nothing.
+    ///
+    /// # Example
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use sealed_session::{FeedOptions, RevocationSet};
+    /// # let revoked = RevocationSet::with_lifetime(time::Duration::days(1), time::Duration::ZERO);
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// let t = Instant::now();
+    /// link.confirm_at(t + Duration::from_secs(1));
+    /// link.confirm_at(t); // older: ignored
+    /// assert!(!revoked.is_stale_at(t + Duration::from_secs(2)));
+    /// # Ok::<(), sealed_session::AlreadyFed>(())
+    /// ```
+    pub fn confirm_at(&self, at: Instant) {
+        if let Some(feed) = self.set.inner.feed.get() {
+            let at = nanos(at.saturating_duration_since(self.set.inner.base)).saturating_add(1);
+            feed.confirmed.fetch_max(at, Ordering::AcqRel);
+        }
+    }
+
+    /// The set this link feeds.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{FeedOptions, RevocationSet};
+    /// # let revoked = RevocationSet::with_lifetime(time::Duration::days(1), time::Duration::ZERO);
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// assert!(link.set().is_empty());
+    /// # Ok::<(), sealed_session::AlreadyFed>(())
+    /// ```
+    #[must_use]
+    pub fn set(&self) -> &RevocationSet {
+        &self.set
+    }
+
+    /// The feed's staleness bound.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{FeedOptions, RevocationSet, DEFAULT_STALENESS_BOUND};
+    /// # let revoked = RevocationSet::with_lifetime(time::Duration::days(1), time::Duration::ZERO);
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// assert_eq!(link.bound(), DEFAULT_STALENESS_BOUND);
+    /// # Ok::<(), sealed_session::AlreadyFed>(())
+    /// ```
+    #[must_use]
+    pub fn bound(&self) -> StdDuration {
+        self.set
+            .inner
+            .feed
+            .get()
+            .map_or(DEFAULT_STALENESS_BOUND, |feed| {
+                StdDuration::from_nanos(feed.bound_nanos)
+            })
+    }
+}
