@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod backend;
 mod config;
 #[cfg(feature = "cookie")]
 pub mod cookie;
@@ -31,6 +32,9 @@ pub use keyring::KeyRing;
 pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
 pub use store::{DEFAULT_LEEWAY, DEFAULT_TTL, MAX_TTL, SessionStore, StoreBuilder};
 pub use wire::BROWSER_COOKIE_LIMIT;
+
+#[doc(hidden)]
+pub use backend::hooks as __backend;
 
 /// The `time` crate, re-exported: the API takes [`time::OffsetDateTime`] and
 /// [`time::Duration`].

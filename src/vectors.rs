@@ -1349,7 +1349,7 @@ fn check_hint(spec: &Spec, eff: Times) {
     assert_eq!(spec.reseal, want.as_slice(), "reseal of {}", spec.name);
 }
 
-fn build_vectors() -> Value {
+pub(crate) fn build_vectors() -> Value {
     let payload = vector_payload();
     let mut out = Vec::new();
     for (index, spec) in specs().into_iter().enumerate() {
