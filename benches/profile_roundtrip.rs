@@ -3,7 +3,8 @@
 //! open, verify_epoch — with the default algorithm, optionally only seals
 //! (`PROFILE_OP=seal`) or only opens (`PROFILE_OP=open`). `PROFILE_IMPL=floor`
 //! runs the raw floor (postcard + XAES-256-GCM + base64url) instead, to
-//! compare instruction counts.
+//! compare instruction counts. `PROFILE_BACKEND=ring` (built with
+//! `--features ring`) runs the store on the ring backend.
 //!
 //! Instructions per round trip, without the set-up:
 //! ```sh
@@ -28,6 +29,7 @@ mod common;
 use std::hint::black_box;
 
 use common::{Floor, Ours};
+use sealed_session::__backend::Backend;
 use sealed_session::Algorithm;
 
 fn main() {
@@ -53,7 +55,15 @@ fn main() {
         println!("profile_roundtrip: floor {n} x {op:?} done ({total})");
         return;
     }
-    let ours = Ours::new(Algorithm::default());
+    let ours = match std::env::var("PROFILE_BACKEND").ok().as_deref() {
+        None | Some("" | "rustcrypto") => Ours::new(Algorithm::default()),
+        Some(name) => {
+            let Some(&backend) = Backend::ALL.iter().find(|b| b.name() == name) else {
+                panic!("PROFILE_BACKEND={name}: not in this build");
+            };
+            Ours::on(Algorithm::default(), backend)
+        }
+    };
     let sealed = ours.seal(&session);
     for _ in 0..n {
         match op.as_str() {

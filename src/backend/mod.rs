@@ -122,7 +122,9 @@ impl Cipher {
     /// A cipher for `subkey` on `backend`.
     pub(crate) fn with(backend: Backend, subkey: &[u8; 32], algorithm: Algorithm) -> Cipher {
         match (backend, algorithm) {
-            (Backend::RustCrypto, _) => Cipher::RustCrypto(rustcrypto::Cipher::new(subkey, algorithm)),
+            (Backend::RustCrypto, _) => {
+                Cipher::RustCrypto(rustcrypto::Cipher::new(subkey, algorithm))
+            }
             #[cfg(feature = "ring")]
             (Backend::Ring, Algorithm::XAes256Gcm) => {
                 Cipher::RingXAes(Box::new(ring_xaes::XAes::new(subkey)))

@@ -78,12 +78,12 @@ pub(crate) fn body_seal(
     buf: &mut [u8],
 ) -> Option<[u8; TAG_LEN]> {
     let tag = match body {
-        Body::AesGcm => Aes256Gcm::new(key.into()).encrypt_inout_detached(nonce.into(), aad, buf.into()),
-        Body::ChaChaPoly => ChaCha20Poly1305::new(key.into()).encrypt_inout_detached(
-            nonce.into(),
-            aad,
-            buf.into(),
-        ),
+        Body::AesGcm => {
+            Aes256Gcm::new(key.into()).encrypt_inout_detached(nonce.into(), aad, buf.into())
+        }
+        Body::ChaChaPoly => {
+            ChaCha20Poly1305::new(key.into()).encrypt_inout_detached(nonce.into(), aad, buf.into())
+        }
     };
     tag.ok().map(Into::into)
 }

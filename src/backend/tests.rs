@@ -73,7 +73,9 @@ fn every_golden_vector_opens_and_reseals_on_every_backend() {
         for (b, r) in Backend::ALL.iter().zip(&results) {
             assert_eq!(r, first, "{name}: {} disagrees with rustcrypto", b.name());
         }
-        let want = v["plaintext_hex"].as_str().filter(|_| v["expect"] != "invalid");
+        let want = v["plaintext_hex"]
+            .as_str()
+            .filter(|_| v["expect"] != "invalid");
         if let Some(want) = want {
             let Some((plaintext, resealed)) = first else {
                 panic!("{name}: authentic vector did not open");
