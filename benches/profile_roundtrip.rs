@@ -3,8 +3,11 @@
 //! open, verify_epoch — with the default algorithm, optionally only seals
 //! (`PROFILE_OP=seal`) or only opens (`PROFILE_OP=open`). `PROFILE_IMPL=floor`
 //! runs the raw floor (postcard + XAES-256-GCM + base64url) instead, to
-//! compare instruction counts. `PROFILE_BACKEND=ring` (built with
-//! `--features ring`) runs the store on the ring backend.
+//! compare instruction counts, and `PROFILE_IMPL=jar` the `cookie` crate's
+//! PrivateJar (round trips only). `PROFILE_BACKEND=ring` (built with
+//! `--features ring`) runs the store on the ring backend;
+//! `PROFILE_ALG=xchacha` uses XChaCha20-Poly1305 and `PROFILE_SIZE=large` the
+//! large session.
 //!
 //! Instructions per round trip, without the set-up:
 //! ```sh
@@ -28,7 +31,7 @@ mod common;
 
 use std::hint::black_box;
 
-use common::{Floor, Ours};
+use common::{Floor, Jar, Ours};
 use sealed_session::__backend::Backend;
 use sealed_session::Algorithm;
 
@@ -38,12 +41,28 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
     let op = std::env::var("PROFILE_OP").unwrap_or_default();
-    let floor = std::env::var("PROFILE_IMPL").is_ok_and(|v| v == "floor");
-    let session = common::small();
+    let imp = std::env::var("PROFILE_IMPL").unwrap_or_default();
+    let floor = imp == "floor";
+    let alg = match std::env::var("PROFILE_ALG").ok().as_deref() {
+        Some("xchacha") => Algorithm::XChaCha20Poly1305,
+        _ => Algorithm::default(),
+    };
+    let session = match std::env::var("PROFILE_SIZE").ok().as_deref() {
+        Some("large") => common::large(),
+        _ => common::small(),
+    };
     let epoch = u64::from(session.epoch);
     let mut total = 0usize;
+    if imp == "jar" {
+        let jar = Jar::new();
+        for _ in 0..n {
+            total += jar.open(&jar.seal(black_box(&session))).cart.len();
+        }
+        println!("profile_roundtrip: jar {n} round trips done ({total})");
+        return;
+    }
     if floor {
-        let floor = Floor::new(Algorithm::default());
+        let floor = Floor::new(alg);
         let sealed = floor.seal(&session);
         for _ in 0..n {
             match op.as_str() {
@@ -56,12 +75,12 @@ fn main() {
         return;
     }
     let ours = match std::env::var("PROFILE_BACKEND").ok().as_deref() {
-        None | Some("" | "rustcrypto") => Ours::new(Algorithm::default()),
+        None | Some("" | "rustcrypto") => Ours::new(alg),
         Some(name) => {
             let Some(&backend) = Backend::ALL.iter().find(|b| b.name() == name) else {
                 panic!("PROFILE_BACKEND={name}: not in this build");
             };
-            Ours::on(Algorithm::default(), backend)
+            Ours::on(alg, backend)
         }
     };
     let sealed = ours.seal(&session);
