@@ -151,7 +151,10 @@ fuzz_target!(|input: Input| {
         .iter()
         .map(|&b| Aead::new(b, algorithm, &input.key))
         .collect();
-    assert!(aeads.len() >= 2, "build the fuzz crate with sealed-session's `ring`");
+    assert!(
+        aeads.len() >= 2,
+        "build the fuzz crate with sealed-session's `ring`"
+    );
 
     // Same bytes from every backend; each opens what the others sealed.
     let sealed: Vec<Message> = aeads

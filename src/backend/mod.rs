@@ -78,7 +78,7 @@ impl Drop for Restore {
     }
 }
 
-/// Runs `f` with every [`Cipher`] built on this thread (so every store built
+/// Runs `f` with every cipher built on this thread (so every store built
 /// inside `f`) using `backend`. Stores keep their backend after `f` returns.
 pub fn with_backend<R>(backend: Backend, f: impl FnOnce() -> R) -> R {
     let _restore = Restore(FORCED.with(|c| c.replace(Some(backend))));
@@ -103,13 +103,26 @@ thread_local! {
 
 /// A ready cipher instance, built once per key when the store is built.
 /// Every backend zeroizes the key material it holds on drop.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) enum Cipher {
     RustCrypto(rustcrypto::Cipher),
     #[cfg(feature = "ring")]
     RingXAes(Box<ring_xaes::XAes>),
     #[cfg(feature = "ring")]
     RingXChaCha(ring_xchacha::XChaCha),
+}
+
+impl core::fmt::Debug for Cipher {
+    /// `Cipher(<algorithm>)`, with `, ring` on the ring backend; never a key.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Cipher::RustCrypto(c) => c.fmt(f),
+            #[cfg(feature = "ring")]
+            Cipher::RingXAes(c) => c.fmt(f),
+            #[cfg(feature = "ring")]
+            Cipher::RingXChaCha(c) => c.fmt(f),
+        }
+    }
 }
 
 impl Cipher {

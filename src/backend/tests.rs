@@ -114,6 +114,25 @@ fn golden_vectors_rebuild_byte_for_byte_on_every_backend() {
 }
 
 #[test]
+fn debug_names_the_algorithm_and_never_the_key() {
+    let key = [0xabu8; 32];
+    for &backend in Backend::ALL {
+        for (algorithm, name) in [
+            (Algorithm::XAes256Gcm, "xaes-256-gcm"),
+            (Algorithm::XChaCha20Poly1305, "xchacha20-poly1305"),
+        ] {
+            let text = format!("{:?}", Cipher::with(backend, &key, algorithm));
+            let want = match backend {
+                Backend::RustCrypto => format!("Cipher({name})"),
+                #[cfg(feature = "ring")]
+                Backend::Ring => format!("Cipher({name}, ring)"),
+            };
+            assert_eq!(text, want);
+        }
+    }
+}
+
+#[test]
 fn with_backend_forces_and_restores() {
     let key = [9u8; 32];
     assert_eq!(
