@@ -1,6 +1,7 @@
-//! Seal, open and round trip of the anchors' `Session` (small and large), for
-//! both algorithms, side by side with the raw floor (postcard, the same AEAD,
-//! base64url) and the incumbent (`cookie` 0.18 PrivateJar + serde_json).
+//! Seal, open and round trip of a typical `Session` (small and large, defined
+//! below), for both algorithms, side by side with the raw floor (postcard,
+//! the same AEAD, base64url) and the incumbent (`cookie` 0.18 PrivateJar +
+//! serde_json).
 //! Ends with the ratio table (ours/floor, ours/PrivateJar) and the cookie
 //! lengths, from the medians of this run. "ours" is the default backend
 //! (RustCrypto); with `--features ring` the ring backend is measured too, per
@@ -10,26 +11,72 @@
 //! `cargo bench --bench seal_open [--features ring]`; `SEALED_BENCH_QUICK=1`
 //! for a short run.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::cast_possible_truncation,
-    clippy::cast_precision_loss,
-    clippy::panic,
-    missing_docs
-)]
-
 mod common;
 
 use std::hint::black_box;
 use std::time::SystemTime;
 
-use common::{Floor, Jar, NAME, Ours, Session};
+use common::{Floor, Jar, NAME, Ours};
 use criterion::{Criterion, Throughput};
 use sealed_session::__backend::{Aead, Backend};
 use sealed_session::Algorithm;
+use serde::{Deserialize, Serialize};
+
+/// The session this bench measures: what a web app typically keeps per
+/// signed-in user.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+struct Session {
+    user_id: u64,
+    epoch: u32,
+    issued_at: i64,
+    expires_at: i64,
+    roles: Vec<String>,
+    csrf: [u8; 32],
+    theme: String,
+    cart: Vec<u32>,
+}
+
+/// Small: roles ["admin", "editor"], theme "dark", 10 cart items; 99 bytes
+/// of postcard, 327 of JSON.
+fn small() -> Session {
+    let mut cart: Vec<u32> = (0..7).map(|i| 100_000 + i * 250_001).collect();
+    cart.extend((0..3).map(|i| 2_200_000 + i * 111));
+    Session {
+        user_id: 1_234_567,
+        epoch: 3,
+        issued_at: 1_800_000_000,
+        expires_at: 1_800_086_400,
+        roles: vec!["admin".into(), "editor".into()],
+        csrf: std::array::from_fn(|i| ((i * 61 + 9) % 256) as u8),
+        theme: "dark".into(),
+        cart,
+    }
+}
+
+/// Large: 50 roles like "org-07:billing", 200 cart items; 1,318 bytes of
+/// postcard, 2,487 of JSON.
+fn large() -> Session {
+    const ROLES: [&str; 5] = ["billing", "reports", "support", "finance", "invoice"];
+    let roles = (0..50)
+        .map(|i| format!("org-{i:02}:{}", ROLES[i % ROLES.len()]))
+        .collect();
+    let mut cart: Vec<u32> = (0..86).map(|i| 10_000 + i * 73).collect();
+    cart.extend((0..25).map(|i| 100_000 + i * 35_000));
+    cart.extend((0..89).map(|i| 1_000_000 + i * 12_001));
+    Session {
+        roles,
+        cart,
+        ..small()
+    }
+}
+
+/// Both sessions, their sizes checked: (name, session, postcard bytes).
+fn sessions() -> [(&'static str, Session, usize); 2] {
+    let (s, l) = (small(), large());
+    common::check_size("small", &s, 99, 327);
+    common::check_size("large", &l, 1318, 2487);
+    [("small", s, 99), ("large", l, 1318)]
+}
 
 const ALGORITHMS: [(&str, Algorithm); 2] = [
     ("xaes", Algorithm::XAes256Gcm),
@@ -41,42 +88,46 @@ fn bench_ours_and_floor(c: &mut Criterion, sessions: &[(&'static str, Session, u
         let ours = Ours::new(alg);
         let floor = Floor::new(alg);
         for (size, session, bytes) in sessions {
-            let epoch = u64::from(session.epoch);
-            let sealed = ours.seal(session);
+            let (user, epoch) = (session.user_id, u64::from(session.epoch));
+            let sealed = ours.seal(user, epoch, session);
             let floor_sealed = floor.seal(session);
-            assert_eq!(&ours.open(&sealed, epoch), session);
-            assert_eq!(&floor.open(&floor_sealed), session);
+            assert_eq!(&ours.open::<Session>(&sealed, epoch), session);
+            assert_eq!(&floor.open::<Session>(&floor_sealed), session);
 
             let mut g = c.benchmark_group(format!("{alg_name}-{size}"));
             g.throughput(Throughput::Bytes(*bytes as u64));
-            g.bench_function("ours-seal", |b| b.iter(|| ours.seal(black_box(session))));
+            g.bench_function("ours-seal", |b| {
+                b.iter(|| ours.seal(user, epoch, black_box(session)))
+            });
             g.bench_function("ours-open", |b| {
-                b.iter(|| ours.open(black_box(&sealed), epoch))
+                b.iter(|| ours.open::<Session>(black_box(&sealed), epoch))
             });
             g.bench_function("ours-roundtrip", |b| {
-                b.iter(|| ours.open(&ours.seal(black_box(session)), epoch))
+                b.iter(|| ours.open::<Session>(&ours.seal(user, epoch, black_box(session)), epoch))
             });
             g.bench_function("floor-seal", |b| b.iter(|| floor.seal(black_box(session))));
             g.bench_function("floor-open", |b| {
-                b.iter(|| floor.open(black_box(&floor_sealed)))
+                b.iter(|| floor.open::<Session>(black_box(&floor_sealed)))
             });
             g.bench_function("floor-roundtrip", |b| {
-                b.iter(|| floor.open(&floor.seal(black_box(session))))
+                b.iter(|| floor.open::<Session>(&floor.seal(black_box(session))))
             });
             // The other backends ("ours" is RustCrypto), same envelope.
             for &backend in &Backend::ALL[1..] {
                 let other = Ours::on(alg, backend);
-                let sealed = other.seal(session);
-                assert_eq!(&other.open(&sealed, epoch), session);
+                let sealed = other.seal(user, epoch, session);
+                assert_eq!(&other.open::<Session>(&sealed, epoch), session);
                 let name = backend.name();
                 g.bench_function(format!("{name}-seal"), |b| {
-                    b.iter(|| other.seal(black_box(session)))
+                    b.iter(|| other.seal(user, epoch, black_box(session)))
                 });
                 g.bench_function(format!("{name}-open"), |b| {
-                    b.iter(|| other.open(black_box(&sealed), epoch))
+                    b.iter(|| other.open::<Session>(black_box(&sealed), epoch))
                 });
                 g.bench_function(format!("{name}-roundtrip"), |b| {
-                    b.iter(|| other.open(&other.seal(black_box(session)), epoch))
+                    b.iter(|| {
+                        other.open::<Session>(&other.seal(user, epoch, black_box(session)), epoch)
+                    })
                 });
             }
             g.finish();
@@ -120,13 +171,15 @@ fn bench_jar(c: &mut Criterion, sessions: &[(&'static str, Session, usize)]) {
     let jar = Jar::new();
     for (size, session, bytes) in sessions {
         let sealed = jar.seal(session);
-        assert_eq!(&jar.open(&sealed), session);
+        assert_eq!(&jar.open::<Session>(&sealed), session);
         let mut g = c.benchmark_group(format!("privatejar-{size}"));
         g.throughput(Throughput::Bytes(*bytes as u64));
         g.bench_function("seal", |b| b.iter(|| jar.seal(black_box(session))));
-        g.bench_function("open", |b| b.iter(|| jar.open(black_box(&sealed))));
+        g.bench_function("open", |b| {
+            b.iter(|| jar.open::<Session>(black_box(&sealed)))
+        });
         g.bench_function("roundtrip", |b| {
-            b.iter(|| jar.open(&jar.seal(black_box(session))))
+            b.iter(|| jar.open::<Session>(&jar.seal(black_box(session))))
         });
         g.finish();
     }
@@ -196,7 +249,8 @@ fn summary(sessions: &[(&'static str, Session, usize)], since: SystemTime) {
         for (size, session, bytes) in sessions {
             println!(
                 "  {alg_name:<8} {size:<6} payload {bytes:>5} B postcard: ours {:>5}, floor {:>5}",
-                ours.seal(session).len(),
+                ours.seal(session.user_id, u64::from(session.epoch), session)
+                    .len(),
                 floor.seal(session).len(),
             );
         }
@@ -209,12 +263,15 @@ fn summary(sessions: &[(&'static str, Session, usize)], since: SystemTime) {
         );
     }
 
-    // The speed bar of issue 3 (default algorithm, full envelope and epoch).
+    // The speed bars (default algorithm, full envelope and epoch).
     let ours_rt = |size: &str| m(&format!("xaes-{size}"), "ours-roundtrip");
     let floor_rt = |size: &str| m(&format!("xaes-{size}"), "floor-roundtrip");
     let jar_rt = |size: &str| m(&format!("privatejar-{size}"), "roundtrip");
     let ours_default = Ours::new(Algorithm::default());
-    let len = |i: usize| ours_default.seal(&sessions[i].1).len();
+    let len = |i: usize| {
+        let s = &sessions[i].1;
+        ours_default.seal(s.user_id, u64::from(s.epoch), s).len()
+    };
     println!();
     println!("speed bar (xaes-256-gcm, seal_for_user + open + verify_epoch), informational:");
     for (size, bar_jar) in [("small", 0.45), ("large", 0.55)] {
@@ -342,7 +399,7 @@ fn backend_summary(sessions: &[(&'static str, Session, usize)], since: SystemTim
 
 fn main() {
     let since = SystemTime::now();
-    let sessions = common::check_sizes();
+    let sessions = sessions();
     let mut c = common::criterion();
     bench_aead(&mut c);
     bench_ours_and_floor(&mut c, &sessions);

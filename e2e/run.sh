@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser end-to-end run of the demo in headless Chromium (issue 4).
+# Browser end-to-end run of the demo in headless Chromium.
 #
 #   bash e2e/run.sh            # debug build of the demo
 #   E2E_PROFILE=release bash e2e/run.sh

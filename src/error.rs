@@ -42,6 +42,14 @@ pub enum OpenError {
     /// (cookie tossing), so none is picked: answer as logged out and send the
     /// removal cookie. A `__Host-` cookie name prevents this.
     Ambiguous,
+    /// Authentic, but its payload schema is neither the store's current one
+    /// nor one it accepts: the build was deployed without a migration for
+    /// it (or the schema was dropped). See
+    /// [`StoreBuilder::accept`](crate::StoreBuilder::accept).
+    UnknownSchema,
+    /// Authentic, of an accepted older schema, but its migration to the
+    /// current schema failed.
+    Migration,
 }
 
 impl fmt::Display for OpenError {
@@ -54,6 +62,8 @@ impl fmt::Display for OpenError {
             OpenError::Revoked => "session revoked: user epoch changed",
             OpenError::Decode => "session payload could not be decoded",
             OpenError::Ambiguous => "several different session cookies authenticated",
+            OpenError::UnknownSchema => "session payload schema is not known to this build",
+            OpenError::Migration => "session payload could not be migrated to the current schema",
         })
     }
 }
@@ -140,6 +150,10 @@ pub enum ConfigError {
     Leeway,
     /// The padding bucket is zero or larger than the cookie can hold.
     Padding,
+    /// A schema is declared twice (current or accepted), or the schema to
+    /// seal during a rollout is not one the store opens, or v1 sealing was
+    /// asked for with a schema other than 0 (v1 has no schema field).
+    Schema,
 }
 
 impl fmt::Display for ConfigError {
@@ -153,6 +167,9 @@ impl fmt::Display for ConfigError {
             ConfigError::IdleTimeout => "idle timeout must be between 1 second and the lifetime",
             ConfigError::Leeway => "leeway must be between 0 and 1 hour",
             ConfigError::Padding => "padding bucket must be between 1 and the cookie capacity",
+            ConfigError::Schema => {
+                "each schema must be declared once, and the sealing schema must be one the store opens"
+            }
         })
     }
 }

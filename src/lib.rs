@@ -1,21 +1,52 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Every cookie is attacker-controlled: no panics, unchecked arithmetic or
+// lossy casts in the library. Crate-level here (not in Cargo.toml's [lints]),
+// so they guard this crate only, not its integration tests, benches and
+// examples; clippy.toml lets the unit tests below unwrap, index and panic.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
+#[cfg(feature = "actix-web")]
+pub mod actix;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod backend;
 mod config;
 #[cfg(feature = "cookie")]
 pub mod cookie;
 mod crypto;
+#[cfg(feature = "cookie")]
+pub mod engine;
 mod envelope;
 mod epoch;
+#[cfg(feature = "cookie")]
+mod epochs;
 mod error;
 mod expiry;
 mod key;
 mod keyring;
+#[cfg(feature = "cookie")]
+mod layer;
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+mod middleware;
 mod nonce;
+mod schema;
+mod scratch;
 mod session;
+mod session_id;
 mod store;
+#[cfg(feature = "cookie")]
+pub mod testing;
 mod wire;
 
 #[cfg(test)]
@@ -26,10 +57,17 @@ mod vectors;
 pub use self::cookie::{CookieOptions, CookieOptionsError};
 pub use config::{KEYS_ENV_VAR, KeyConfigError, KeyEntryProblem};
 pub use epoch::UserId;
+#[cfg(feature = "cookie")]
+pub use epochs::{BoxError, EpochSource, MemoryEpochs, NoUsers};
 pub use error::{ConfigError, InvalidUserId, KeyError, KeyRingError, OpenError, SealError};
 pub use key::{Algorithm, KEY_LEN, Key, UnknownAlgorithm};
 pub use keyring::KeyRing;
+#[cfg(feature = "cookie")]
+pub use layer::{Clock, CookieNameMismatch, ManualClock, Sessions};
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub use middleware::{SessionError, SessionHandle, UserSession};
 pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
+pub use session_id::SessionId;
 pub use store::{DEFAULT_LEEWAY, DEFAULT_TTL, MAX_TTL, SessionStore, StoreBuilder};
 pub use wire::BROWSER_COOKIE_LIMIT;
 

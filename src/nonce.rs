@@ -1,4 +1,5 @@
-//! Nonces: 24 fresh random bytes per seal, safe across `fork()`.
+//! Nonces (24 fresh random bytes per seal) and session ids, safe across
+//! `fork()`.
 //!
 //! Both AEADs break if a nonce repeats under one key (the XOR of two
 //! ciphertexts is the XOR of their plaintexts, and the authentication key
@@ -40,6 +41,7 @@ use rand::rngs::{StdRng, SysRng};
 use rand::{Rng as _, SeedableRng as _};
 
 use crate::error::SealError;
+use crate::session_id::SessionId;
 use crate::wire::NONCE_LEN;
 
 /// Tells whether the process forked since the last call.
@@ -104,12 +106,27 @@ fn seed() -> Result<StdRng, SealError> {
     StdRng::try_from_rng(&mut SysRng).map_err(|_| SealError::Random)
 }
 
-/// Fills a fresh nonce.
+/// A fresh nonce.
 ///
 /// # Errors
 /// [`SealError::Random`] if the operating system's generator fails.
 pub(crate) fn fresh() -> Result<[u8; NONCE_LEN], SealError> {
     let mut nonce = [0u8; NONCE_LEN];
+    fill(&mut nonce)?;
+    Ok(nonce)
+}
+
+/// A fresh session id, from the same fork-safe generator.
+///
+/// # Errors
+/// [`SealError::Random`] if the operating system's generator fails.
+pub(crate) fn session_id() -> Result<SessionId, SealError> {
+    let mut bytes = [0u8; SessionId::LEN];
+    fill(&mut bytes)?;
+    Ok(SessionId::from_bytes(bytes))
+}
+
+fn fill(out: &mut [u8]) -> Result<(), SealError> {
     let drawn = GENERATOR.try_with(|cell| -> Result<(), SealError> {
         let mut slot = cell.borrow_mut();
         let seeded = match &mut *slot {
@@ -128,16 +145,18 @@ pub(crate) fn fresh() -> Result<[u8; NONCE_LEN], SealError> {
                 })
             }
         };
-        seeded.rng.fill_bytes(&mut nonce);
+        seeded.rng.fill_bytes(out);
         Ok(())
     });
     match drawn {
-        Ok(result) => result?,
+        Ok(result) => result,
         // This thread's storage is being torn down: draw from a one-off
         // generator seeded from the OS instead.
-        Err(_) => seed()?.fill_bytes(&mut nonce),
+        Err(_) => {
+            seed()?.fill_bytes(out);
+            Ok(())
+        }
     }
-    Ok(nonce)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use crate::epoch::{UserClaim, UserId};
 use crate::error::OpenError;
 use crate::expiry::{Times, datetime};
+use crate::session_id::SessionId;
 
 /// A sealed cookie value, ready for `Set-Cookie`, with the cookie name it was
 /// sealed for and the deadlines the cookie's `Max-Age` should not outlive.
@@ -27,7 +28,7 @@ use crate::expiry::{Times, datetime};
 ///
 /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
 /// let sealed = store.seal(&"cart: 3 items")?;
-/// assert!(sealed.value().len() < 100);
+/// assert!(sealed.value().len() < 110);
 /// assert!(!format!("{sealed:?}").contains(sealed.value()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -176,6 +177,12 @@ pub struct ResealReasons {
     /// The store's current lifetime or idle settings are stricter than the
     /// cookie's own deadlines (the stricter ones were applied).
     pub policy_tightened: bool,
+    /// The payload is of another schema than the one the store seals (it
+    /// was migrated on open): re-seal to write the current schema.
+    pub old_schema: bool,
+    /// The cookie is of an older format version (v1): re-seal to move it to
+    /// v2, which carries a session id.
+    pub old_format: bool,
 }
 
 impl ResealReasons {
@@ -187,7 +194,11 @@ impl ResealReasons {
     /// ```
     #[must_use]
     pub fn any(&self) -> bool {
-        self.retired_key || self.idle_half_used || self.policy_tightened
+        self.retired_key
+            || self.idle_half_used
+            || self.policy_tightened
+            || self.old_schema
+            || self.old_format
     }
 }
 
@@ -210,12 +221,32 @@ impl ResealReasons {
 /// assert_eq!(info.expires_at(), t0 + Duration::days(1));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SessionInfo {
     pub(crate) times: Times,
     pub(crate) key_id: u32,
+    pub(crate) version: u8,
+    pub(crate) session_id: Option<SessionId>,
+    pub(crate) schema: u32,
     pub(crate) in_leeway: bool,
     pub(crate) reseal: ResealReasons,
+}
+
+/// The session id is left out: only [`SessionId`]'s own formatting shows it.
+impl fmt::Debug for SessionInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionInfo")
+            .field("login_at", &self.times.login_at)
+            .field("issued_at", &self.times.issued_at)
+            .field("expires_at", &self.times.expires_at)
+            .field("idle_deadline", &self.times.idle_deadline)
+            .field("key_id", &self.key_id)
+            .field("format_version", &self.version)
+            .field("schema", &self.schema)
+            .field("in_leeway", &self.in_leeway)
+            .field("reseal", &self.reseal)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SessionInfo {
@@ -248,6 +279,26 @@ impl SessionInfo {
     #[must_use]
     pub fn key_id(&self) -> u32 {
         self.key_id
+    }
+
+    /// The session's random id, drawn at login and kept by every re-seal
+    /// (`None` for a format v1 cookie). See [`SessionId`].
+    #[must_use]
+    pub fn session_id(&self) -> Option<SessionId> {
+        self.session_id
+    }
+
+    /// The payload schema the cookie was sealed with (0 for format v1). The
+    /// data was migrated to the current schema if they differ.
+    #[must_use]
+    pub fn schema(&self) -> u32 {
+        self.schema
+    }
+
+    /// The cookie's format version (1 or 2).
+    #[must_use]
+    pub fn format_version(&self) -> u8 {
+        self.version
     }
 
     /// Why the cookie should be re-sealed, if at all. All `false` for a

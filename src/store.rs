@@ -1,5 +1,6 @@
 //! The session store: built once per cookie name, then seals and opens.
 
+use std::panic::RefUnwindSafe;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -8,15 +9,18 @@ use time::{Duration, OffsetDateTime};
 use zeroize::Zeroize;
 
 use crate::crypto::{self, Cipher};
-use crate::envelope::{EnvelopeIn, EnvelopeOut, TIMES_MAX_LEN};
+use crate::envelope::{self, HeadIn, HeadOut, TIMES_MAX_LEN, V2_EXTRA_MAX_LEN};
 use crate::epoch::{UserClaimRef, UserId, claim_encoded_len};
 use crate::error::{ConfigError, OpenError, SealError};
 use crate::expiry::{self, Policy, Times};
 use crate::keyring::{KeyEntry, KeyRing};
 use crate::nonce;
+use crate::schema::{Decoding, Schemas};
+use crate::scratch;
 use crate::session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
+use crate::session_id::SessionId;
 use crate::wire::{
-    self, BROWSER_COOKIE_LIMIT, Header, Layout, MAX_DECODED_LEN, NONCE_LEN, max_decoded_len,
+    self, BROWSER_COOKIE_LIMIT, Header, Layout, MAX_DECODED_LEN, NONCE_LEN, V1, V2, max_decoded_len,
 };
 
 /// Default absolute lifetime: one day.
@@ -26,19 +30,39 @@ pub const DEFAULT_LEEWAY: Duration = Duration::seconds(60);
 /// Longest lifetime: 400 days, the cap browsers put on cookie lifetimes.
 pub const MAX_TTL: Duration = Duration::days(400);
 
-/// One key of the ring, ready to use for this cookie name: its header, its
-/// associated data and its cipher, all derived once when the store is built.
+/// One key of the ring, ready to use for this cookie name: its headers and
+/// associated data (one per format version) and its cipher, all derived
+/// once when the store is built.
 #[derive(Clone, Debug)]
 struct KeySlot {
     id: u32,
+    v1: Framing,
+    v2: Framing,
+    cipher: Cipher,
+}
+
+/// The header layout and associated data of one key under one version.
+#[derive(Clone, Debug)]
+struct Framing {
     layout: Layout,
     aad: Vec<u8>,
-    cipher: Cipher,
+}
+
+impl Framing {
+    fn new(version: u8, key_id: u32, cookie_name: &str) -> Framing {
+        let header = Header::new(version, key_id);
+        Framing {
+            layout: Layout::new(header),
+            aad: crypto::aad(cookie_name.as_bytes(), header.as_bytes()),
+        }
+    }
 }
 
 impl KeySlot {
     fn new(entry: &KeyEntry, cookie_name: &str) -> KeySlot {
-        let header = Header::new(entry.id);
+        // One subkey serves both versions: the header (with its version
+        // byte) is in the associated data, so the versions cannot be
+        // confused for one another.
         let subkey = crypto::derive_subkey(
             &entry.key,
             entry.algorithm,
@@ -47,10 +71,14 @@ impl KeySlot {
         );
         KeySlot {
             id: entry.id,
-            layout: Layout::new(header),
-            aad: crypto::aad(cookie_name.as_bytes(), header.as_bytes()),
+            v1: Framing::new(V1, entry.id, cookie_name),
+            v2: Framing::new(V2, entry.id, cookie_name),
             cipher: Cipher::new(&subkey, entry.algorithm),
         }
+    }
+
+    fn framing(&self, version: u8) -> &Framing {
+        if version == V1 { &self.v1 } else { &self.v2 }
     }
 }
 
@@ -64,6 +92,9 @@ struct Inner {
     max_plaintext: usize,
     policy: Policy,
     padding: Option<usize>,
+    /// The format version seal writes (v2 unless v1 sealing was asked for).
+    version: u8,
+    schemas: Schemas,
     sealing: KeySlot,
     retired: Vec<KeySlot>,
 }
@@ -112,6 +143,8 @@ impl core::fmt::Debug for SessionStore {
             .field("leeway_secs", &i.policy.leeway)
             .field("max_len", &i.max_len)
             .field("padding", &i.padding)
+            .field("format_version", &i.version)
+            .field("schemas", &i.schemas)
             .finish()
     }
 }
@@ -145,6 +178,9 @@ pub struct StoreBuilder {
     leeway: Duration,
     max_len: usize,
     padding: Option<usize>,
+    schemas: Schemas,
+    schema_conflict: bool,
+    seal_v1: bool,
 }
 
 impl StoreBuilder {
@@ -237,6 +273,181 @@ impl StoreBuilder {
         self
     }
 
+    /// The payload schema number of the session type this build opens as
+    /// (default 0). Bump it whenever the session struct changes shape, and
+    /// declare the previous number with [`StoreBuilder::accept`], so cookies
+    /// sealed by the previous build keep opening. See the README's
+    /// "Changing your session struct".
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, SessionStore};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
+    ///     .schema(3)
+    ///     .build()?;
+    /// assert_eq!(store.schema(), 3);
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn schema(mut self, current: u32) -> StoreBuilder {
+        if self.schemas.is_known(current) && current != self.schemas.current {
+            self.schema_conflict = true;
+        }
+        self.schemas.current = current;
+        self
+    }
+
+    /// Opens cookies of the older payload schema `schema`, decoded as
+    /// `Old` and turned into the current type by `migrate`. Such a session
+    /// opens as the current type, and its
+    /// [re-seal reasons](crate::SessionInfo::reseal_reasons) say
+    /// `old_schema`, so the next re-seal writes the current schema.
+    ///
+    /// The migration runs only on authenticated plaintext. `Cur` must be the
+    /// type you open with (`open::<Cur>`); if it is not, the open fails with
+    /// [`OpenError::Decode`], never a panic.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, SessionStore};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// struct SessionV1 { cart: Vec<u32> }
+    /// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    /// struct SessionV2 { cart: Vec<u32>, theme: String }
+    ///
+    /// let ring = KeyRing::new(1, Key::generate());
+    /// let old_build = SessionStore::builder("sid", ring.clone()).schema(1).build()?;
+    /// let new_build = SessionStore::builder("sid", ring)
+    ///     .schema(2)
+    ///     .accept(1, |old: SessionV1| SessionV2 { cart: old.cart, theme: "light".into() })
+    ///     .build()?;
+    ///
+    /// let cookie = old_build.seal(&SessionV1 { cart: vec![7] })?;
+    /// let session = new_build.open::<SessionV2>(cookie.value())?.anonymous().unwrap();
+    /// assert_eq!(session.data(), &SessionV2 { cart: vec![7], theme: "light".into() });
+    /// assert!(session.info().reseal_reasons().old_schema);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn accept<Old, Cur>(
+        self,
+        schema: u32,
+        migrate: impl Fn(Old) -> Cur + Send + Sync + RefUnwindSafe + 'static,
+    ) -> StoreBuilder
+    where
+        Old: DeserializeOwned,
+        Cur: Serialize,
+    {
+        self.try_accept(schema, move |old: Old| {
+            Ok::<Cur, core::convert::Infallible>(migrate(old))
+        })
+    }
+
+    /// As [`StoreBuilder::accept`], with a migration that can fail: a
+    /// failure opens as [`OpenError::Migration`] (log it; the user is
+    /// logged out), never a panic.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, OpenError, SessionStore};
+    ///
+    /// let ring = KeyRing::new(1, Key::generate());
+    /// let old_build = SessionStore::builder("sid", ring.clone()).schema(1).build()?;
+    /// let new_build = SessionStore::builder("sid", ring)
+    ///     .schema(2)
+    ///     .try_accept(1, |old: i64| u32::try_from(old))
+    ///     .build()?;
+    /// let fits = old_build.seal(&5i64)?;
+    /// assert_eq!(*new_build.open::<u32>(fits.value())?.anonymous().unwrap().data(), 5);
+    /// let negative = old_build.seal(&-5i64)?;
+    /// assert_eq!(new_build.open::<u32>(negative.value()).unwrap_err(), OpenError::Migration);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_accept<Old, Cur, E>(
+        mut self,
+        schema: u32,
+        migrate: impl Fn(Old) -> Result<Cur, E> + Send + Sync + RefUnwindSafe + 'static,
+    ) -> StoreBuilder
+    where
+        Old: DeserializeOwned,
+        Cur: Serialize,
+    {
+        if !self.schemas.add_accepted(schema, migrate) {
+            self.schema_conflict = true;
+        }
+        self
+    }
+
+    /// ⚠️ Rolling deploys only: seal the *previous* schema `schema` (which
+    /// must also be [accepted](StoreBuilder::accept)), converting the
+    /// current type with `migrate`, so that servers still running the
+    /// previous build can open what this one writes. The three phases,
+    /// like key rotation:
+    ///
+    /// 1. deploy build N: it opens N−1 and N, and seals N−1 (this setting);
+    /// 2. once every server runs N, remove this setting: it seals N;
+    /// 3. after the longest session lifetime, drop `accept(N−1)`.
+    ///
+    /// A field the previous schema lacks is lost while this is on.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Key, KeyRing, SessionStore};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    /// struct V1 { visits: u32 }
+    /// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    /// struct V2 { visits: u32, theme: String }
+    ///
+    /// let ring = KeyRing::new(1, Key::generate());
+    /// let old_build = SessionStore::builder("sid", ring.clone()).schema(1).build()?;
+    /// let rolling = SessionStore::builder("sid", ring)
+    ///     .schema(2)
+    ///     .accept(1, |old: V1| V2 { visits: old.visits, theme: "light".into() })
+    ///     .seal_previous_schema(1, |cur: V2| V1 { visits: cur.visits })
+    ///     .build()?;
+    /// // the new build writes schema 1, which the old build still opens
+    /// let cookie = rolling.seal(&V2 { visits: 3, theme: "dark".into() })?;
+    /// let seen_by_old = old_build.open::<V1>(cookie.value())?.anonymous().unwrap();
+    /// assert_eq!(seen_by_old.data(), &V1 { visits: 3 });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn seal_previous_schema<Cur, Old>(
+        mut self,
+        schema: u32,
+        migrate: impl Fn(Cur) -> Old + Send + Sync + RefUnwindSafe + 'static,
+    ) -> StoreBuilder
+    where
+        Cur: DeserializeOwned,
+        Old: Serialize,
+    {
+        self.schemas.set_previous(schema, migrate);
+        self
+    }
+
+    /// ⚠️ Rolling deploys from a build that only knows format v1: seal v1
+    /// cookies (no session id, schema 0) so the previous build keeps opening
+    /// them, while this build already opens both. Turn it off once every
+    /// server runs this build: v1 cookies cannot be revoked one by one.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, SessionStore};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
+    ///     .seal_format_v1()
+    ///     .build()?;
+    /// let cookie = store.seal(&1u8)?;
+    /// let session = store.open::<u8>(cookie.value())?.anonymous().unwrap();
+    /// assert_eq!(session.info().format_version(), 1);
+    /// assert_eq!(session.info().session_id(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn seal_format_v1(mut self) -> StoreBuilder {
+        self.seal_v1 = true;
+        self
+    }
+
     /// Checks the configuration, derives the subkeys and builds the store.
     ///
     /// # Errors
@@ -276,9 +487,16 @@ impl StoreBuilder {
             .max_len
             .checked_sub(self.name.len())
             .ok_or(ConfigError::MaxLength)?;
+        if self.schema_conflict
+            || !self.schemas.is_consistent()
+            || (self.seal_v1 && self.schemas.sealing() != 0)
+        {
+            return Err(ConfigError::Schema);
+        }
+        let version = if self.seal_v1 { V1 } else { V2 };
         let sealing = KeySlot::new(&self.ring.sealing, &self.name);
         let max_plaintext = max_decoded_len(max_value_len)
-            .checked_sub(sealing.layout.total_len(0))
+            .checked_sub(sealing.framing(version).layout.total_len(0))
             .filter(|room| *room > TIMES_MAX_LEN)
             .ok_or(ConfigError::MaxLength)?;
         if let Some(bucket) = self.padding
@@ -300,6 +518,8 @@ impl StoreBuilder {
                 max_plaintext,
                 policy: Policy { ttl, idle, leeway },
                 padding: self.padding,
+                version,
+                schemas: self.schemas,
                 sealing,
                 retired,
             }),
@@ -329,6 +549,9 @@ impl SessionStore {
             leeway: DEFAULT_LEEWAY,
             max_len: BROWSER_COOKIE_LIMIT,
             padding: None,
+            schemas: Schemas::default(),
+            schema_conflict: false,
+            seal_v1: false,
         }
     }
 
@@ -368,6 +591,20 @@ impl SessionStore {
         self.inner.sealing.id
     }
 
+    /// The current payload schema: what `open::<T>` decodes as `T`.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{Key, KeyRing, SessionStore};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// assert_eq!(store.schema(), 0);
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn schema(&self) -> u32 {
+        self.inner.schemas.current
+    }
+
     /// How many bytes of postcard-encoded payload always fit in this cookie,
     /// for an anonymous session (`user: None`) or a session of `user`, with
     /// the worst-case envelope. Check it at start-up against your largest
@@ -387,9 +624,15 @@ impl SessionStore {
     #[must_use]
     pub fn payload_budget(&self, user: Option<&UserId>) -> usize {
         let user_len = user.map_or(1, |id| claim_encoded_len(id).saturating_add(1));
+        let v2_extra = if self.inner.version == V2 {
+            V2_EXTRA_MAX_LEN
+        } else {
+            0
+        };
         self.inner
             .max_plaintext
             .saturating_sub(TIMES_MAX_LEN)
+            .saturating_sub(v2_extra)
             .saturating_sub(user_len)
     }
 
@@ -433,7 +676,7 @@ impl SessionStore {
         now: OffsetDateTime,
     ) -> Result<Sealed, SealError> {
         let times = self.inner.policy.login(expiry::unix(now))?;
-        self.seal_envelope(data, None, times, None)
+        self.seal_envelope(data, None, times, nonce::session_id()?, None)
     }
 
     /// Seals a session for `user` whose current epoch is `epoch`, at the
@@ -483,7 +726,7 @@ impl SessionStore {
     ) -> Result<Sealed, SealError> {
         let times = self.inner.policy.login(expiry::unix(now))?;
         let claim = UserClaimRef { id: user, epoch };
-        self.seal_envelope(data, Some(claim), times, None)
+        self.seal_envelope(data, Some(claim), times, nonce::session_id()?, None)
     }
 
     /// Seals an opened session again, at the system clock's time: same user
@@ -546,7 +789,12 @@ impl SessionStore {
             .policy
             .renew(session.info.times, expiry::unix(now))?;
         let claim = session.user.as_ref().map(UserClaimRef::from);
-        self.seal_envelope(&session.data, claim, times, None)
+        // The session keeps its id; a v1 cookie, which had none, gets one.
+        let session_id = match session.info.session_id {
+            Some(id) => id,
+            None => nonce::session_id()?,
+        };
+        self.seal_envelope(&session.data, claim, times, session_id, None)
     }
 
     /// Opens a cookie value at the system clock's time.
@@ -591,15 +839,17 @@ impl SessionStore {
         value: &str,
         now: OffsetDateTime,
     ) -> Result<Opened<T>, OpenError> {
-        let mut buf = [0u8; MAX_DECODED_LEN];
-        let result = self.open_frame(value, expiry::unix(now), &mut buf);
-        // Base64 decoding writes nothing past the decoded bytes, at most
-        // `max_decoded_len(value.len())`: only that prefix can hold plaintext.
-        let written = max_decoded_len(value.len()).min(MAX_DECODED_LEN);
-        if let Some(used) = buf.get_mut(..written) {
-            used.zeroize();
-        }
-        result
+        scratch::with(|buf| {
+            let result = self.open_frame(value, expiry::unix(now), buf);
+            // Base64 decoding writes nothing past the decoded bytes, at most
+            // `max_decoded_len(value.len())`: only that prefix can hold
+            // plaintext.
+            let written = max_decoded_len(value.len()).min(MAX_DECODED_LEN);
+            if let Some(used) = buf.get_mut(..written) {
+                used.zeroize();
+            }
+            result
+        })
     }
 
     /// Frame → open → decode → check (FORMAT.md section 6).
@@ -615,26 +865,43 @@ impl SessionStore {
         let frame = wire::decode(value, inner.max_value_len, buf).ok_or(OpenError::Invalid)?;
         let (slot, retired) = self.key_slot(frame.key_id).ok_or(OpenError::Invalid)?;
         // 6. Authenticate and decrypt.
-        if !slot
-            .cipher
-            .open_in_place(frame.nonce, &slot.aad, frame.ciphertext, frame.tag)
-        {
+        if !slot.cipher.open_in_place(
+            frame.nonce,
+            &slot.framing(frame.version).aad,
+            frame.ciphertext,
+            frame.tag,
+        ) {
             return Err(OpenError::Invalid);
         }
-        // 7. Decode the envelope and check the padding.
+        // 7. Decode the head, then the payload as its schema's type (an
+        // older schema through its migration), then check the padding.
         let plaintext = &*frame.ciphertext;
-        let (env, padding) =
-            postcard::take_from_bytes::<EnvelopeIn<T>>(plaintext).map_err(|_| OpenError::Decode)?;
-        if padding.iter().any(|b| *b != 0) {
+        let (head, rest) = HeadIn::read(frame.version, plaintext).ok_or(OpenError::Decode)?;
+        let cookie_times =
+            Times::from_wire(head.issued_at, head.login_age, head.lifetime, head.idle)
+                .ok_or(OpenError::Decode)?;
+        let (payload, padding): (T, &[u8]) = match inner.schemas.decoding(head.schema) {
+            None => return Err(OpenError::UnknownSchema),
+            Some(Decoding::Current) => {
+                postcard::take_from_bytes::<T>(rest).map_err(|_| OpenError::Decode)?
+            }
+            Some(Decoding::Older(upgrade)) => {
+                let (current, padding) = upgrade(rest)?;
+                let payload = postcard::from_bytes::<T>(&current).map_err(|_| OpenError::Decode)?;
+                (payload, padding)
+            }
+        };
+        if !envelope::is_padding(padding) {
             return Err(OpenError::Decode);
         }
-        let cookie_times = Times::from_wire(env.issued_at, env.login_age, env.lifetime, env.idle)
-            .ok_or(OpenError::Decode)?;
         // 8-9. Time checks, with the store's current policy applied on top.
         let verdict = inner.policy.check(cookie_times, now)?;
         let info = SessionInfo {
             times: verdict.times,
             key_id: frame.key_id,
+            version: frame.version,
+            session_id: head.session_id,
+            schema: head.schema,
             in_leeway: verdict.in_leeway,
             // A cookie in the leeway cannot be re-sealed: nothing to suggest.
             reseal: if verdict.in_leeway {
@@ -644,18 +911,20 @@ impl SessionStore {
                     retired_key: retired,
                     idle_half_used: verdict.idle_half_used,
                     policy_tightened: verdict.policy_tightened,
+                    old_schema: head.schema != inner.schemas.sealing(),
+                    old_format: frame.version != inner.version,
                 }
             },
         };
         // 10. A user session is handed out only through `verify_epoch`.
-        Ok(match env.user {
+        Ok(match head.user {
             None => Opened::Anonymous(Session {
-                data: env.payload,
+                data: payload,
                 user: None,
                 info,
             }),
             Some(claim) => Opened::User(Unverified {
-                data: env.payload,
+                data: payload,
                 claim,
                 info,
             }),
@@ -671,37 +940,55 @@ impl SessionStore {
         inner.retired.iter().find(|s| s.id == id).map(|s| (s, true))
     }
 
-    /// Seals `data` with `user` and `times` under the sealing key: envelope
-    /// → padding → AEAD → frame → base64url. `nonce` is `None` except in
-    /// tests that reproduce golden vectors.
+    /// Seals `data` with `user`, `times` and `session_id` under the sealing
+    /// key: head → payload (down-migrated during a rollout) → padding → AEAD
+    /// → frame → base64url. `nonce` is `None` except in tests that
+    /// reproduce golden vectors.
     fn seal_envelope<T: Serialize + ?Sized>(
         &self,
         data: &T,
         user: Option<UserClaimRef<'_>>,
         times: Times,
+        session_id: SessionId,
+        nonce: Option<[u8; NONCE_LEN]>,
+    ) -> Result<Sealed, SealError> {
+        self.seal_version(self.inner.version, data, user, times, session_id, nonce)
+    }
+
+    fn seal_version<T: Serialize + ?Sized>(
+        &self,
+        version: u8,
+        data: &T,
+        user: Option<UserClaimRef<'_>>,
+        times: Times,
+        session_id: SessionId,
         nonce: Option<[u8; NONCE_LEN]>,
     ) -> Result<Sealed, SealError> {
         let (issued_at, login_age, lifetime, idle) = times.to_wire().ok_or(SealError::Clock)?;
-        let envelope = EnvelopeOut {
+        let head = HeadOut {
             issued_at,
             login_age,
             lifetime,
             idle,
             user,
-            payload: data,
+            session_id,
+            schema: self.inner.schemas.sealing(),
         };
         let nonce = match nonce {
             Some(n) => n,
             None => nonce::fresh()?,
         };
-        let mut buf = [0u8; MAX_DECODED_LEN];
-        let result = self.seal_into(&envelope, &nonce, &mut buf);
-        // On success the plaintext was encrypted in place: the buffer holds
-        // only the public header, nonce, ciphertext and tag. On failure it may
-        // hold a partial plaintext anywhere in the plaintext room.
-        if result.is_err() {
-            buf.zeroize();
-        }
+        let result = scratch::with(|buf| {
+            let result = self.seal_into(version, &head, data, &nonce, buf);
+            // On success the plaintext was encrypted in place: the buffer
+            // holds only the public header, nonce, ciphertext and tag. On
+            // failure it may hold a partial plaintext anywhere in the
+            // plaintext room.
+            if result.is_err() {
+                buf.zeroize();
+            }
+            result
+        });
         result.map(|value| Sealed {
             value,
             name: Arc::clone(&self.inner.name),
@@ -712,29 +999,56 @@ impl SessionStore {
 
     fn seal_into<T: Serialize + ?Sized>(
         &self,
-        envelope: &EnvelopeOut<'_, T>,
+        version: u8,
+        head: &HeadOut<'_>,
+        data: &T,
         nonce: &[u8; NONCE_LEN],
         buf: &mut [u8; MAX_DECODED_LEN],
     ) -> Result<String, SealError> {
         let inner = &*self.inner;
         let slot = &inner.sealing;
-        let layout = slot.layout;
+        let framing = slot.framing(version);
+        let layout = framing.layout;
         let pt_start = layout.plaintext_start();
         let pt_room = buf
             .get_mut(pt_start..pt_start.saturating_add(inner.max_plaintext))
             .ok_or(SealError::Serialize)?;
-        let pt_len = match postcard::to_slice(envelope, pt_room) {
-            Ok(written) => written.len(),
-            Err(postcard::Error::SerializeBufferFull) => {
-                return Err(self.too_large(postcard::serialize_with_flavor(
-                    envelope,
-                    postcard::ser_flavors::Size::default(),
-                )));
-            }
-            Err(_) => return Err(SealError::Serialize),
+        let too_large = |len: usize| SealError::TooLarge {
+            len: inner.name.len().saturating_add(layout.encoded_len(len)),
+            max: inner.max_len,
         };
-        // Zero padding up to the bucket (the buffer is already zero there),
-        // never past the size cap.
+        let head_len = head
+            .write(version, pt_room)
+            .map_err(|_| SealError::Serialize)?;
+        let payload_room = pt_room.get_mut(head_len..).ok_or(SealError::Serialize)?;
+        let payload_len = match inner.schemas.downgrade() {
+            None => match postcard::to_slice(data, payload_room) {
+                Ok(written) => written.len(),
+                Err(postcard::Error::SerializeBufferFull) => {
+                    let size = postcard::serialize_with_flavor(
+                        data,
+                        postcard::ser_flavors::Size::default(),
+                    )
+                    .map_err(|_| SealError::Serialize)?;
+                    return Err(too_large(head_len.saturating_add(size)));
+                }
+                Err(_) => return Err(SealError::Serialize),
+            },
+            Some(downgrade) => {
+                let current = zeroize::Zeroizing::new(
+                    postcard::to_allocvec(data).map_err(|_| SealError::Serialize)?,
+                );
+                let previous = downgrade(&current)?;
+                let room = payload_room
+                    .get_mut(..previous.len())
+                    .ok_or_else(|| too_large(head_len.saturating_add(previous.len())))?;
+                room.copy_from_slice(&previous);
+                previous.len()
+            }
+        };
+        let pt_len = head_len.saturating_add(payload_len);
+        // Zero padding up to the bucket, never past the size cap (the
+        // scratch buffer may hold an earlier cookie there).
         let padded = match inner.padding {
             Some(bucket) => pt_len
                 .div_ceil(bucket)
@@ -745,9 +1059,12 @@ impl SessionStore {
         let plaintext = buf
             .get_mut(pt_start..pt_start.saturating_add(padded))
             .ok_or(SealError::Serialize)?;
+        if let Some(padding) = plaintext.get_mut(pt_len..) {
+            padding.fill(0);
+        }
         let tag = slot
             .cipher
-            .seal_in_place(nonce, &slot.aad, plaintext)
+            .seal_in_place(nonce, &framing.aad, plaintext)
             .ok_or(SealError::Serialize)?;
         let value = layout
             .encode(buf, nonce, padded, &tag)
@@ -763,40 +1080,56 @@ impl SessionStore {
         Ok(value)
     }
 
-    fn too_large(&self, size: postcard::Result<usize>) -> SealError {
-        let inner = &*self.inner;
-        match size {
-            Ok(pt_len) => SealError::TooLarge {
-                len: inner
-                    .name
-                    .len()
-                    .saturating_add(inner.sealing.layout.encoded_len(pt_len)),
-                max: inner.max_len,
-            },
-            Err(_) => SealError::Serialize,
-        }
-    }
-
-    /// Seals arbitrary plaintext bytes (not an envelope) with the sealing key,
-    /// to test what open does with authentic garbage. Test builds only.
+    /// Seals arbitrary plaintext bytes (not an envelope) with the sealing key
+    /// under format `version`, to test what open does with authentic
+    /// garbage. Test builds only.
     #[cfg(test)]
-    pub(crate) fn seal_raw_plaintext(&self, plaintext: &[u8], nonce: [u8; NONCE_LEN]) -> String {
+    pub(crate) fn seal_raw_plaintext_as(
+        &self,
+        version: u8,
+        plaintext: &[u8],
+        nonce: [u8; NONCE_LEN],
+    ) -> String {
         let slot = &self.inner.sealing;
-        let layout = slot.layout;
+        let framing = slot.framing(version);
+        let layout = framing.layout;
         let mut buf = vec![0u8; layout.total_len(plaintext.len())];
         let start = layout.plaintext_start();
         let end = start.saturating_add(plaintext.len());
         buf[start..end].copy_from_slice(plaintext);
         let tag = slot
             .cipher
-            .seal_in_place(&nonce, &slot.aad, &mut buf[start..end])
+            .seal_in_place(&nonce, &framing.aad, &mut buf[start..end])
             .unwrap_or_default();
         layout
             .encode(&mut buf, &nonce, plaintext.len(), &tag)
             .unwrap_or_default()
     }
 
-    /// Seals with a fixed nonce, to reproduce golden vectors. Test builds only.
+    /// [`SessionStore::seal_raw_plaintext_as`] under format v1.
+    #[cfg(test)]
+    pub(crate) fn seal_raw_plaintext(&self, plaintext: &[u8], nonce: [u8; NONCE_LEN]) -> String {
+        self.seal_raw_plaintext_as(V1, plaintext, nonce)
+    }
+
+    /// Seals with a fixed nonce (and session id), under format `version`, to
+    /// reproduce golden vectors. Test builds only.
+    #[cfg(test)]
+    pub(crate) fn seal_with_nonce_as<T: Serialize + ?Sized>(
+        &self,
+        version: u8,
+        data: &T,
+        user: Option<(&UserId, u64)>,
+        times: Times,
+        session_id: SessionId,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<Sealed, SealError> {
+        let claim = user.map(|(id, epoch)| UserClaimRef { id, epoch });
+        self.seal_version(version, data, claim, times, session_id, Some(nonce))
+    }
+
+    /// Seals a v1 cookie with a fixed nonce, to reproduce the v1 golden
+    /// vectors. Test builds only.
     #[cfg(test)]
     pub(crate) fn seal_with_nonce<T: Serialize + ?Sized>(
         &self,
@@ -805,8 +1138,7 @@ impl SessionStore {
         times: Times,
         nonce: [u8; NONCE_LEN],
     ) -> Result<Sealed, SealError> {
-        let claim = user.map(|(id, epoch)| UserClaimRef { id, epoch });
-        self.seal_envelope(data, claim, times, Some(nonce))
+        self.seal_with_nonce_as(V1, data, user, times, SessionId::from_u64(0), nonce)
     }
 }
 

@@ -1,14 +1,11 @@
 //! The `cookie` feature: `Set-Cookie` with secure defaults, removal cookies,
 //! and reading the session out of `Cookie` headers and jars.
 #![cfg(feature = "cookie")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic
-)]
 
+mod common;
+
+use common::ReadAt as _;
+use common::{NAME, t0};
 use proptest::prelude::*;
 use sealed_session::cookie::{
     Cookie, CookieJar, CookieOptions, CookieOptionsError, MAX_HEADER_PAIRS, SameSite,
@@ -17,12 +14,6 @@ use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
     BROWSER_COOKIE_LIMIT, Key, KeyRing, OpenError, Opened, SealError, SessionStore, UserId,
 };
-
-const NAME: &str = "__Host-session";
-
-fn t0() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
-}
 
 fn store() -> SessionStore {
     SessionStore::builder(NAME, KeyRing::new(1, Key::generate()))

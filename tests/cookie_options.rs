@@ -1,16 +1,6 @@
 //! `CookieOptions` never produces a cookie that injects attributes, breaks a
 //! prefix rule or exceeds the size cap.
 #![cfg(feature = "cookie")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
 mod common;
 

@@ -1,16 +1,6 @@
 //! Cookie tossing: a planted cookie with the session's name is never picked
 //! silently, and junk in front of the real cookie cannot hide it.
 #![cfg(feature = "cookie")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
 mod common;
 

@@ -1,15 +1,8 @@
 //! Error types: lower-case Display, nothing secret inside, std::error::Error.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
+mod common;
+
+use common::{at, t0};
 use sealed_session::{ConfigError, KeyError, KeyRingError, OpenError, SealError};
 
 fn check(e: &(dyn std::error::Error + 'static)) {
@@ -82,17 +75,25 @@ fn pre_auth_failures_are_indistinguishable() {
     )
     .build()
     .unwrap();
-    let good = store.seal(&1u8).unwrap().into_value();
+    let good = store.seal_at(&1u8, t0()).unwrap().into_value();
+    assert!(store.open_at::<u8>(&good, at(1)).is_ok());
+    assert!(good.starts_with("Ag"), "{good}");
+    // The decoded cookie starts `02 01 nonce…` (format v2, key id 1), the
+    // text `Ag`. Each cause holds for every nonce: `Aw` makes the first byte
+    // 0x03 (an unknown version); `AgI` makes the second 0x02 (key id 2,
+    // which the store does not have);
+    // a changed last character changes the tag (or sets padding bits).
+    let last = if good.ends_with('A') { 'B' } else { 'A' };
     let causes = [
-        "%%%".to_owned(),                        // bad base64
-        "AQE".to_owned(),                        // too short
-        format!("Ag{}", &good[2..]),             // other version
-        format!("AQI{}", &good[3..]),            // unknown key id
-        format!("{}A", &good[..good.len() - 1]), // tag mismatch / bad trailing bits
+        "%%%".to_owned(),                             // bad base64
+        "AQE".to_owned(),                             // too short
+        format!("Aw{}", &good[2..]),                  // unknown version
+        format!("AgI{}", &good[3..]),                 // unknown key id
+        format!("{}{last}", &good[..good.len() - 1]), // tag mismatch / bad trailing bits
     ];
     let errors: Vec<_> = causes
         .iter()
-        .map(|c| store.open::<u8>(c).unwrap_err())
+        .map(|c| store.open_at::<u8>(c, at(1)).unwrap_err())
         .collect();
     assert!(errors.iter().all(|e| *e == OpenError::Invalid));
     let texts: std::collections::HashSet<_> = errors.iter().map(|e| format!("{e} {e:?}")).collect();

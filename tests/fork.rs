@@ -4,16 +4,6 @@
 //! is reseeded there, parent and child draw the same nonce sequence, which
 //! under one key is AEAD nonce reuse. This test really forks.
 #![cfg(unix)]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
 mod common;
 

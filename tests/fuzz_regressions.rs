@@ -1,19 +1,11 @@
 //! Regressions found by the fuzz targets (`fuzz/`) and the property tests
 //! (`tests/prop_*.rs`), each reduced to a plain test.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::arithmetic_side_effects,
-    missing_docs
-)]
+mod common;
 
-use sealed_session::time::{Duration, OffsetDateTime};
+use common::unix;
+use sealed_session::time::Duration;
 use sealed_session::{Key, KeyRing, SessionStore};
-
-fn at(secs: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(secs).unwrap()
-}
 
 /// Found by `prop_time::open_agrees_with_the_model` (1 case in ~10^5): a
 /// cookie sealed by a store without an idle timeout, less than 400 days
@@ -36,21 +28,21 @@ fn store_idle_deadline_past_year_9999_stays_in_range() {
         .leeway(Duration::ZERO)
         .build()
         .unwrap();
-    let t0 = at(253_390_025_242);
-    let cookie = sealer.seal_at(&7u32, t0).unwrap();
+    let sealed_at = unix(253_390_025_242);
+    let cookie = sealer.seal_at(&7u32, sealed_at).unwrap();
     let session = opener
-        .open_at::<u32>(cookie.value(), t0 + Duration::seconds(1))
+        .open_at::<u32>(cookie.value(), sealed_at + Duration::seconds(1))
         .unwrap()
         .anonymous()
         .unwrap();
     let info = session.info();
-    assert_eq!(info.expires_at(), t0 + Duration::seconds(6_390_547));
+    assert_eq!(info.expires_at(), sealed_at + Duration::seconds(6_390_547));
     let idle = info
         .idle_deadline()
         .expect("the opening store has an idle timeout");
     assert!(
-        idle > t0,
-        "idle deadline {idle} is before the issue time {t0}"
+        idle > sealed_at,
+        "idle deadline {idle} is before the issue time {sealed_at}"
     );
     assert!(
         idle <= info.expires_at(),

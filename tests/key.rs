@@ -1,14 +1,4 @@
 //! Master keys: generation, parsing, export, redaction, equality.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
 use sealed_session::{Key, KeyError};
 
@@ -73,6 +63,7 @@ fn base64_round_trip_in_all_alphabets() {
 fn generated_keys_differ_and_compare_by_value() {
     let a = Key::generate();
     let b = Key::try_generate().unwrap();
+    // Two random 256-bit keys are equal with probability 2^-256.
     assert_ne!(a, b);
     assert_eq!(a, a.clone());
     let mut bytes: [u8; 32] = core::array::from_fn(|i| 9 + i as u8);

@@ -1,14 +1,4 @@
 //! Placeholder keys and ambiguous key ids are refused.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
 use sealed_session::{Key, KeyConfigError, KeyEntryProblem, KeyError, KeyRing, UserId};
 

@@ -11,25 +11,12 @@
 //! says (duplicate id, removing the sealing key, unknown id).
 //! 10 000 cases per property (`PROPTEST_CASES` overrides).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    missing_docs
-)]
-
 mod common;
 
+use common::{NAME, t0};
 use proptest::prelude::*;
-use sealed_session::time::OffsetDateTime;
-use sealed_session::{
-    Algorithm, Key, KeyRing, KeyRingError, OpenError, Opened, SessionStore, UserId,
-};
+use sealed_session::{Algorithm, Key, KeyRing, KeyRingError, OpenError, SessionStore, UserId};
 use serde::de::DeserializeOwned;
-
-const NAME: &str = "__Host-session";
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -89,23 +76,13 @@ struct Cookie {
     user: Option<u64>,
 }
 
-fn now() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
-}
-
 /// Opens and, for user cookies, verifies the epoch (the user id doubles as
 /// the epoch in these tests).
 fn open<T: DeserializeOwned>(
     store: &SessionStore,
     value: &str,
 ) -> Result<sealed_session::Session<T>, OpenError> {
-    match store.open_at::<T>(value, now())? {
-        Opened::Anonymous(s) => Ok(s),
-        Opened::User(pending) => {
-            let epoch = pending.user_id().as_u64().unwrap();
-            pending.verify_epoch(epoch)
-        }
-    }
+    store.open_at::<T>(value, t0())?.verify_with(UserId::as_u64)
 }
 
 fn check_all(ring: &KeyRing, model: &Model, cookies: &[Cookie]) -> Result<(), TestCaseError> {
@@ -135,7 +112,7 @@ fn check_all(ring: &KeyRing, model: &Model, cookies: &[Cookie]) -> Result<(), Te
                 prop_assert_eq!(info.reseal_reasons().retired_key, cookie.key.0 != sealing);
                 prop_assert_eq!(info.should_reseal(), cookie.key.0 != sealing);
                 // Re-sealing moves it to the sealing key.
-                let again = store.reseal_at(&session, now()).unwrap();
+                let again = store.reseal_at(&session, t0()).unwrap();
                 let moved = open::<u32>(&store, again.value()).unwrap();
                 prop_assert_eq!(moved.info().key_id(), sealing);
                 prop_assert!(!moved.info().reseal_reasons().retired_key);
@@ -204,8 +181,8 @@ proptest! {
                 Op::Seal { data, user } => {
                     let store = SessionStore::builder(NAME, ring.clone()).build().unwrap();
                     let sealed = match user {
-                        Some(u) => store.seal_for_user_at(&UserId::from(u), u, &data, now()),
-                        None => store.seal_at(&data, now()),
+                        Some(u) => store.seal_for_user_at(&UserId::from(u), u, &data, t0()),
+                        None => store.seal_at(&data, t0()),
                     }
                     .unwrap();
                     cookies.push(Cookie {
@@ -234,20 +211,20 @@ proptest! {
         let store = SessionStore::builder(NAME, KeyRing::with_algorithm(id, algorithm(xchacha), key.clone()))
             .build()
             .unwrap();
-        let sealed = store.seal_at(&data, now()).unwrap();
+        let sealed = store.seal_at(&data, t0()).unwrap();
         prop_assert_eq!(*open::<u64>(&store, sealed.value()).unwrap().data(), data);
         // Same id, same key, the other algorithm.
         let other = SessionStore::builder(NAME, KeyRing::with_algorithm(id, algorithm(!xchacha), key.clone()))
             .build()
             .unwrap();
-        prop_assert_eq!(other.open_at::<u64>(sealed.value(), now()).unwrap_err(), OpenError::Invalid);
+        prop_assert_eq!(other.open_at::<u64>(sealed.value(), t0()).unwrap_err(), OpenError::Invalid);
         // A ring holding the same key under another id (and the original id
         // with another key) does not open it either.
         if other_id != id {
             let mut ring = KeyRing::with_algorithm(other_id, algorithm(xchacha), key);
             ring.add_retired_with_algorithm(id, algorithm(xchacha), Key::generate()).unwrap();
             let other = SessionStore::builder(NAME, ring).build().unwrap();
-            prop_assert_eq!(other.open_at::<u64>(sealed.value(), now()).unwrap_err(), OpenError::Invalid);
+            prop_assert_eq!(other.open_at::<u64>(sealed.value(), t0()).unwrap_err(), OpenError::Invalid);
         }
     }
 }

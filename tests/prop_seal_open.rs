@@ -5,18 +5,6 @@
 //! re-sealing keeps data, user, epoch, login time and absolute deadline.
 //! 10 000 cases per property (`PROPTEST_CASES` overrides).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss,
-    clippy::panic,
-    missing_docs
-)]
-
 mod common;
 
 use std::collections::BTreeMap;
@@ -24,6 +12,7 @@ use std::sync::LazyLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::{MAX_UNIX, NAME, t0, unix};
 use proptest::prelude::*;
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
@@ -32,8 +21,6 @@ use sealed_session::{
 };
 use serde::{Deserialize, Serialize};
 
-const MAX_UNIX: i64 = 253_402_300_799;
-const NAME: &str = "__Host-session";
 const DAY: i64 = 86_400;
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -124,10 +111,6 @@ fn default_store(alg: Algorithm) -> &'static SessionStore {
     &STORES[usize::from(alg == Algorithm::XChaCha20Poly1305)]
 }
 
-fn at(secs: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(secs).unwrap()
-}
-
 fn seal(
     store: &SessionStore,
     user: Option<&(UserId, u64)>,
@@ -140,28 +123,30 @@ fn seal(
     }
 }
 
-/// Opens and, for a user cookie, verifies the epoch (which must be `epoch`).
+/// Opens and verifies: the cookie must be of `user` (or anonymous if `None`),
+/// and opens with that user's epoch but not with the next one.
 fn open(
     store: &SessionStore,
     value: &str,
     now: OffsetDateTime,
     user: Option<&(UserId, u64)>,
 ) -> Result<Session<Payload>, OpenError> {
-    match (store.open_at::<Payload>(value, now)?, user) {
-        (Opened::Anonymous(s), None) => Ok(s),
-        (Opened::User(pending), Some((id, epoch))) => {
-            assert_eq!(pending.user_id(), id);
-            assert_eq!(
-                pending
-                    .clone()
-                    .verify_epoch(epoch.wrapping_add(1))
-                    .unwrap_err(),
-                OpenError::Revoked
-            );
-            pending.verify_epoch(*epoch)
-        }
-        (other, _) => panic!("opened as the wrong kind: {other:?}"),
+    let opened = store.open_at::<Payload>(value, now)?;
+    assert_eq!(
+        opened.user_id(),
+        user.map(|(id, _)| id),
+        "opened as the wrong user or kind"
+    );
+    if let Some((_, epoch)) = user {
+        assert_eq!(
+            opened
+                .clone()
+                .verify_with(|_| Some(epoch.wrapping_add(1)))
+                .unwrap_err(),
+            OpenError::Revoked
+        );
     }
+    opened.verify_with(|_| user.map(|(_, epoch)| *epoch))
 }
 
 proptest! {
@@ -181,7 +166,7 @@ proptest! {
         let store = default_store(alg);
         let payload_len = postcard::to_allocvec(&data).unwrap().len();
         let budget = store.payload_budget(user.as_ref().map(|(id, _)| id));
-        let sealed = match seal(store, user.as_ref(), &data, at(now)) {
+        let sealed = match seal(store, user.as_ref(), &data, unix(now)) {
             Ok(sealed) => sealed,
             Err(SealError::TooLarge { len, max }) => {
                 prop_assert_eq!(max, BROWSER_COOKIE_LIMIT);
@@ -194,17 +179,17 @@ proptest! {
         let value = sealed.value();
         prop_assert!(NAME.len() + value.len() <= BROWSER_COOKIE_LIMIT);
         prop_assert!(value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-        prop_assert_eq!(sealed.expires_at(), at(now + DAY));
+        prop_assert_eq!(sealed.expires_at(), unix(now + DAY));
         for t in [now, now + later] {
-            let session = open(store, value, at(t), user.as_ref()).unwrap();
+            let session = open(store, value, unix(t), user.as_ref()).unwrap();
             prop_assert_eq!(session.data(), &data);
             prop_assert_eq!(session.user_id(), user.as_ref().map(|(id, _)| id));
             prop_assert_eq!(session.epoch(), user.as_ref().map(|(_, e)| *e));
             let info = session.info();
             prop_assert_eq!(info.key_id(), 1);
-            prop_assert_eq!(info.issued_at(), at(now));
-            prop_assert_eq!(info.login_at(), at(now));
-            prop_assert_eq!(info.expires_at(), at(now + DAY));
+            prop_assert_eq!(info.issued_at(), unix(now));
+            prop_assert_eq!(info.login_at(), unix(now));
+            prop_assert_eq!(info.expires_at(), unix(now + DAY));
             prop_assert!(!info.should_reseal());
         }
     }
@@ -235,7 +220,7 @@ proptest! {
         while n + postcard::to_allocvec(&n).unwrap().len() > budget { n -= 1; }
         let data = vec![0xa5u8; n];
         prop_assert!(postcard::to_allocvec(&data).unwrap().len() <= budget);
-        let now = at(MAX_UNIX - ttl_days * DAY);
+        let now = unix(MAX_UNIX - ttl_days * DAY);
         let sealed = store.seal_for_user_at(&id, u64::MAX, &data, now);
         prop_assert!(sealed.is_ok(), "{:?} with budget {}", sealed, budget);
         let opened = store.open_at::<Vec<u8>>(sealed.unwrap().value(), now).unwrap();
@@ -257,14 +242,14 @@ proptest! {
         let padded = SessionStore::builder(NAME, ring.clone()).padding(bucket).build().unwrap();
         let plain = SessionStore::builder(NAME, ring).build().unwrap();
         let plaintext_len = |value: &str| URL_SAFE_NO_PAD.decode(value).unwrap().len() - (2 + 24 + 16);
-        let p = plaintext_len(padded.seal_at(&data, at(now)).unwrap().value());
-        let n = plaintext_len(plain.seal_at(&data, at(now)).unwrap().value());
+        let p = plaintext_len(padded.seal_at(&data, unix(now)).unwrap().value());
+        let n = plaintext_len(plain.seal_at(&data, unix(now)).unwrap().value());
         prop_assert_eq!(p, n.div_ceil(bucket) * bucket, "envelope {} bucket {}", n, bucket);
-        let sealed = padded.seal_at(&data, at(now)).unwrap();
-        let opened = padded.open_at::<Vec<u8>>(sealed.value(), at(now)).unwrap().anonymous().unwrap();
+        let sealed = padded.seal_at(&data, unix(now)).unwrap();
+        let opened = padded.open_at::<Vec<u8>>(sealed.value(), unix(now)).unwrap().anonymous().unwrap();
         prop_assert_eq!(opened.data(), &data);
         // The unpadded store opens it too: padding is part of the format.
-        let opened = plain.open_at::<Vec<u8>>(sealed.value(), at(now)).unwrap().anonymous().unwrap();
+        let opened = plain.open_at::<Vec<u8>>(sealed.value(), unix(now)).unwrap().anonymous().unwrap();
         prop_assert_eq!(opened.data(), &data);
     }
 
@@ -281,7 +266,7 @@ proptest! {
     ) {
         let key = Key::generate();
         let store = SessionStore::builder(name.clone(), KeyRing::with_algorithm(id, alg, key.clone())).build().unwrap();
-        let now = at(1_800_000_000);
+        let now = t0();
         let Ok(sealed) = store.seal_at(&data, now) else { return Ok(()); };
         let value = sealed.value();
         prop_assert_eq!(store.open_at::<Payload>(value, now).unwrap().anonymous().unwrap().into_data(), data);
@@ -314,11 +299,12 @@ proptest! {
         step in 0i64..DAY,
     ) {
         let store = default_store(alg);
-        let Ok(first) = seal(store, user.as_ref(), &data, at(now)) else { return Ok(()); };
-        let again = seal(store, user.as_ref(), &data, at(now)).unwrap();
+        let Ok(first) = seal(store, user.as_ref(), &data, unix(now)) else { return Ok(()); };
+        let again = seal(store, user.as_ref(), &data, unix(now)).unwrap();
+        // Equal only if the two random 192-bit nonces are (2^-192 per case).
         prop_assert_ne!(first.value(), again.value());
-        let session = open(store, first.value(), at(now + step), user.as_ref()).unwrap();
-        let resealed = match store.reseal_at(&session, at(now + step)) {
+        let session = open(store, first.value(), unix(now + step), user.as_ref()).unwrap();
+        let resealed = match store.reseal_at(&session, unix(now + step)) {
             Ok(resealed) => resealed,
             // Re-sealing adds the login age (up to 4 bytes): a payload over
             // the budget that just fit at login may not fit any more.
@@ -329,13 +315,13 @@ proptest! {
             }
             Err(e) => panic!("unexpected {e:?}"),
         };
-        prop_assert_eq!(resealed.expires_at(), at(now + DAY));
-        let reopened = open(store, resealed.value(), at(now + step), user.as_ref()).unwrap();
+        prop_assert_eq!(resealed.expires_at(), unix(now + DAY));
+        let reopened = open(store, resealed.value(), unix(now + step), user.as_ref()).unwrap();
         prop_assert_eq!(reopened.data(), &data);
         prop_assert_eq!(reopened.user_id(), session.user_id());
         prop_assert_eq!(reopened.epoch(), session.epoch());
-        prop_assert_eq!(reopened.info().login_at(), at(now));
-        prop_assert_eq!(reopened.info().issued_at(), at(now + step));
-        prop_assert_eq!(reopened.info().expires_at(), at(now + DAY));
+        prop_assert_eq!(reopened.info().login_at(), unix(now));
+        prop_assert_eq!(reopened.info().issued_at(), unix(now + step));
+        prop_assert_eq!(reopened.info().expires_at(), unix(now + DAY));
     }
 }

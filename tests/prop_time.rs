@@ -1,9 +1,9 @@
 //! Property tests for the time rules, against a simple model.
 //!
-//! A cookie is sealed by one store (lifetime, idle timeout, leeway) at `t0`,
-//! optionally re-sealed at `t1`, then opened at any `now` by a store with
-//! the same keys and possibly another policy. The model (FORMAT.md §6 plus
-//! the stricter local policy of the reference opener):
+//! A cookie is sealed by one store (lifetime, idle timeout, leeway) at
+//! `sealed_at`, optionally re-sealed at `resealed_at`, then opened at any
+//! `now` by a store with the same keys and possibly another policy. The model
+//! (FORMAT.md §6 plus the stricter local policy of the reference opener):
 //!
 //! - `issued > now + leeway` → `NotYetValid`;
 //! - `expires = min(cookie expires, login + ttl)`; `now >= expires + leeway`
@@ -20,22 +20,13 @@
 //! otherwise login and expiry are kept and the idle window restarts.
 //! 10 000 cases per property (`PROPTEST_CASES` overrides).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    missing_docs
-)]
-
 mod common;
 
+use common::{MAX_UNIX, unix};
 use proptest::prelude::*;
 use sealed_session::time::{Duration, OffsetDateTime};
-use sealed_session::{Key, KeyRing, OpenError, Opened, SealError, SessionStore, UserId};
+use sealed_session::{Key, KeyRing, OpenError, SealError, SessionStore, UserId};
 
-const MAX_UNIX: i64 = 253_402_300_799;
 /// The earliest time `time::OffsetDateTime` represents (year -9999).
 const MIN_UNIX: i64 = -377_705_116_800;
 const MAX_TTL: i64 = 400 * 86_400;
@@ -74,10 +65,6 @@ fn store(policy: Policy, key: &Key) -> SessionStore {
         builder = builder.idle_timeout(Duration::seconds(idle));
     }
     builder.build().unwrap()
-}
-
-fn at(secs: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(secs).unwrap()
 }
 
 /// The times inside a cookie.
@@ -139,24 +126,27 @@ fn model_open(times: Times, policy: Policy, now: i64) -> Outcome {
 }
 
 fn observe(store: &SessionStore, value: &str, now: i64, epoch: Option<u64>) -> Outcome {
-    match store.open_at::<u32>(value, at(now)) {
+    match store.open_at::<u32>(value, unix(now)) {
         Err(e) => Outcome::Err(e),
         Ok(opened) => {
             let info = *opened.info();
-            if let (Opened::User(pending), Some(epoch)) = (opened, epoch) {
+            // `epoch` is `Some` exactly for a user cookie, which opens only
+            // with its own epoch; an anonymous one needs none.
+            assert_eq!(opened.user_id().is_some(), epoch.is_some());
+            if let Some(epoch) = epoch {
                 assert_eq!(
-                    pending.clone().verify_epoch(epoch ^ 1).unwrap_err(),
+                    opened.clone().verify_with(|_| Some(epoch ^ 1)).unwrap_err(),
                     OpenError::Revoked
                 );
-                assert_eq!(*pending.verify_epoch(epoch).unwrap().data(), 7);
             }
-            let unix = |t: OffsetDateTime| t.unix_timestamp();
+            assert_eq!(*opened.verify_with(|_| epoch).unwrap().data(), 7);
+            let secs = |t: OffsetDateTime| t.unix_timestamp();
             Outcome::Open {
                 times: Times {
-                    login: unix(info.login_at()),
-                    issued: unix(info.issued_at()),
-                    expires: unix(info.expires_at()),
-                    idle: info.idle_deadline().map(unix),
+                    login: secs(info.login_at()),
+                    issued: secs(info.issued_at()),
+                    expires: secs(info.expires_at()),
+                    idle: info.idle_deadline().map(secs),
                 },
                 idle_half_used: info.reseal_reasons().idle_half_used,
                 policy_tightened: info.reseal_reasons().policy_tightened,
@@ -191,7 +181,7 @@ proptest! {
     fn open_agrees_with_the_model(
         sealer in policy(),
         opener in policy(),
-        t0 in 0i64..=MAX_UNIX,
+        sealed_at in 0i64..=MAX_UNIX,
         reseal in proptest::option::of((any::<u8>(), -2i64..=2, any::<i64>())),
         which in any::<u8>(),
         delta in -2i64..=2,
@@ -199,30 +189,30 @@ proptest! {
         user in any::<bool>(),
         epoch in any::<u64>(),
     ) {
-        let t0 = t0.min(MAX_UNIX - sealer.ttl);
+        let sealed_at = sealed_at.min(MAX_UNIX - sealer.ttl);
         let key = Key::generate();
         let sealing_store = store(sealer, &key);
         let epoch = user.then_some(epoch);
         let sealed = match epoch {
-            Some(e) => sealing_store.seal_for_user_at(&UserId::from(9u64), e, &7u32, at(t0)),
-            None => sealing_store.seal_at(&7u32, at(t0)),
+            Some(e) => sealing_store.seal_for_user_at(&UserId::from(9u64), e, &7u32, unix(sealed_at)),
+            None => sealing_store.seal_at(&7u32, unix(sealed_at)),
         }
         .unwrap();
-        let expires = t0 + sealer.ttl;
+        let expires = sealed_at + sealer.ttl;
         let mut times = Times {
-            login: t0,
-            issued: t0,
+            login: sealed_at,
+            issued: sealed_at,
             expires,
-            idle: sealer.idle.map(|i| (t0 + i).min(expires)),
+            idle: sealer.idle.map(|i| (sealed_at + i).min(expires)),
         };
-        prop_assert_eq!(sealed.expires_at(), at(times.expires));
-        prop_assert_eq!(sealed.idle_deadline(), times.idle.map(at));
+        prop_assert_eq!(sealed.expires_at(), unix(times.expires));
+        prop_assert_eq!(sealed.idle_deadline(), times.idle.map(unix));
         let mut value = sealed.into_value();
 
-        // Optionally: the sealing store opens it at t1 and re-seals it.
+        // Optionally: the sealing store opens it at `resealed_at` and re-seals it.
         if let Some((w, d, anywhere)) = reseal {
-            let t1 = probe(times, sealer, w, d, anywhere);
-            if let Ok(opened) = sealing_store.open_at::<u32>(&value, at(t1)) {
+            let resealed_at = probe(times, sealer, w, d, anywhere);
+            if let Ok(opened) = sealing_store.open_at::<u32>(&value, unix(resealed_at)) {
                 let session = opened.verify_with(|_| epoch).unwrap();
                 let current = *session.info();
                 let expires = current.expires_at().unix_timestamp();
@@ -230,25 +220,25 @@ proptest! {
                 let deadline = current
                     .idle_deadline()
                     .map_or(expires, |d| d.unix_timestamp().min(expires));
-                match sealing_store.reseal_at(&session, at(t1)) {
+                match sealing_store.reseal_at(&session, unix(resealed_at)) {
                     Ok(again) => {
-                        prop_assert!(t1 < deadline && t1 >= times.login);
+                        prop_assert!(resealed_at < deadline && resealed_at >= times.login);
                         prop_assert!(!current.in_leeway());
                         times = Times {
                             login: times.login,
-                            issued: t1,
+                            issued: resealed_at,
                             expires,
-                            idle: sealer.idle.map(|i| (t1 + i).min(expires)),
+                            idle: sealer.idle.map(|i| (resealed_at + i).min(expires)),
                         };
-                        prop_assert_eq!(again.expires_at(), at(times.expires));
-                        prop_assert_eq!(again.idle_deadline(), times.idle.map(at));
+                        prop_assert_eq!(again.expires_at(), unix(times.expires));
+                        prop_assert_eq!(again.idle_deadline(), times.idle.map(unix));
                         value = again.into_value();
                     }
                     Err(SealError::SessionExpired) => {
-                        prop_assert!(t1 >= deadline);
+                        prop_assert!(resealed_at >= deadline);
                         prop_assert!(current.in_leeway());
                     }
-                    Err(SealError::Clock) => prop_assert!(t1 < times.login && t1 < deadline),
+                    Err(SealError::Clock) => prop_assert!(resealed_at < times.login && resealed_at < deadline),
                     Err(e) => panic!("unexpected {e:?}"),
                 }
             }
@@ -272,17 +262,17 @@ proptest! {
         now in prop_oneof![MIN_UNIX..=MAX_UNIX, -3i64..=3, MAX_UNIX - MAX_TTL - 3..=MAX_UNIX],
     ) {
         let s = store(policy, &Key::generate());
-        let result = s.seal_at(&7u32, at(now));
+        let result = s.seal_at(&7u32, unix(now));
         let valid = now >= 0 && now + policy.ttl <= MAX_UNIX;
         match result {
             Ok(sealed) => {
                 prop_assert!(valid, "sealed at {}", now);
-                prop_assert_eq!(sealed.expires_at(), at(now + policy.ttl));
+                prop_assert_eq!(sealed.expires_at(), unix(now + policy.ttl));
                 prop_assert_eq!(
                     sealed.idle_deadline(),
-                    policy.idle.map(|i| at((now + i).min(now + policy.ttl)))
+                    policy.idle.map(|i| unix((now + i).min(now + policy.ttl)))
                 );
-                prop_assert_eq!(sealed.deadline(), at(policy.idle.map_or(now + policy.ttl, |i| (now + i).min(now + policy.ttl))));
+                prop_assert_eq!(sealed.deadline(), unix(policy.idle.map_or(now + policy.ttl, |i| (now + i).min(now + policy.ttl))));
             }
             Err(e) => {
                 prop_assert_eq!(e, SealError::Clock);

@@ -1,15 +1,5 @@
 //! The leeway lets a late cookie open, never re-seal: a session cannot
 //! outlive its idle or absolute deadline by re-sealing inside the leeway.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
 mod common;
 

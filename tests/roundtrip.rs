@@ -1,15 +1,5 @@
 //! Seal then open returns exactly what was sealed, for both algorithms and
 //! every session kind.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
-)]
 
 mod common;
 
@@ -141,13 +131,15 @@ fn store_is_send_sync_and_shared_across_threads() {
 
 #[test]
 fn cookie_is_small() {
-    // The anchors' small session is ~99 postcard bytes; the fixed overhead is
-    // 2 (header) + 24 (nonce) + 16 (tag) bytes plus the envelope.
+    // 99 postcard bytes, like the benches' small session (98 bytes and their
+    // length); the fixed overhead is 2 (header) + 24 (nonce) + 16 (tag) bytes
+    // plus the envelope, which in format v2 carries the 8-byte session id and
+    // a one-byte schema number (12 more base64 characters than v1).
     let store = store(Default::default());
     let c = store
         .seal_for_user_at(&UserId::from(1u64), 1, &vec![7u8; 98], t0())
         .unwrap();
-    assert!(c.value().len() <= 215, "{}", c.value().len());
+    assert!(c.value().len() <= 227, "{}", c.value().len());
     assert!(
         c.value()
             .bytes()

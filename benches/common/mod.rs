@@ -1,9 +1,7 @@
-//! Shared by the benches: the anchors' `Session` struct (small and large),
-//! the raw floor (postcard + the same AEAD + base64url), the incumbent
-//! (`cookie` 0.18 PrivateJar + serde_json), and the criterion settings.
-//!
-//! The sizes are pinned to `shared/anchors.md`: small 99 B postcard / 327 B
-//! JSON, large 1,318 B postcard / 2,487 B JSON. `check_sizes` asserts them.
+//! Shared by the benches: the contenders — ours, the raw floor (postcard +
+//! the same AEAD + base64url) and the incumbent (`cookie` 0.18 PrivateJar +
+//! serde_json) — generic over the session type each bench defines, a size
+//! check for that type, and the criterion settings.
 
 #![allow(dead_code)] // each bench binary uses a different part of this module
 
@@ -16,87 +14,30 @@ use chacha20poly1305::XChaCha20Poly1305;
 use criterion::Criterion;
 use rand::Rng as _;
 use sealed_session::__backend::{Backend, with_backend};
-use sealed_session::{Algorithm, Key, KeyRing, Opened, SessionStore, UserId};
-use serde::{Deserialize, Serialize};
+use sealed_session::{Algorithm, Key, KeyRing, SessionStore, UserId};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use xaes_256_gcm::Xaes256Gcm;
 use xaes_256_gcm::aead::{AeadInOut, KeyInit};
 
 /// The cookie name every contender uses.
 pub const NAME: &str = "session";
 
-/// The session struct of `shared/anchors.md`, field for field.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct Session {
-    pub user_id: u64,
-    pub epoch: u32,
-    pub issued_at: i64,
-    pub expires_at: i64,
-    pub roles: Vec<String>,
-    pub csrf: [u8; 32],
-    pub theme: String,
-    pub cart: Vec<u32>,
-}
-
-fn csrf() -> [u8; 32] {
-    let mut out = [0u8; 32];
-    for (i, b) in (0u32..).zip(out.iter_mut()) {
-        *b = u8::try_from((i * 61 + 9) % 256).unwrap();
-    }
-    out
-}
-
-/// Small: roles ["admin", "editor"], theme "dark", 10 cart items.
-pub fn small() -> Session {
-    let mut cart: Vec<u32> = (0..7).map(|i| 100_000 + i * 250_001).collect();
-    cart.extend((0..3).map(|i| 2_200_000 + i * 111));
-    Session {
-        user_id: 1_234_567,
-        epoch: 3,
-        issued_at: 1_800_000_000,
-        expires_at: 1_800_086_400,
-        roles: vec!["admin".into(), "editor".into()],
-        csrf: csrf(),
-        theme: "dark".into(),
-        cart,
-    }
-}
-
-/// Large: 50 roles like "org-07:billing", 200 cart items.
-pub fn large() -> Session {
-    const ROLES: [&str; 5] = ["billing", "reports", "support", "finance", "invoice"];
-    let roles = (0..50)
-        .map(|i| format!("org-{i:02}:{}", ROLES[i % ROLES.len()]))
-        .collect();
-    let mut cart: Vec<u32> = (0..86).map(|i| 10_000 + i * 73).collect();
-    cart.extend((0..25).map(|i| 100_000 + i * 35_000));
-    cart.extend((0..89).map(|i| 1_000_000 + i * 12_001));
-    Session {
-        roles,
-        cart,
-        ..small()
-    }
-}
-
-/// Postcard and JSON sizes, asserted against the anchors.
-pub fn check_sizes() -> [(&'static str, Session, usize); 2] {
-    let s = small();
-    let l = large();
-    let sizes = |x: &Session| {
-        (
-            postcard::to_allocvec(x).unwrap().len(),
-            serde_json::to_string(x).unwrap().len(),
-        )
-    };
-    assert_eq!(sizes(&s), (99, 327), "small session must match anchors.md");
-    assert_eq!(
-        sizes(&l),
-        (1318, 2487),
-        "large session must match anchors.md"
+/// Asserts the postcard and JSON sizes of a bench's session, so the numbers
+/// the bench reports are for the sizes it claims.
+pub fn check_size<T: Serialize>(what: &str, session: &T, postcard: usize, json: usize) {
+    let sizes = (
+        postcard::to_allocvec(session).unwrap().len(),
+        serde_json::to_string(session).unwrap().len(),
     );
-    [("small", s, 99), ("large", l, 1318)]
+    assert_eq!(
+        sizes,
+        (postcard, json),
+        "{what} session (postcard, JSON) bytes"
+    );
 }
 
-/// Everything one contender needs for one algorithm.
+/// Ours: a sealed-session store for one algorithm.
 pub struct Ours {
     pub store: SessionStore,
 }
@@ -117,20 +58,23 @@ impl Ours {
         }
     }
 
-    /// A log-in: the full envelope (times, user, epoch) at the system clock.
-    pub fn seal(&self, s: &Session) -> String {
+    /// A log-in of `user` at `epoch`: the full envelope (times, user, epoch)
+    /// at the system clock.
+    pub fn seal<T: Serialize>(&self, user: u64, epoch: u64, s: &T) -> String {
         self.store
-            .seal_for_user(&UserId::from(s.user_id), u64::from(s.epoch), s)
+            .seal_for_user(&UserId::from(user), epoch, s)
             .unwrap()
             .into_value()
     }
 
     /// Open at the system clock and verify the user's epoch.
-    pub fn open(&self, value: &str, current_epoch: u64) -> Session {
-        match self.store.open::<Session>(value).unwrap() {
-            Opened::User(pending) => pending.verify_epoch(current_epoch).unwrap().into_data(),
-            Opened::Anonymous(_) => panic!("sealed for a user"),
-        }
+    pub fn open<T: DeserializeOwned>(&self, value: &str, current_epoch: u64) -> T {
+        let opened = self.store.open::<T>(value).unwrap();
+        assert!(opened.user_id().is_some(), "sealed for a user");
+        opened
+            .verify_with(|_| Some(current_epoch))
+            .unwrap()
+            .into_data()
     }
 }
 
@@ -155,7 +99,7 @@ impl Floor {
         }
     }
 
-    pub fn seal(&self, s: &Session) -> String {
+    pub fn seal<T: Serialize>(&self, s: &T) -> String {
         let mut nonce = [0u8; FLOOR_NONCE];
         rand::rng().fill_bytes(&mut nonce);
         let mut buf = Vec::with_capacity(FLOOR_NONCE + 128 + FLOOR_TAG);
@@ -176,7 +120,7 @@ impl Floor {
         URL_SAFE_NO_PAD.encode(&buf)
     }
 
-    pub fn open(&self, value: &str) -> Session {
+    pub fn open<T: DeserializeOwned>(&self, value: &str) -> T {
         let mut data = URL_SAFE_NO_PAD.decode(value).unwrap();
         let (nonce, rest) = data.split_first_chunk_mut::<FLOOR_NONCE>().unwrap();
         let (msg, tag) = rest.split_last_chunk_mut::<FLOOR_TAG>().unwrap();
@@ -211,14 +155,14 @@ impl Jar {
         }
     }
 
-    pub fn seal(&self, s: &Session) -> String {
+    pub fn seal<T: Serialize>(&self, s: &T) -> String {
         let mut jar = cookie::CookieJar::new();
         jar.private_mut(&self.key)
             .add(cookie::Cookie::new(NAME, serde_json::to_string(s).unwrap()));
         jar.get(NAME).unwrap().value().to_owned()
     }
 
-    pub fn open(&self, value: &str) -> Session {
+    pub fn open<T: DeserializeOwned>(&self, value: &str) -> T {
         let mut jar = cookie::CookieJar::new();
         jar.add_original(cookie::Cookie::new(NAME, value.to_owned()));
         let plain = jar.private(&self.key).get(NAME).unwrap();

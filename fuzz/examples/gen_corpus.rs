@@ -63,6 +63,11 @@ fn noise(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// A fixed, valid (not weak) key: 32 consecutive bytes from `start`.
+fn seq(start: u8) -> [u8; 32] {
+    core::array::from_fn(|i| start.wrapping_mul(32).wrapping_add(i as u8))
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
     let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
@@ -72,19 +77,19 @@ fn main() {
     let rings = [
         (
             "k1-xaes",
-            KeyRing::new(1, Key::from_bytes(&[1; 32]).unwrap()),
+            KeyRing::new(1, Key::from_bytes(&seq(1)).unwrap()),
         ),
         (
             "k300-xchacha",
             KeyRing::with_algorithm(
                 300,
                 Algorithm::XChaCha20Poly1305,
-                Key::from_bytes(&[2; 32]).unwrap(),
+                Key::from_bytes(&seq(2)).unwrap(),
             ),
         ),
         (
             "kmax-xaes",
-            KeyRing::new(u32::MAX, Key::from_bytes(&[3; 32]).unwrap()),
+            KeyRing::new(u32::MAX, Key::from_bytes(&seq(3)).unwrap()),
         ),
     ];
     for (ring_name, ring) in rings {
@@ -123,14 +128,14 @@ fn main() {
 
     // keyring_parse: mode 0 = text.
     let dir = root.join("keyring_parse");
-    let mut ring = KeyRing::new(1, Key::from_bytes(&[4; 32]).unwrap());
+    let mut ring = KeyRing::new(1, Key::from_bytes(&seq(4)).unwrap());
     ring.rotate_with_algorithm(
         2,
         Algorithm::XChaCha20Poly1305,
-        Key::from_bytes(&[5; 32]).unwrap(),
+        Key::from_bytes(&seq(5)).unwrap(),
     )
     .unwrap();
-    ring.rotate(4_294_967_295, Key::from_bytes(&[6; 32]).unwrap())
+    ring.rotate(4_294_967_295, Key::from_bytes(&seq(6)).unwrap())
         .unwrap();
     let texts = [
         ("valid-three", ring.to_config().to_string()),

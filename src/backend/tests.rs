@@ -1,6 +1,7 @@
 //! The backends against each other on this crate's own data: every golden
-//! vector opens to the same plaintext and re-seals to the same bytes on every
-//! backend, and stores really use the backend they were built with.
+//! vector (v1.json and v2.json) opens to the same plaintext and re-seals to
+//! the same bytes on every backend, and stores really use the backend they
+//! were built with.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,12 +12,20 @@ use crate::crypto;
 use crate::wire::{self, NONCE_LEN, TAG_LEN};
 use crate::{Algorithm, Key, KeyRing, SessionStore};
 
-const VECTORS: &str = include_str!("../../tests/vectors/v1.json");
+/// The committed golden vector files: (name, text, vectors that
+/// authenticate).
+const FILES: [(&str, &str, usize); 2] = [
+    // 113 vectors, of which 27 are `invalid` (the AEAD or a header rule
+    // rejects them); the other 86 authenticate.
+    ("v1.json", include_str!("../../tests/vectors/v1.json"), 86),
+    // 124 vectors, 19 of them `invalid`.
+    ("v2.json", include_str!("../../tests/vectors/v2.json"), 105),
+];
 
-fn vectors() -> Vec<Value> {
-    match serde_json::from_str::<Value>(VECTORS) {
+fn vectors(text: &str) -> Vec<Value> {
+    match serde_json::from_str::<Value>(text) {
         Ok(Value::Array(all)) => all,
-        _ => panic!("tests/vectors/v1.json is not a JSON array"),
+        _ => panic!("a golden vector file is not a JSON array"),
     }
 }
 
@@ -31,7 +40,7 @@ fn hex(bytes: &[u8]) -> String {
 /// header and nonce.
 fn open_and_reseal(v: &Value, backend: Backend) -> Option<(Vec<u8>, Vec<u8>)> {
     let data = URL_SAFE_NO_PAD.decode(v["cookie"].as_str()?).ok()?;
-    let (header_key_id, header_len) = wire::parse_header(&data)?;
+    let (_version, header_key_id, header_len) = wire::parse_header(&data)?;
     let key_id = match v.get("aead_key_id").and_then(Value::as_u64) {
         Some(id) => u32::try_from(id).ok()?,
         None => header_key_id,
@@ -60,8 +69,16 @@ fn open_and_reseal(v: &Value, backend: Backend) -> Option<(Vec<u8>, Vec<u8>)> {
 /// and the same bytes again when that plaintext is sealed once more.
 #[test]
 fn every_golden_vector_opens_and_reseals_on_every_backend() {
+    for (file, text, want_authentic) in FILES {
+        let authentic = open_and_reseal_file(text);
+        assert_eq!(authentic, want_authentic, "{file}");
+    }
+}
+
+/// Checks every vector of one file; returns how many authenticate.
+fn open_and_reseal_file(text: &str) -> usize {
     let mut authentic = 0usize;
-    for v in vectors() {
+    for v in vectors(text) {
         let name = &v["name"];
         let results: Vec<_> = Backend::ALL
             .iter()
@@ -90,26 +107,30 @@ fn every_golden_vector_opens_and_reseals_on_every_backend() {
             authentic = authentic.saturating_add(1);
         }
     }
-    // 113 vectors, of which 27 are `invalid` (the AEAD or a header rule
-    // rejects them); the other 86 authenticate.
-    assert_eq!(authentic, 86);
+    authentic
 }
 
-/// The golden vector file, rebuilt with every store and cipher forced onto
-/// each backend in turn, is the committed file byte for byte.
+/// Both golden vector files, rebuilt with every store and cipher forced
+/// onto each backend in turn, are the committed files byte for byte.
 #[test]
 fn golden_vectors_rebuild_byte_for_byte_on_every_backend() {
+    let builders: [fn() -> Value; 2] = [
+        crate::vectors::build_vectors,
+        crate::vectors::build_vectors_v2,
+    ];
     for &backend in Backend::ALL {
-        let built = with_backend(backend, crate::vectors::build_vectors);
-        let text = format!(
-            "{}\n",
-            serde_json::to_string_pretty(&built).unwrap_or_default()
-        );
-        assert!(
-            text == VECTORS,
-            "tests/vectors/v1.json differs from what the {} backend seals",
-            backend.name()
-        );
+        for ((file, committed, _), build) in FILES.into_iter().zip(builders) {
+            let built = with_backend(backend, build);
+            let text = format!(
+                "{}\n",
+                serde_json::to_string_pretty(&built).unwrap_or_default()
+            );
+            assert!(
+                text == committed,
+                "tests/vectors/{file} differs from what the {} backend seals",
+                backend.name()
+            );
+        }
     }
 }
 
