@@ -4,6 +4,8 @@
 //! algorithm, optionally only seals (`PROFILE_OP=seal`) or only opens
 //! (`PROFILE_OP=open`). `PROFILE_IMPL=floor` runs the raw floor (postcard +
 //! XAES-256-GCM + base64url) instead, to compare instruction counts.
+//! `PROFILE_BACKEND=ring` (built with `--features ring`) runs the store on
+//! the ring backend; `PROFILE_ALG=xchacha` uses XChaCha20-Poly1305.
 //!
 //! Instructions per round trip, without the set-up:
 //! ```sh
@@ -19,6 +21,7 @@ mod common;
 use std::hint::black_box;
 
 use common::{Floor, Ours};
+use sealed_session::__backend::Backend;
 use sealed_session::Algorithm;
 use serde::{Deserialize, Serialize};
 
@@ -60,12 +63,16 @@ fn main() {
         .unwrap_or(1000);
     let op = std::env::var("PROFILE_OP").unwrap_or_default();
     let floor = std::env::var("PROFILE_IMPL").is_ok_and(|v| v == "floor");
+    let alg = match std::env::var("PROFILE_ALG").ok().as_deref() {
+        Some("xchacha") => Algorithm::XChaCha20Poly1305,
+        _ => Algorithm::default(),
+    };
     let session = small();
     common::check_size("small", &session, 99, 327);
     let (user, epoch) = (session.user_id, u64::from(session.epoch));
     let mut total = 0usize;
     if floor {
-        let floor = Floor::new(Algorithm::default());
+        let floor = Floor::new(alg);
         let sealed = floor.seal(&session);
         for _ in 0..n {
             match op.as_str() {
@@ -82,7 +89,15 @@ fn main() {
         println!("profile_roundtrip: floor {n} x {op:?} done ({total})");
         return;
     }
-    let ours = Ours::new(Algorithm::default());
+    let ours = match std::env::var("PROFILE_BACKEND").ok().as_deref() {
+        None | Some("" | "rustcrypto") => Ours::new(alg),
+        Some(name) => {
+            let Some(&backend) = Backend::ALL.iter().find(|b| b.name() == name) else {
+                panic!("PROFILE_BACKEND={name}: not in this build");
+            };
+            Ours::on(alg, backend)
+        }
+    };
     let sealed = ours.seal(user, epoch, &session);
     for _ in 0..n {
         match op.as_str() {

@@ -3,9 +3,13 @@
 //! the same AEAD, base64url) and the incumbent (`cookie` 0.18 PrivateJar +
 //! serde_json).
 //! Ends with the ratio table (ours/floor, ours/PrivateJar) and the cookie
-//! lengths, from the medians of this run.
+//! lengths, from the medians of this run. "ours" is the default backend
+//! (RustCrypto); with `--features ring` the ring backend is measured too, per
+//! message (the bare AEAD, 128 bytes) and per round trip, and a second table
+//! puts the backends side by side.
 //!
-//! `cargo bench --bench seal_open`; `SEALED_BENCH_QUICK=1` for a short run.
+//! `cargo bench --bench seal_open [--features ring]`; `SEALED_BENCH_QUICK=1`
+//! for a short run.
 
 mod common;
 
@@ -14,6 +18,7 @@ use std::time::SystemTime;
 
 use common::{Floor, Jar, NAME, Ours};
 use criterion::{Criterion, Throughput};
+use sealed_session::__backend::{Aead, Backend};
 use sealed_session::Algorithm;
 use serde::{Deserialize, Serialize};
 
@@ -107,8 +112,58 @@ fn bench_ours_and_floor(c: &mut Criterion, sessions: &[(&'static str, Session, u
             g.bench_function("floor-roundtrip", |b| {
                 b.iter(|| floor.open::<Session>(&floor.seal(black_box(session))))
             });
+            // The other backends ("ours" is RustCrypto), same envelope.
+            for &backend in &Backend::ALL[1..] {
+                let other = Ours::on(alg, backend);
+                let sealed = other.seal(user, epoch, session);
+                assert_eq!(&other.open::<Session>(&sealed, epoch), session);
+                let name = backend.name();
+                g.bench_function(format!("{name}-seal"), |b| {
+                    b.iter(|| other.seal(user, epoch, black_box(session)))
+                });
+                g.bench_function(format!("{name}-open"), |b| {
+                    b.iter(|| other.open::<Session>(black_box(&sealed), epoch))
+                });
+                g.bench_function(format!("{name}-roundtrip"), |b| {
+                    b.iter(|| {
+                        other.open::<Session>(&other.seal(user, epoch, black_box(session)), epoch)
+                    })
+                });
+            }
             g.finish();
         }
+    }
+}
+
+/// The bare AEAD of each backend on one 128-byte message (fixed nonce and
+/// AAD; the cipher built once, as a store does).
+const AEAD_MESSAGE: usize = 128;
+
+fn bench_aead(c: &mut Criterion) {
+    let key = [0x42u8; 32];
+    let nonce = [0x24u8; 24];
+    let aad = [0x5au8; 40];
+    for (alg_name, alg) in ALGORITHMS {
+        let mut g = c.benchmark_group(format!("aead-{alg_name}"));
+        g.throughput(Throughput::Bytes(AEAD_MESSAGE as u64));
+        for &backend in Backend::ALL {
+            let aead = Aead::new(backend, alg, &key);
+            let mut ct = [0x11u8; AEAD_MESSAGE];
+            let tag = aead.seal_in_place(&nonce, &aad, &mut ct).unwrap();
+            let name = backend.name();
+            g.bench_function(format!("{name}-seal"), |b| {
+                let mut buf = [0x11u8; AEAD_MESSAGE];
+                b.iter(|| aead.seal_in_place(black_box(&nonce), &aad, black_box(&mut buf)))
+            });
+            g.bench_function(format!("{name}-open"), |b| {
+                b.iter(|| {
+                    let mut buf = ct;
+                    assert!(aead.open_in_place(black_box(&nonce), &aad, &mut buf, &tag));
+                    buf
+                })
+            });
+        }
+        g.finish();
     }
 }
 
@@ -244,12 +299,109 @@ fn summary(sessions: &[(&'static str, Session, usize)], since: SystemTime) {
         );
     }
     println!("  2-thread scaling: see the `threads` bench");
+    backend_summary(sessions, since);
+}
+
+/// Per message and per round trip, every backend of this build side by
+/// side, with the goals for each (informational).
+fn backend_summary(sessions: &[(&'static str, Session, usize)], since: SystemTime) {
+    let m = |group: &str, f: &str| common::median_ns(group, f, since);
+    // "ours-*" is the RustCrypto backend; the others are "<name>-*".
+    let rt = |alg: &str, size: &str, backend: Backend| {
+        let f = match backend {
+            Backend::RustCrypto => "ours-roundtrip".to_owned(),
+            other => format!("{}-roundtrip", other.name()),
+        };
+        m(&format!("{alg}-{size}"), &f)
+    };
+    println!();
+    println!("==== backends: the bare AEAD, one {AEAD_MESSAGE}-byte message (ns) ====");
+    println!("{:<8} {:<11} {:>9} {:>9}", "alg", "backend", "seal", "open");
+    for (alg_name, _) in ALGORITHMS {
+        for &backend in Backend::ALL {
+            let group = format!("aead-{alg_name}");
+            println!(
+                "{:<8} {:<11} {:>9} {:>9}",
+                alg_name,
+                backend.name(),
+                fmt_ns(m(&group, &format!("{}-seal", backend.name()))),
+                fmt_ns(m(&group, &format!("{}-open", backend.name()))),
+            );
+        }
+    }
+    println!();
+    println!("==== backends: round trip (seal_for_user + open + verify_epoch, ns) ====");
+    println!(
+        "{:<8} {:<6} {:<11} {:>9} {:>9} {:>11} {:>11} {:>9}",
+        "alg", "size", "backend", "ours", "floor", "ours/floor", "PrivateJar", "ours/jar"
+    );
+    for (alg_name, _) in ALGORITHMS {
+        for (size, _, _) in sessions {
+            let floor = m(&format!("{alg_name}-{size}"), "floor-roundtrip");
+            let jar = m(&format!("privatejar-{size}"), "roundtrip");
+            for &backend in Backend::ALL {
+                let ours = rt(alg_name, size, backend);
+                println!(
+                    "{:<8} {:<6} {:<11} {:>9} {:>9} {:>11} {:>11} {:>9}",
+                    alg_name,
+                    size,
+                    backend.name(),
+                    fmt_ns(ours),
+                    fmt_ns(floor),
+                    fmt_ratio(ratio(ours, floor)),
+                    fmt_ns(jar),
+                    fmt_ratio(ratio(ours, jar)),
+                );
+            }
+        }
+    }
+    println!("(floor: postcard + the `xaes-256-gcm` / `chacha20poly1305` crate + base64url)");
+    println!();
+    println!("backend goals (round trips, this run), informational:");
+    for (size, bar) in [("small", 1.10), ("large", 1.05)] {
+        let r = ratio(
+            rt("xaes", size, Backend::RustCrypto),
+            m(&format!("xaes-{size}"), "floor-roundtrip"),
+        );
+        println!(
+            "  {size} default backend (rustcrypto) / raw-XAES floor = {} (bar <= {bar}): {}",
+            fmt_ratio(r),
+            verdict(r, bar)
+        );
+    }
+    let Some(&ring) = Backend::ALL.get(1) else {
+        println!("  ring: not in this build (`--features ring`)");
+        return;
+    };
+    for (size, _, _) in sessions {
+        let r = ratio(
+            rt("xaes", size, ring),
+            m(&format!("privatejar-{size}"), "roundtrip"),
+        );
+        println!(
+            "  {size} {} xaes / PrivateJar = {} (bar <= 0.45): {}",
+            ring.name(),
+            fmt_ratio(r),
+            verdict(r, 0.45)
+        );
+    }
+    for (size, _, _) in sessions {
+        let r = ratio(rt("xchacha", size, ring), rt("xaes", size, ring));
+        println!(
+            "  {size} {} xchacha / {} xaes = {} (bar <= 1.3): {}",
+            ring.name(),
+            ring.name(),
+            fmt_ratio(r),
+            verdict(r, 1.3)
+        );
+    }
 }
 
 fn main() {
     let since = SystemTime::now();
     let sessions = sessions();
     let mut c = common::criterion();
+    bench_aead(&mut c);
     bench_ours_and_floor(&mut c, &sessions);
     bench_jar(&mut c, &sessions);
     c.final_summary();

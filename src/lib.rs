@@ -20,6 +20,7 @@
 pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
+mod backend;
 mod config;
 #[cfg(feature = "cookie")]
 pub mod cookie;
@@ -76,6 +77,9 @@ pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverifie
 pub use session_id::SessionId;
 pub use store::{DEFAULT_LEEWAY, DEFAULT_TTL, MAX_TTL, SessionStore, StoreBuilder};
 pub use wire::BROWSER_COOKIE_LIMIT;
+
+#[doc(hidden)]
+pub use backend::hooks as __backend;
 
 /// The `time` crate, re-exported: the API takes [`time::OffsetDateTime`] and
 /// [`time::Duration`].

@@ -2586,11 +2586,11 @@ fn head_of(version: u8, plaintext: &[u8]) -> Option<(Option<SessionId>, u32)> {
     Some((head.session_id, head.schema))
 }
 
-fn build_vectors() -> Value {
+pub(crate) fn build_vectors() -> Value {
     build(specs(), File::V1)
 }
 
-fn build_vectors_v2() -> Value {
+pub(crate) fn build_vectors_v2() -> Value {
     build(v2_specs(), File::V2)
 }
 

@@ -13,6 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::XChaCha20Poly1305;
 use criterion::Criterion;
 use rand::Rng as _;
+use sealed_session::__backend::{Backend, with_backend};
 use sealed_session::{Algorithm, Key, KeyRing, SessionStore, UserId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -42,10 +43,18 @@ pub struct Ours {
 }
 
 impl Ours {
+    /// On the crate's default backend (RustCrypto), whatever the features.
     pub fn new(algorithm: Algorithm) -> Ours {
+        Ours::on(algorithm, Backend::RustCrypto)
+    }
+
+    /// On `backend` (`Backend::ALL` lists the ones this build has).
+    pub fn on(algorithm: Algorithm, backend: Backend) -> Ours {
         let ring = KeyRing::with_algorithm(1, algorithm, Key::generate());
         Ours {
-            store: SessionStore::builder(NAME, ring).build().unwrap(),
+            store: with_backend(backend, || {
+                SessionStore::builder(NAME, ring).build().unwrap()
+            }),
         }
     }
 
