@@ -5,12 +5,6 @@
 //!
 //! `cargo test --test backend_vectors` runs the RustCrypto backend;
 //! `--features ring` adds the ring backend.
-#![allow(
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::panic,
-    clippy::arithmetic_side_effects
-)]
 
 use sealed_session::__backend::{Aead, Backend};
 use sealed_session::Algorithm;

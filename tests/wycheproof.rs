@@ -11,12 +11,6 @@
 //! invalid one must not open. Cases with another key or nonce size cannot
 //! be expressed (the key and nonce are fixed-size arrays): they are counted,
 //! and their exact numbers asserted, so nothing is skipped silently.
-#![allow(
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::panic,
-    clippy::arithmetic_side_effects
-)]
 
 use sealed_session::__backend::{Aead, Backend, Body, body_open, body_seal};
 use sealed_session::Algorithm;
