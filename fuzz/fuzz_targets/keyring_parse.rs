@@ -26,6 +26,7 @@ static MESSAGES: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
         KeyEntryProblem::Key(KeyError::Length { got: 0 }),
         KeyEntryProblem::Key(KeyError::Base64),
         KeyEntryProblem::Key(KeyError::Random),
+        KeyEntryProblem::Key(KeyError::Weak),
         KeyEntryProblem::DuplicateId,
     ];
     let mut set = BTreeSet::new();
