@@ -6,9 +6,12 @@
 //!   `SameSite=Lax`, `Path=/`, a `Max-Age` that never outlives the seal's
 //!   [deadline](Sealed::deadline)), and makes the matching removal cookie for
 //!   logout.
-//! * Reading: [`SessionStore::open_cookie_header`] picks the session out of a
-//!   raw `Cookie` request header (several cookies, duplicates, junk) and
-//!   [`SessionStore::open_cookie_jar`] out of a [`CookieJar`].
+//! * Reading: [`Sessions::open_cookie_header`](crate::Sessions::open_cookie_header)
+//!   picks the session out of a raw `Cookie` request header (several
+//!   cookies, duplicates, junk) and
+//!   [`Sessions::open_cookie_jar`](crate::Sessions::open_cookie_jar) out of a
+//!   [`CookieJar`]; the [engine](crate::engine) and the framework adapters
+//!   do it for you.
 //!
 //! Name the cookie with the `__Host-` prefix (for example `__Host-session`):
 //! browsers then only accept it from a secure origin, with `Secure`, `Path=/`
@@ -35,9 +38,11 @@
 //! assert!(set_cookie.starts_with("__Host-session="));
 //! assert!(set_cookie.ends_with("; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=86400"));
 //!
-//! // next request: the browser's Cookie header
+//! // next request: the browser's Cookie header (Sessions holds store, options and clock)
+//! let (clock, _) = sealed_session::Clock::manual(now);
+//! let sessions = sealed_session::Sessions::new(store, options)?.with_clock(clock);
 //! let header = format!("theme=dark; __Host-session={}", sealed.value());
-//! let opened = store.open_cookie_header_at::<u32>(&header, now)?.expect("the cookie is there");
+//! let opened = sessions.open_cookie_header::<u32>(&header)?.expect("the cookie is there");
 //! assert_eq!(*opened.anonymous().unwrap().data(), 5);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -45,12 +50,11 @@
 use core::fmt;
 use std::borrow::Cow;
 
-use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 
-use crate::error::OpenError;
 use crate::expiry;
-use crate::session::{Opened, Sealed};
+use crate::session::Sealed;
+#[cfg(doc)]
 use crate::store::SessionStore;
 use crate::wire;
 
@@ -63,14 +67,15 @@ pub use ::cookie::{Cookie, CookieJar, SameSite};
 ///
 /// # Example
 /// ```
-/// use sealed_session::cookie::MAX_HEADER_PAIRS;
-/// use sealed_session::{Key, KeyRing, SessionStore};
+/// use sealed_session::cookie::{CookieOptions, MAX_HEADER_PAIRS};
+/// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
 ///
 /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
 /// let value = store.seal(&1u8)?.into_value();
+/// let sessions = Sessions::new(store, CookieOptions::new())?;
 /// let filler = "a=1; ".repeat(MAX_HEADER_PAIRS);
 /// // a session cookie past the limit is not looked at
-/// assert!(store.open_cookie_header::<u8>(&format!("{filler}sid={value}"))?.is_none());
+/// assert!(sessions.open_cookie_header::<u8>(&format!("{filler}sid={value}"))?.is_none());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub const MAX_HEADER_PAIRS: usize = 512;
@@ -405,7 +410,7 @@ impl CookieOptions {
     /// a valid session of the attacker's own account, with a longer `Path`
     /// so the browser sends it first (cookie tossing: login CSRF, session
     /// fixation). The opener answers two authentic cookies with
-    /// [`OpenError::Ambiguous`], but it cannot see a planted cookie when the
+    /// [`OpenError::Ambiguous`](crate::OpenError::Ambiguous), but it cannot see a planted cookie when the
     /// user has none of their own. `__Host-` makes browsers refuse such a
     /// plant. Use this check in production.
     ///
@@ -638,196 +643,3 @@ impl fmt::Display for CookieOptionsError {
 }
 
 impl std::error::Error for CookieOptionsError {}
-
-impl SessionStore {
-    /// Opens the session cookie out of a raw `Cookie` request header, at the
-    /// system clock's time. See [`SessionStore::open_cookie_header_at`].
-    /// Needs the `cookie` feature.
-    ///
-    /// # Errors
-    /// As [`SessionStore::open_cookie_header_at`].
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::{Key, KeyRing, SessionStore};
-    ///
-    /// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
-    /// let sealed = store.seal(&7u32)?;
-    /// let header = format!("a=1; __Host-session={}; b=2", sealed.value());
-    /// let opened = store.open_cookie_header::<u32>(&header)?;
-    /// assert_eq!(opened.and_then(|o| o.anonymous()).map(|s| *s.data()), Some(7));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn open_cookie_header<T: DeserializeOwned>(
-        &self,
-        header: &str,
-    ) -> Result<Option<Opened<T>>, OpenError> {
-        self.open_cookie_header_at(header, expiry::now())
-    }
-
-    /// Opens the session cookie out of a raw `Cookie` request header at
-    /// `now`. Needs the `cookie` feature.
-    ///
-    /// The header may hold many cookies, junk between them, and several
-    /// cookies with this store's name: a stale one for another path or
-    /// domain, or one planted by a sibling subdomain when the name has no
-    /// `__Host-` prefix (cookie tossing). The rule:
-    ///
-    /// * **Every** cookie with the name is tried, in any position, so junk
-    ///   placed before the real cookie cannot hide it. The work stays
-    ///   bounded by the header's own length: at most [`MAX_HEADER_PAIRS`]
-    ///   pairs are looked at, a value longer than the size cap is refused
-    ///   before decoding, one with an unknown key id before any AEAD work,
-    ///   and every other byte is decrypted at most once.
-    /// * Exactly one different value authenticates: that cookie's outcome
-    ///   (`Ok` with the session, or its typed error such as
-    ///   [`OpenError::Expired`]).
-    /// * Two or more different values authenticate (whether or not they are
-    ///   expired): [`OpenError::Ambiguous`]. None is picked, since one of them
-    ///   may be the attacker's own valid session. The same value sent twice
-    ///   counts once.
-    /// * Cookies with the name but none authentic: [`OpenError::Invalid`].
-    ///
-    /// Never panics. For HTTP/2, where a request may carry several `cookie`
-    /// header fields, join them with `"; "` first.
-    ///
-    /// Returns `Ok(None)` if no cookie has the store's name (nothing to
-    /// clear), `Ok(Some(opened))` for the one that opened (a user session
-    /// still needs its epoch verified).
-    ///
-    /// # Errors
-    /// As above: answer every error as logged out and send the
-    /// [removal cookie](CookieOptions::removal).
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::{Key, KeyRing, OpenError, SessionStore};
-    /// use time::{Duration, OffsetDateTime};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-    /// let sealed = store.seal_at(&1u8, t0)?;
-    ///
-    /// // planted junk cookies with the same name first: skipped, however many
-    /// let junk = "sid=forged; ".repeat(100);
-    /// let header = format!("{junk}lang=en; sid={}", sealed.value());
-    /// assert!(store.open_cookie_header_at::<u8>(&header, t0)?.is_some());
-    ///
-    /// // a second authentic session with the name (someone else's): ambiguous
-    /// let other = store.seal_at(&2u8, t0)?;
-    /// let tossed = format!("sid={}; sid={}", other.value(), sealed.value());
-    /// assert_eq!(store.open_cookie_header_at::<u8>(&tossed, t0).unwrap_err(), OpenError::Ambiguous);
-    ///
-    /// // no session cookie at all
-    /// assert!(store.open_cookie_header_at::<u8>("lang=en", t0)?.is_none());
-    ///
-    /// // only junk, or expired
-    /// assert_eq!(store.open_cookie_header_at::<u8>("sid=forged", t0).unwrap_err(), OpenError::Invalid);
-    /// let late = t0 + Duration::days(2);
-    /// assert_eq!(store.open_cookie_header_at::<u8>(&header, late).unwrap_err(), OpenError::Expired);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn open_cookie_header_at<T: DeserializeOwned>(
-        &self,
-        header: &str,
-        now: OffsetDateTime,
-    ) -> Result<Option<Opened<T>>, OpenError> {
-        let name = self.cookie_name();
-        let candidates = Cookie::split_parse(header)
-            .take(MAX_HEADER_PAIRS)
-            .filter_map(Result::ok)
-            .filter(|cookie| cookie.name() == name);
-        // The authentic candidate so far: its value and its outcome.
-        let mut authentic: Option<(Cookie<'_>, Result<Opened<T>, OpenError>)> = None;
-        let mut seen_any = false;
-        for cookie in candidates {
-            seen_any = true;
-            if authentic
-                .as_ref()
-                .is_some_and(|(first, _)| first.value_trimmed() == cookie.value_trimmed())
-            {
-                continue;
-            }
-            let outcome = self.open_at::<T>(cookie.value_trimmed(), now);
-            if matches!(outcome, Err(OpenError::Invalid)) {
-                continue;
-            }
-            if authentic.is_some() {
-                return Err(OpenError::Ambiguous);
-            }
-            authentic = Some((cookie, outcome));
-        }
-        match authentic {
-            Some((_, outcome)) => outcome.map(Some),
-            None if seen_any => Err(OpenError::Invalid),
-            None => Ok(None),
-        }
-    }
-
-    /// Opens the session cookie out of a [`CookieJar`] (which holds at most
-    /// one cookie per name), at the system clock's time. Needs the `cookie`
-    /// feature.
-    ///
-    /// # Errors
-    /// As [`SessionStore::open_cookie_jar_at`].
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::cookie::{CookieJar, CookieOptions};
-    /// use sealed_session::{Key, KeyRing, SessionStore};
-    ///
-    /// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
-    /// let mut jar = CookieJar::new();
-    /// jar.add(CookieOptions::new().cookie(&store.seal(&"hi")?)?);
-    /// let opened = store.open_cookie_jar::<String>(&jar)?.expect("present");
-    /// assert_eq!(opened.anonymous().unwrap().data(), "hi");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn open_cookie_jar<T: DeserializeOwned>(
-        &self,
-        jar: &CookieJar,
-    ) -> Result<Option<Opened<T>>, OpenError> {
-        self.open_cookie_jar_at(jar, expiry::now())
-    }
-
-    /// Opens the session cookie out of a [`CookieJar`] at `now`. Needs the
-    /// `cookie` feature.
-    ///
-    /// ⚠️ A jar holds at most one cookie per name (the last one parsed), so
-    /// it cannot see duplicates: a planted cookie with the session's name
-    /// (cookie tossing) silently replaces or hides the user's own, and this
-    /// method cannot answer [`OpenError::Ambiguous`]. Prefer
-    /// [`SessionStore::open_cookie_header_at`] on the raw header, and a
-    /// `__Host-` name ([`CookieOptions::validate_strict`]).
-    ///
-    /// Returns `Ok(None)` if the jar has no cookie with the store's name.
-    ///
-    /// # Errors
-    /// As [`SessionStore::open_at`], if the cookie is there but does not
-    /// open: answer as logged out and send the
-    /// [removal cookie](CookieOptions::removal).
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::cookie::{Cookie, CookieJar};
-    /// use sealed_session::{Key, KeyRing, OpenError, SessionStore};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let now = time::OffsetDateTime::now_utc();
-    /// let mut jar = CookieJar::new();
-    /// assert!(store.open_cookie_jar_at::<()>(&jar, now)?.is_none());
-    /// jar.add_original(Cookie::new("sid", "tampered"));
-    /// assert_eq!(store.open_cookie_jar_at::<()>(&jar, now).unwrap_err(), OpenError::Invalid);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn open_cookie_jar_at<T: DeserializeOwned>(
-        &self,
-        jar: &CookieJar,
-        now: OffsetDateTime,
-    ) -> Result<Option<Opened<T>>, OpenError> {
-        match jar.get(self.cookie_name()) {
-            None => Ok(None),
-            Some(cookie) => self.open_at(cookie.value_trimmed(), now).map(Some),
-        }
-    }
-}

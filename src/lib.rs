@@ -16,24 +16,39 @@
     clippy::cast_possible_wrap
 )]
 
+#[cfg(feature = "actix-web")]
+pub mod actix;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod config;
 #[cfg(feature = "cookie")]
 pub mod cookie;
 mod crypto;
+#[cfg(feature = "cookie")]
+pub mod engine;
 mod envelope;
 mod epoch;
+#[cfg(feature = "cookie")]
+mod epochs;
 mod error;
 mod expiry;
 mod key;
 mod keyring;
+#[cfg(feature = "cookie")]
+mod layer;
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+mod middleware;
 mod nonce;
 #[cfg(feature = "redis")]
 pub mod redis;
 mod revocation;
 mod schema;
+mod scratch;
 mod session;
 mod session_id;
 mod store;
+#[cfg(feature = "cookie")]
+pub mod testing;
 mod wire;
 
 #[cfg(test)]
@@ -44,9 +59,15 @@ mod vectors;
 pub use self::cookie::{CookieOptions, CookieOptionsError};
 pub use config::{KEYS_ENV_VAR, KeyConfigError, KeyEntryProblem};
 pub use epoch::UserId;
+#[cfg(feature = "cookie")]
+pub use epochs::{BoxError, EpochSource, MemoryEpochs, NoUsers};
 pub use error::{ConfigError, InvalidUserId, KeyError, KeyRingError, OpenError, SealError};
 pub use key::{Algorithm, KEY_LEN, Key, UnknownAlgorithm};
 pub use keyring::KeyRing;
+#[cfg(feature = "cookie")]
+pub use layer::{Clock, CookieNameMismatch, ManualClock, Sessions};
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub use middleware::{SessionError, SessionHandle, UserSession};
 pub use revocation::{
     AlreadyFed, DEFAULT_STALENESS_BOUND, FeedLink, FeedOptions, NoSessionId, Revocation,
     RevocationError, RevocationSet,

@@ -16,6 +16,7 @@ use crate::expiry::{self, Policy, Times};
 use crate::keyring::{KeyEntry, KeyRing};
 use crate::nonce;
 use crate::schema::{Decoding, Schemas};
+use crate::scratch;
 use crate::session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
 use crate::session_id::SessionId;
 use crate::wire::{
@@ -838,15 +839,17 @@ impl SessionStore {
         value: &str,
         now: OffsetDateTime,
     ) -> Result<Opened<T>, OpenError> {
-        let mut buf = [0u8; MAX_DECODED_LEN];
-        let result = self.open_frame(value, expiry::unix(now), &mut buf);
-        // Base64 decoding writes nothing past the decoded bytes, at most
-        // `max_decoded_len(value.len())`: only that prefix can hold plaintext.
-        let written = max_decoded_len(value.len()).min(MAX_DECODED_LEN);
-        if let Some(used) = buf.get_mut(..written) {
-            used.zeroize();
-        }
-        result
+        scratch::with(|buf| {
+            let result = self.open_frame(value, expiry::unix(now), buf);
+            // Base64 decoding writes nothing past the decoded bytes, at most
+            // `max_decoded_len(value.len())`: only that prefix can hold
+            // plaintext.
+            let written = max_decoded_len(value.len()).min(MAX_DECODED_LEN);
+            if let Some(used) = buf.get_mut(..written) {
+                used.zeroize();
+            }
+            result
+        })
     }
 
     /// Frame → open → decode → check (FORMAT.md section 6).
@@ -975,14 +978,17 @@ impl SessionStore {
             Some(n) => n,
             None => nonce::fresh()?,
         };
-        let mut buf = [0u8; MAX_DECODED_LEN];
-        let result = self.seal_into(version, &head, data, &nonce, &mut buf);
-        // On success the plaintext was encrypted in place: the buffer holds
-        // only the public header, nonce, ciphertext and tag. On failure it may
-        // hold a partial plaintext anywhere in the plaintext room.
-        if result.is_err() {
-            buf.zeroize();
-        }
+        let result = scratch::with(|buf| {
+            let result = self.seal_into(version, &head, data, &nonce, buf);
+            // On success the plaintext was encrypted in place: the buffer
+            // holds only the public header, nonce, ciphertext and tag. On
+            // failure it may hold a partial plaintext anywhere in the
+            // plaintext room.
+            if result.is_err() {
+                buf.zeroize();
+            }
+            result
+        });
         result.map(|value| Sealed {
             value,
             name: Arc::clone(&self.inner.name),
@@ -1041,8 +1047,8 @@ impl SessionStore {
             }
         };
         let pt_len = head_len.saturating_add(payload_len);
-        // Zero padding up to the bucket (the buffer is already zero there),
-        // never past the size cap.
+        // Zero padding up to the bucket, never past the size cap (the
+        // scratch buffer may hold an earlier cookie there).
         let padded = match inner.padding {
             Some(bucket) => pt_len
                 .div_ceil(bucket)
@@ -1053,6 +1059,9 @@ impl SessionStore {
         let plaintext = buf
             .get_mut(pt_start..pt_start.saturating_add(padded))
             .ok_or(SealError::Serialize)?;
+        if let Some(padding) = plaintext.get_mut(pt_len..) {
+            padding.fill(0);
+        }
         let tag = slot
             .cipher
             .seal_in_place(nonce, &framing.aad, plaintext)

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::ReadAt as _;
 use common::{NAME, t0};
 use proptest::prelude::*;
 use sealed_session::cookie::{

@@ -1,24 +1,38 @@
 #!/usr/bin/env python3
-"""Check the sealed-session v1 golden vectors against FORMAT.md alone.
+"""Check the sealed-session golden vectors (formats v1 and v2) against FORMAT.md alone.
 
-An independent opener written only from FORMAT.md (no Rust sources read).
-Each vector in tests/vectors/v1.json is opened as FORMAT.md section 6 says,
-with the opener policy the vector records (section 7: `ttl`, `idle_timeout`,
-`leeway`; the defaults for vectors without them), the result mapped to the
-`expect` vocabulary (ok, invalid, expired, idle_expired, not_yet_valid,
-revoked, decode) and the plaintext, the decoded fields, the effective
-deadlines, the re-seal hint and `in_leeway` compared. Every recovered
-plaintext is re-sealed with the cookie's own nonce, which must reproduce the
-cookie string exactly; a `padding` vector's plaintext length must follow the
-sealer's padding rule (section 5); an `aead_key_id` vector must be authentic
-when read leniently, so that only the rule it names rejects it.
+An independent opener written only from FORMAT.md (no Rust sources read),
+supporting both format versions as an opener must (section 8). Each vector
+of tests/vectors/v1.json and tests/vectors/v2.json is opened as FORMAT.md
+section 6 says, with the opener policy the vector records (section 7: `ttl`,
+`idle_timeout`, `leeway`; the defaults for vectors without them) and its
+schemas (`opener_schema`, `opener_accepts`, `opener_seals_schema`,
+`opener_seals_format`; v1.json's vectors: schema 0, nothing accepted), the
+result mapped to the `expect` vocabulary (ok, invalid, decode,
+unknown_schema, migration, not_yet_valid, expired, idle_expired, revoked)
+and the plaintext, the decoded fields, the session id and schema, the
+effective deadlines, the re-seal hint and `in_leeway` compared. A v1.json
+vector is opened twice: by an opener that seals v1 (its `reseal` as
+recorded) and by one that seals v2 (`old_format` added outside the leeway).
+Every recovered plaintext is re-sealed with the cookie's own nonce and
+header, which must reproduce the cookie string exactly; a `padding`
+vector's plaintext length must follow the sealer's padding rule (section
+5); an `aead_key_id` vector must be authentic when read leniently, so that
+only the rule it names rejects it.
+
+Schemas (FORMAT.md sections 4.2, 6 step 7 and 7): the cookie's schema equal
+to `opener_schema` is decoded as the current payload type `{ note: String,
+visits: u32 }`; one in `opener_accepts` as the older type `{ note: String }`,
+then migrated to `{ note, visits: 0 }` (an empty note fails: `migration`);
+any other is `unknown_schema`, without reading the payload.
 
 AEADs on top of `cryptography`: XAES-256-GCM (c2sp.org/XAES-256-GCM) from
 AES-256-ECB + AESGCM; XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) from a
 pure-Python HChaCha20 + ChaCha20Poly1305. Both are first checked against
 published known-answer vectors, as are the strict base64 and key-id decoders.
 
-Usage: python3 tools/check_vectors.py [path/to/v1.json]   (exit 0 = all passed)
+Usage: python3 tools/check_vectors.py [FILE.json ...]   (default: v1.json and v2.json;
+exit 0 = all passed; the last line is `N passed, M failed`)
 """
 import base64
 import json
@@ -32,7 +46,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-VERSION = 0x01
+SUBKEY_VERSION = 0x01             # FORMAT.md §3: the byte in the HKDF info, for v1 and v2
+VERSIONS = (0x01, 0x02)           # FORMAT.md §1, §8: the versions an opener supports
+SESSION_ID_LEN = 8                # FORMAT.md §4.1
 DEFAULT_MAX = 4096                 # FORMAT.md §5: max <= 4096
 DEFAULT_TTL = 400 * 86400          # FORMAT.md §7: opener of vectors without `ttl`
 NONCE_LEN, TAG_LEN = 24, 16
@@ -43,9 +59,9 @@ B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 class Reject(Exception):
     """An opening failure; `outcome` is one of the vectors' expect words."""
 
-    def __init__(self, outcome, why, plaintext=None):
+    def __init__(self, outcome, why, plaintext=None, head=None):
         super().__init__(f"{outcome} ({why})")
-        self.outcome, self.why, self.plaintext = outcome, why, plaintext
+        self.outcome, self.why, self.plaintext, self.head = outcome, why, plaintext, head
 
 
 # --- encodings (FORMAT.md §1, §3) -------------------------------------------
@@ -107,7 +123,7 @@ def pae(*parts):
 
 def subkey_and_aad(master, key_id, alg, cookie_name, header):
     """FORMAT.md §3: the HKDF-SHA256 subkey and the AEAD associated data."""
-    info = pae(b"sealed-session/v1/subkey", bytes([VERSION]), alg.encode(),
+    info = pae(b"sealed-session/v1/subkey", bytes([SUBKEY_VERSION]), alg.encode(),
                struct.pack(">I", key_id), cookie_name.encode())
     key = HKDF(hashes.SHA256(), 32, b"sealed-session/v1", info).derive(master)
     return key, pae(b"sealed-session/v1/aad", cookie_name.encode(), header)
@@ -157,9 +173,9 @@ def seal_raw(alg, key, nonce, plaintext, aad):
     return aead.encrypt(n, plaintext, aad)      # ciphertext || tag
 
 
-def seal_cookie(name, key_id, master, alg, nonce, plaintext):
+def seal_cookie(name, version, key_id, master, alg, nonce, plaintext):
     """The sealing side (used for the round-trip check)."""
-    header = bytes([VERSION]) + varint_encode(key_id)
+    header = bytes([version]) + varint_encode(key_id)
     key, aad = subkey_and_aad(master, key_id, alg, name, header)
     return b64_encode(header + nonce + seal_raw(alg, key, nonce, plaintext, aad))
 
@@ -206,7 +222,10 @@ class Reader:
             raise Reject("decode", "invalid UTF-8") from None
 
 
-def decode_envelope(pt):
+def decode_head(pt, version):
+    """The head (FORMAT.md §4: every field before the payload) of format
+    `version`, with the time rules applied; returns (head, reader at the
+    payload). Raises Reject("decode")."""
     r = Reader(pt)
     issued_at, login_age, lifetime = r.varint(64), r.varint(64), r.varint(64)
     idle = r.varint(64) if r.option() else None
@@ -217,21 +236,51 @@ def decode_envelope(pt):
             raise Reject("decode", f"bad UserId variant {variant}")
         uid = r.varint(64) if variant == 0 else r.string(1, 128)
         user = (uid, r.varint(64))      # (id, epoch)
-    # payload used by the vectors: struct { note: String, visits: u32 }
-    payload = {"note": r.string(), "visits": r.varint(32)}
-    unpadded_len = r.pos
-    if any(pt[r.pos:]):
-        raise Reject("decode", "non-zero padding byte")
+    session_id, schema = None, 0        # a v1 cookie: no session id, schema 0
+    if version == 2:
+        session_id = r.take(SESSION_ID_LEN).hex()   # 8 raw bytes, big-endian
+        schema = r.varint(32)
     if login_age > issued_at:
         raise Reject("decode", "login_age > issued_at")
-    env = {"issued_at": issued_at, "login_at": issued_at - login_age,
-           "expires_at": issued_at + lifetime,
-           "idle_deadline": None if idle is None else issued_at + idle,
-           "user": user, "payload": payload, "unpadded_len": unpadded_len}
+    head = {"issued_at": issued_at, "login_at": issued_at - login_age,
+            "expires_at": issued_at + lifetime,
+            "idle_deadline": None if idle is None else issued_at + idle,
+            "user": user, "session_id": session_id, "schema": schema}
     for field in ("issued_at", "login_at", "expires_at", "idle_deadline"):
-        if env[field] is not None and env[field] > MAX_TIME:
+        if head[field] is not None and head[field] > MAX_TIME:
             raise Reject("decode", f"{field} beyond year 9999")
-    return env
+    return head, r
+
+
+def decode_payload(r, schema, opener):
+    """FORMAT.md §6 step 7b-7e: the payload by its schema, then the padding.
+    The vectors' types (§7): current `{ note, visits: u32 }`; every accepted
+    older schema `{ note }`, migrated to `{ note, visits: 0 }` unless the note
+    is empty. Returns (payload, unpadded length)."""
+    if schema == opener["schema"]:
+        payload = {"note": r.string(), "visits": r.varint(32)}
+    elif schema in opener["accepts"]:
+        note = r.string()
+        if note == "":
+            raise Reject("migration", f"schema {schema}: empty note")
+        payload = {"note": note, "visits": 0}
+    else:
+        raise Reject("unknown_schema", f"schema {schema} is neither "
+                     f"{opener['schema']} nor in {sorted(opener['accepts'])}")
+    unpadded_len = r.pos
+    if any(r.buf[r.pos:]):
+        raise Reject("decode", "non-zero padding byte")
+    return payload, unpadded_len
+
+
+def decode_envelope(pt, version, opener):
+    """FORMAT.md §6 step 7: head, schema, payload, padding."""
+    head, r = decode_head(pt, version)
+    try:
+        payload, unpadded_len = decode_payload(r, head["schema"], opener)
+    except Reject as e:
+        raise Reject(e.outcome, e.why, pt, head) from None
+    return dict(head, payload=payload, unpadded_len=unpadded_len)
 
 
 # --- opening (FORMAT.md §6) -------------------------------------------------
@@ -241,18 +290,19 @@ def half_toward_zero(n):
     return n // 2 if n >= 0 else -((-n) // 2)
 
 
-def open_cookie(name, value, ring, now, policy, current_epoch, max_len=DEFAULT_MAX):
+def open_cookie(name, value, ring, now, policy, current_epoch, opener, max_len=DEFAULT_MAX):
     """Returns (envelope, plaintext) with the effective deadlines, the re-seal
     hint and in_leeway; raises Reject. `ring`: id -> (master, alg, role);
     `policy`: (ttl, idle_timeout or None, leeway); `current_epoch` stands for
-    the caller-supplied epoch of step 10 (None: the user has none)."""
+    the caller-supplied epoch of step 10 (None: the user has none); `opener`:
+    its schemas and sealing format (see opener_of)."""
     if len(value) > max_len - len(name):                           # step 1
         raise Reject("invalid", "too long")
     try:
         raw = b64_decode(value)                                    # step 2
     except ValueError as e:
         raise Reject("invalid", f"base64: {e}") from None
-    if len(raw) < 1 + 1 + NONCE_LEN + TAG_LEN or raw[0] != VERSION:  # step 3
+    if len(raw) < 1 + 1 + NONCE_LEN + TAG_LEN or raw[0] not in VERSIONS:  # step 3
         raise Reject("invalid", "short or wrong version")
     try:
         key_id, pos = parse_key_id(raw, 1)                         # step 4
@@ -267,7 +317,7 @@ def open_cookie(name, value, ring, now, policy, current_epoch, max_len=DEFAULT_M
     pt = aead_open(master, alg, key_id, name, header, rest)        # step 6
     if pt is None:
         raise Reject("invalid", "AEAD authentication failed")
-    return open_authentic(pt, now, policy, current_epoch, role), pt
+    return open_authentic(pt, raw[0], now, policy, current_epoch, role, opener), pt
 
 
 def aead_open(master, alg, key_id, name, header, body):
@@ -280,13 +330,17 @@ def aead_open(master, alg, key_id, name, header, body):
         return None
 
 
-def open_authentic(pt, now, policy, current_epoch, role):
-    """Steps 7-10 on an authentic plaintext."""
+def open_authentic(pt, version, now, policy, current_epoch, role, opener):
+    """Steps 7-10 on an authentic plaintext of format `version`."""
     ttl, idle_timeout, leeway = policy
     try:
-        env = decode_envelope(pt)                                  # step 7
+        env = decode_envelope(pt, version, opener)                 # step 7
     except Reject as e:
-        raise Reject(e.outcome, e.why, pt) from None
+        raise Reject(e.outcome, e.why, pt, e.head) from None
+
+    def fail(outcome, why):
+        return Reject(outcome, why, pt, env)
+
     # step 9 (computed first, checked after step 8): local policy, the
     # opener's current configuration
     expires = min(env["expires_at"], env["login_at"] + ttl)
@@ -295,22 +349,24 @@ def open_authentic(pt, now, policy, current_epoch, role):
         local_idle = min(env["issued_at"] + idle_timeout, expires)
         idle = local_idle if idle is None else min(idle, local_idle)
     if env["issued_at"] > now + leeway:                            # step 8
-        raise Reject("not_yet_valid", "issued in the future", pt)
+        raise fail("not_yet_valid", "issued in the future")
     if now >= expires + leeway:                                    # step 9
-        raise Reject("expired", "past expires_at", pt)
+        raise fail("expired", "past expires_at")
     if idle is not None and now >= idle + leeway:
-        raise Reject("idle_expired", "past idle_deadline", pt)
+        raise fail("idle_expired", "past idle_deadline")
     if env["user"] is not None:                                    # step 10
         if current_epoch is None:
-            raise Reject("revoked", "the user has no current epoch", pt)
+            raise fail("revoked", "the user has no current epoch")
         if env["user"][1] != current_epoch:
-            raise Reject("revoked", f"epoch {env['user'][1]} != {current_epoch}", pt)
+            raise fail("revoked", f"epoch {env['user'][1]} != {current_epoch}")
     in_leeway = now >= (expires if idle is None else min(expires, idle))
     half = idle is not None and now - env["issued_at"] >= half_toward_zero(
         idle - env["issued_at"])
     reasons = [("retired_key", role == "retired"),
                ("idle_half_used", half),
-               ("policy_tightened", (expires, idle) != (env["expires_at"], env["idle_deadline"]))]
+               ("policy_tightened", (expires, idle) != (env["expires_at"], env["idle_deadline"])),
+               ("old_schema", env["schema"] != opener["seals_schema"]),
+               ("old_format", version != opener["seals_format"])]
     # A cookie in the leeway cannot be re-sealed: its hint is empty.
     return dict(env, expires_at=expires, idle_deadline=idle, in_leeway=in_leeway,
                 reseal=[] if in_leeway else [n for n, on in reasons if on])
@@ -374,6 +430,20 @@ def self_tests():
               (("8080808080808080808000", 64), ("ffffffffffffffffff02", 64),
                ("808080808000", 32), ("ffffffff10", 32), ("80", 64))
               if _varint(hexed, bits) is not None]
+    # A v2 head (§4): times, no idle, no user, 8 raw session id bytes read
+    # big-endian, schema 300 as the varint ac 02; an unknown schema is
+    # reported without reading the (here malformed) payload.
+    head, r = decode_head(bytes.fromhex("0100020000" "0123456789abcdef" "ac02" "ff"), 2)
+    if (head["session_id"], head["schema"], r.pos) != ("0123456789abcdef", 300, 15):
+        fails.append("v2 head: session id or schema")
+    try:
+        decode_payload(r, head["schema"], {"schema": 0, "accepts": {1}})
+        fails.append("unknown schema accepted")
+    except Reject as e:
+        if e.outcome != "unknown_schema":
+            fails.append(f"unknown schema reported as {e.outcome}")
+    if _rejects_head("0100020000" "0123456789abcd") is not True:
+        fails.append("v2 head with 7 session id bytes accepted")
     if (half_toward_zero(1801), half_toward_zero(-5)) != (900, -2):
         fails.append("integer division toward zero")
     if [max_decoded(n) for n in (4096, 103, 102, 101)] != [3072, 77, 76, 75]:
@@ -386,6 +456,14 @@ def _varint(hexed, bits):
         return Reader(bytes.fromhex(hexed)).varint(bits)
     except Reject:
         return None
+
+
+def _rejects_head(hexed):
+    try:
+        decode_head(bytes.fromhex(hexed), 2)
+    except Reject:
+        return True
+    return False
 
 
 def _rejects(fn, arg):
@@ -403,28 +481,84 @@ def policy_of(v):
     return v.get("ttl", DEFAULT_TTL), v.get("idle_timeout"), v["leeway"]
 
 
+def is_v2_file_vector(v):
+    """v2.json records the opener's schemas in every vector, v1.json in none."""
+    if ("opener_schema" in v) != ("opener_accepts" in v):
+        raise ValueError("a vector records both opener_schema and opener_accepts or neither")
+    return "opener_schema" in v
+
+
+def opener_of(v, seals_format=None):
+    """The opener's schemas (FORMAT.md §7): current, accepted older ones, the
+    one it seals, and the format version it seals. v1.json's vectors: schema
+    0, nothing accepted; `seals_format` says which opener is meant."""
+    current = v.get("opener_schema", 0)
+    accepts = set(v.get("opener_accepts", []))
+    seals = v.get("opener_seals_schema", current)
+    if current in accepts or (seals != current and seals not in accepts):
+        raise ValueError("inconsistent opener schemas")
+    fmt = seals_format or v.get("opener_seals_format", 2)
+    if fmt not in VERSIONS or (fmt == 1 and seals != 0):
+        raise ValueError("an opener that seals v1 seals schema 0")
+    return {"schema": current, "accepts": accepts, "seals_schema": seals,
+            "seals_format": fmt}
+
+
 def check_vector(v):
     """Returns None if the vector passes, else a reason string."""
+    if is_v2_file_vector(v):
+        return check_opening(v, opener_of(v), v.get("reseal"))
+    # v1.json (§7): `reseal` is the hint of an opener that seals v1; one that
+    # seals v2 also names old_format, except in the leeway (empty hint).
+    reason = check_opening(v, opener_of(v, seals_format=1), v.get("reseal"))
+    if reason is not None:
+        return f"(opener sealing v1) {reason}"
+    hint = v.get("reseal")
+    if hint is not None and not v.get("in_leeway"):
+        hint = hint + ["old_format"]
+    reason = check_opening(v, opener_of(v, seals_format=2), hint)
+    return None if reason is None else f"(opener sealing v2) {reason}"
+
+
+def check_opening(v, opener, want_reseal):
+    """Opens `v` with `opener`, whose re-seal hint must be `want_reseal`."""
+    v2_file = is_v2_file_vector(v)
     ring = {v["key_id"]: (b64_decode(v["master_key"]), v["algorithm"], v["key_role"])}
     policy = policy_of(v)
     try:
         env, pt = open_cookie(v["cookie_name"], v["cookie"], ring, v["now"], policy,
-                              v.get("current_epoch"), v["max_cookie_len"])
-        outcome, why = "ok", "opened"
+                              v.get("current_epoch"), opener, v["max_cookie_len"])
+        head, outcome, why = env, "ok", "opened"
     except Reject as e:
-        env, pt, outcome, why = None, e.plaintext, e.outcome, str(e)
+        env, head, pt, outcome, why = None, e.head, e.plaintext, e.outcome, str(e)
     if outcome != v["expect"]:
         return f"expected {v['expect']}, got {why}"
     if "plaintext_hex" in v and (pt is None or pt.hex() != v["plaintext_hex"]):
         return "plaintext differs from plaintext_hex"
+    if pt is not None and "plaintext_hex" not in v:
+        return "authentic, but no plaintext_hex recorded"
     if ("reseal" in v or "in_leeway" in v) and env is None:
         return "reseal / in_leeway recorded on a vector that does not open"
+    if v2_file:  # §7: session_id and schema exactly when the head is well-formed
+        if head is None:
+            if "session_id" in v or "schema" in v:
+                return "session_id / schema recorded, but the head does not decode"
+        else:
+            for field in ("session_id", "schema"):
+                if field not in v:
+                    return f"{field} not recorded for a well-formed head"
+                if head[field] != v[field]:
+                    return f"{field}: got {head[field]!r}, want {v[field]!r}"
+        if v["expect"] == "ok" and "reseal" not in v:
+            return "an ok vector of v2.json records its reseal"
     if env is not None:
         fields = ["payload", "login_at", "issued_at", "expires_at", "idle_deadline"]
-        fields += [f for f in ("reseal", "in_leeway") if f in v]
+        fields += [f for f in ("in_leeway",) if f in v]
         for field in fields:
             if env[field] != v[field]:
                 return f"{field}: got {env[field]!r}, want {v[field]!r}"
+        if want_reseal is not None and env["reseal"] != want_reseal:
+            return f"reseal: got {env['reseal']!r}, want {want_reseal!r}"
         uid = env["user"][0] if env["user"] else None
         if uid != v.get("user_id") or type(uid) is not type(v.get("user_id")):
             return f"user_id: got {uid!r}, want {v.get('user_id')!r}"
@@ -436,45 +570,54 @@ def check_vector(v):
             want = min(-(-n // bucket) * bucket, room)
             if len(pt) != want:
                 return f"padded plaintext is {len(pt)} bytes, the rule gives {want}"
-    if pt is not None:  # round trip: re-seal with the cookie's own nonce
+    if pt is not None:  # round trip: re-seal with the cookie's own header and nonce
         raw = b64_decode(v["cookie"])
         nonce = raw[parse_key_id(raw, 1)[1]:][:NONCE_LEN]
         master, alg, _ = ring[v["key_id"]]
-        if seal_cookie(v["cookie_name"], v["key_id"], master, alg, nonce, pt) != v["cookie"]:
+        if seal_cookie(v["cookie_name"], raw[0], v["key_id"], master, alg, nonce,
+                       pt) != v["cookie"]:
             return "re-sealing the plaintext does not reproduce the cookie"
     if "aead_key_id" in v:  # only the named rule rejects it: leniently it opens
         lenient = lenient_plaintext(v)
         if lenient is None:
             return "aead_key_id: the cookie is not authentic even read leniently"
-        try:
-            open_authentic(lenient, v["now"], policy, v.get("current_epoch"), v["key_role"])
+        try:  # §7: read as an envelope of the file's version
+            open_authentic(lenient, 2 if v2_file else 1, v["now"], policy,
+                           v.get("current_epoch"), v["key_role"], opener)
         except Reject as e:
             return f"aead_key_id: read leniently it still fails: {e}"
     return None
 
 
 def main():
-    default = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "v1.json"
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else default
-    vectors = json.loads(path.read_text(encoding="utf-8"))
+    here = Path(__file__).resolve().parent.parent / "tests" / "vectors"
+    paths = [Path(a) for a in sys.argv[1:]] or [here / "v1.json", here / "v2.json"]
     passed = failed = 0
     for reason in self_tests():
         print(f"FAIL self-test: {reason}")
         failed += 1
-    for v in vectors:
-        name = v.get("name", "?")
-        try:
-            reason = check_vector(v)
-        except Exception as e:  # a malformed vector is a failure, not a crash
-            reason = f"{type(e).__name__}: {e}"
-        if reason is None:
-            print(f"ok   {name}")
-            passed += 1
-        else:
-            print(f"FAIL {name}: {reason}")
+    for path in paths:
+        vectors = json.loads(path.read_text(encoding="utf-8"))
+        if not vectors:
+            print(f"FAIL {path}: no vectors")
             failed += 1
+        file_passed = file_failed = 0
+        for v in vectors:
+            name = v.get("name", "?")
+            try:
+                reason = check_vector(v)
+            except Exception as e:  # a malformed vector is a failure, not a crash
+                reason = f"{type(e).__name__}: {e}"
+            if reason is None:
+                print(f"ok   {path.name}: {name}")
+                file_passed += 1
+            else:
+                print(f"FAIL {path.name}: {name}: {reason}")
+                file_failed += 1
+        print(f"{path.name}: {file_passed} passed, {file_failed} failed")
+        passed, failed = passed + file_passed, failed + file_failed
     print(f"{passed} passed, {failed} failed")
-    return 1 if failed or not vectors else 0
+    return 1 if failed or not passed else 0
 
 
 if __name__ == "__main__":

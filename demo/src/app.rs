@@ -1,11 +1,11 @@
 //! The router and its handlers.
 //!
-//! Every request opens the session cookie with the current store, checks the
-//! user's epoch in the database, and treats anything that does not open
-//! (tampered, expired, revoked, unknown user) as signed out, clearing the
-//! cookie. A session sealed under a retired key (or otherwise due) is
-//! re-sealed under the current key on the way out, and so is every counter
-//! change.
+//! Sessions come from `sealed_session`'s axum layer: it opens the session
+//! cookie when a handler asks for the session, checks the user's epoch in
+//! the database (the `EpochSource` below), treats anything that does not
+//! open (tampered, expired, revoked, unknown user) as signed out and clears
+//! the cookie, and re-seals the session on the way out when it changed or is
+//! due (a retired key, an idle window half used).
 
 use std::sync::Arc;
 
@@ -18,16 +18,18 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use sealed_session::cookie::{Cookie, CookieOptions};
+use sealed_session::axum::{SessionLayer, default_response};
+use sealed_session::cookie::Cookie;
 use sealed_session::time::format_description::well_known::Rfc3339;
 use sealed_session::time::{Duration, OffsetDateTime};
-use sealed_session::{KeyRing, OpenError, Opened, SessionStore, UserId};
+use sealed_session::{
+    BoxError, EpochSource, KeyRing, OpenError, Opened, SessionError, SessionHandle, SessionStore,
+    Sessions, UserId, UserSession,
+};
 use serde::{Deserialize, Serialize};
 
-use crate::clock::Clock;
-use crate::db::{Db, User};
+use crate::db::Db;
 use crate::html;
-use crate::sessions::Sessions;
 use crate::size_cap::{self, SizeCap};
 
 /// The session cookie's name. `__Host-`: the browser only accepts it with
@@ -50,6 +52,8 @@ const MAX_USERNAME: usize = 64;
 pub struct SessionData {
     /// The counter shown on the home page.
     pub counter: u64,
+    /// The user name, shown on every page (saves a database query).
+    pub username: String,
 }
 
 /// Builds the app's session store from a key ring.
@@ -63,19 +67,24 @@ pub fn build_store(ring: KeyRing) -> Result<SessionStore, sealed_session::Config
         .build()
 }
 
+/// The users' current epochs, for the session layer.
+impl EpochSource for Db {
+    async fn epoch(&self, user: &UserId) -> Result<Option<u64>, BoxError> {
+        let Some(id) = user.as_u64() else {
+            return Ok(None);
+        };
+        Ok(self.user(id).await?.map(|user| user.epoch))
+    }
+}
+
 /// Everything the handlers share. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// Users and epochs.
     pub db: Db,
-    /// The current session store (swap it to rotate keys).
+    /// The session cookie: name, options, live store (swap it to rotate
+    /// keys) and clock.
     pub sessions: Sessions,
-    /// Where "now" comes from.
-    pub clock: Clock,
-    /// `Set-Cookie` attributes.
-    pub cookie: CookieOptions,
-    /// The removal cookie (built once, from the validated options).
-    pub removal: Arc<Cookie<'static>>,
     /// The full-size cookie pages.
     pub size_cap: Arc<SizeCap>,
     /// A hash verified when the user name is unknown, so a failed login
@@ -84,21 +93,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State with the secure cookie defaults.
+    /// The app's state.
     ///
     /// # Errors
-    /// If the cookie options do not suit the cookie name, the size-cap store
-    /// cannot be built, or hashing fails.
-    pub fn new(db: Db, sessions: Sessions, clock: Clock) -> Result<AppState, String> {
-        let cookie = CookieOptions::new();
-        let removal = cookie.removal(COOKIE_NAME).map_err(|err| err.to_string())?;
+    /// If the size-cap store cannot be built, or hashing fails.
+    pub fn new(db: Db, sessions: Sessions) -> Result<AppState, String> {
         let dummy_hash = hash_password("not a real password, only burns time")?;
         Ok(AppState {
             db,
             sessions,
-            clock,
-            cookie,
-            removal: Arc::new(removal),
             size_cap: Arc::new(SizeCap::new()?),
             dummy_hash: dummy_hash.into(),
         })
@@ -107,6 +110,12 @@ impl AppState {
 
 /// The app's routes.
 pub fn router(state: AppState) -> Router {
+    let sessions = SessionLayer::new(state.sessions.clone(), state.db.clone()).on_error(
+        |err: &SessionError| match err {
+            SessionError::SignInRequired => redirect("/?m=signin"),
+            other => default_response(other),
+        },
+    );
     Router::new()
         .route("/", get(home))
         .route("/signup", post(signup))
@@ -118,74 +127,27 @@ pub fn router(state: AppState) -> Router {
         .route("/size-cap", get(size_cap_page))
         .route("/size-cap/set", get(size_cap_set))
         .route("/size-cap/check", get(size_cap_check))
+        .layer(sessions)
+        .layer(axum::middleware::map_response(no_store))
         .with_state(state)
 }
 
-// ---- authentication -------------------------------------------------------
-
-/// The result of looking at the request's session cookie.
-enum Auth {
-    SignedIn(Box<SignedIn>),
-    /// No valid session. `ended` says why a cookie that was sent did not
-    /// open (then it is cleared).
-    SignedOut {
-        ended: Option<OpenError>,
-    },
+/// Pages depend on the session: never cache them.
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
-struct SignedIn {
-    store: SessionStore,
-    user: User,
-    session: sealed_session::Session<SessionData>,
-}
-
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Auth, AppError> {
-    let store = state.sessions.current();
-    let now = state.clock.now();
-    let header = cookie_header(headers);
-    let pending = match store.open_cookie_header_at::<SessionData>(&header, now) {
-        Ok(None) => return Ok(Auth::SignedOut { ended: None }),
-        Err(err) => return Ok(Auth::SignedOut { ended: Some(err) }),
-        // This app only issues user sessions.
-        Ok(Some(Opened::Anonymous(_))) => {
-            return Ok(Auth::SignedOut {
-                ended: Some(OpenError::Invalid),
-            });
-        }
-        Ok(Some(Opened::User(pending))) => pending,
-    };
-    let user = match pending.user_id().as_u64() {
-        Some(id) => state.db.user(id).await?,
-        None => None,
-    };
-    let Some(user) = user else {
-        return Ok(Auth::SignedOut {
-            ended: Some(OpenError::Revoked),
-        });
-    };
-    match pending.verify_epoch(user.epoch) {
-        // `open` accepts a cookie up to the clock-skew leeway past its
-        // deadlines, but such a session cannot be re-sealed: it is over.
-        Ok(session) if session.info().in_leeway() => Ok(Auth::SignedOut {
-            ended: Some(OpenError::Expired),
-        }),
-        Ok(session) => Ok(Auth::SignedIn(Box::new(SignedIn {
-            store,
-            user,
-            session,
-        }))),
-        Err(err) => Ok(Auth::SignedOut { ended: Some(err) }),
+/// This app only issues user sessions: an anonymous one is not its own, and
+/// is cleared.
+fn signed_in(session: &SessionHandle<SessionData>) -> Option<UserId> {
+    let user = session.user_id();
+    if user.is_none() && session.info().is_some() {
+        session.logout();
     }
-}
-
-/// All `Cookie` header fields, joined (HTTP/2 may split them).
-fn cookie_header(headers: &HeaderMap) -> String {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join("; ")
+    user
 }
 
 /// Browsers send `Origin` on form posts: refuse posts from other origins
@@ -237,41 +199,9 @@ impl IntoResponse for AppError {
     }
 }
 
-fn with_cookies(mut response: Response, cookies: &[Cookie<'static>]) -> Result<Response, AppError> {
-    for cookie in cookies {
-        let value = HeaderValue::try_from(cookie.to_string())?;
-        response.headers_mut().append(SET_COOKIE, value);
-    }
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
-}
-
-fn html_page(body: String, cookies: &[Cookie<'static>]) -> Result<Response, AppError> {
-    with_cookies(Html(body).into_response(), cookies)
-}
-
 /// `303 See Other` to `to` (a fixed path of this app).
-fn redirect(to: &'static str, cookies: &[Cookie<'static>]) -> Result<Response, AppError> {
-    let response = (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response();
-    with_cookies(response, cookies)
-}
-
-fn removal(state: &AppState) -> Cookie<'static> {
-    state.removal.as_ref().clone()
-}
-
-/// The cookie to send for a signed-in request that changed nothing: a
-/// re-sealed one if the crate says so (retired key, idle window half used,
-/// tightened policy), else none.
-fn reseal_if_due(state: &AppState, signed_in: &SignedIn) -> Result<Vec<Cookie<'static>>, AppError> {
-    if !signed_in.session.info().should_reseal() {
-        return Ok(Vec::new());
-    }
-    let now = state.clock.now();
-    let sealed = signed_in.store.reseal_at(&signed_in.session, now)?;
-    Ok(vec![state.cookie.cookie_at(&sealed, now)?])
+fn redirect(to: &'static str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
 }
 
 // ---- pages ----------------------------------------------------------------
@@ -299,59 +229,37 @@ fn message_from_query(uri: &Uri) -> Option<(&'static str, &'static str)> {
     })
 }
 
-async fn home(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Result<Response, AppError> {
+async fn home(session: SessionHandle<SessionData>, uri: Uri) -> Html<String> {
     let message = message_from_query(&uri);
-    match authenticate(&state, &headers).await? {
-        Auth::SignedIn(signed_in) => {
-            let cookies = reseal_if_due(&state, &signed_in)?;
-            let body = html::home(
-                &signed_in.user.username,
-                signed_in.session.data().counter,
-                message,
-            );
-            html_page(body, &cookies)
+    Html(match signed_in(&session) {
+        Some(_) => {
+            let data = session.get();
+            html::home(&data.username, data.counter, message)
         }
-        Auth::SignedOut { ended } => {
-            let cookies = if ended.is_some() {
-                vec![removal(&state)]
-            } else {
-                Vec::new()
-            };
-            html_page(html::logged_out(ended_message(ended).or(message)), &cookies)
-        }
-    }
+        None => html::logged_out(ended_message(session.cookie_error()).or(message)),
+    })
 }
 
-async fn session_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    let signed_in = match authenticate(&state, &headers).await? {
-        Auth::SignedIn(signed_in) => signed_in,
-        Auth::SignedOut { ended } => {
-            let cookies = if ended.is_some() {
-                vec![removal(&state)]
-            } else {
-                Vec::new()
-            };
-            return html_page(html::logged_out(ended_message(ended)), &cookies);
-        }
+async fn session_page(session: SessionHandle<SessionData>) -> Html<String> {
+    let (Some(_), Some(info)) = (signed_in(&session), session.info()) else {
+        return Html(html::logged_out(ended_message(session.cookie_error())));
     };
-    let info = *signed_in.session.info();
-    let cookies = reseal_if_due(&state, &signed_in)?;
-    let resealed_under = if cookies.is_empty() {
-        "no (the cookie is current)".to_owned()
+    let data = session.get();
+    let sealing_key_id = session.sessions().store().sealing_key_id();
+    // The layer re-seals exactly when the cookie says it should.
+    let resealed_under = if info.should_reseal() {
+        format!("yes, now under key id {sealing_key_id}")
     } else {
-        format!("yes, now under key id {}", signed_in.store.sealing_key_id())
+        "no (the cookie is current)".to_owned()
     };
     let reasons = info.reseal_reasons();
     let rows = [
-        ("user", "User", signed_in.user.username.clone()),
-        ("epoch", "Epoch", signed_in.user.epoch.to_string()),
+        ("user", "User", data.username.clone()),
+        (
+            "epoch",
+            "Epoch",
+            session.epoch().unwrap_or_default().to_string(),
+        ),
         (
             "key-id",
             "Key id of the cookie you sent",
@@ -360,7 +268,7 @@ async fn session_page(
         (
             "sealing-key-id",
             "Current sealing key id",
-            signed_in.store.sealing_key_id().to_string(),
+            sealing_key_id.to_string(),
         ),
         ("resealed", "Re-sealed in this response", resealed_under),
         (
@@ -384,13 +292,9 @@ async fn session_page(
             info.idle_deadline()
                 .map_or_else(|| "none".to_owned(), rfc3339),
         ),
-        (
-            "counter",
-            "Counter",
-            signed_in.session.data().counter.to_string(),
-        ),
+        ("counter", "Counter", data.counter.to_string()),
     ];
-    html_page(html::session_details(&rows), &cookies)
+    Html(html::session_details(&rows))
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -428,21 +332,9 @@ async fn blocking<T: Send + 'static>(
     Ok(tokio::task::spawn_blocking(f).await?)
 }
 
-/// A fresh login: a new session (counter 0) for `user`.
-fn login_cookie(state: &AppState, user: &User) -> Result<Cookie<'static>, AppError> {
-    let store = state.sessions.current();
-    let now = state.clock.now();
-    let sealed = store.seal_for_user_at(
-        &UserId::from(user.id),
-        user.epoch,
-        &SessionData::default(),
-        now,
-    )?;
-    Ok(state.cookie.cookie_at(&sealed, now)?)
-}
-
 async fn signup(
     State(state): State<AppState>,
+    session: SessionHandle<SessionData>,
     headers: HeaderMap,
     Form(form): Form<CredentialsForm>,
 ) -> Result<Response, AppError> {
@@ -454,24 +346,30 @@ async fn signup(
         || username.chars().count() > MAX_USERNAME
         || username.chars().any(char::is_control)
     {
-        return redirect("/?m=username", &[]);
+        return Ok(redirect("/?m=username"));
     }
     if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&form.password.len()) {
-        return redirect("/?m=password", &[]);
+        return Ok(redirect("/?m=password"));
     }
     let password = form.password;
     let hash = blocking(move || hash_password(&password))
         .await?
         .map_err(AppError)?;
-    let now = state.clock.now().unix_timestamp();
+    let now = state.sessions.now().unix_timestamp();
     let Some(user) = state.db.create_user(username, hash, now).await? else {
-        return redirect("/?m=taken", &[]);
+        return Ok(redirect("/?m=taken"));
     };
-    redirect("/", &[login_cookie(&state, &user)?])
+    let data = SessionData {
+        counter: 0,
+        username: user.username,
+    };
+    session.login(user.id, user.epoch, data);
+    Ok(redirect("/"))
 }
 
 async fn login(
     State(state): State<AppState>,
+    session: SessionHandle<SessionData>,
     headers: HeaderMap,
     Form(form): Form<CredentialsForm>,
 ) -> Result<Response, AppError> {
@@ -479,7 +377,7 @@ async fn login(
         return Ok(StatusCode::FORBIDDEN.into_response());
     }
     if form.password.len() > MAX_PASSWORD || form.username.len() > MAX_USERNAME.saturating_mul(4) {
-        return redirect("/?m=credentials", &[]);
+        return Ok(redirect("/?m=credentials"));
     }
     let found = state
         .db
@@ -491,61 +389,54 @@ async fn login(
     let password = form.password;
     let ok = blocking(move || verify_password(&password, &hash)).await?;
     match found {
-        Some(credentials) if ok => redirect("/", &[login_cookie(&state, &credentials.user)?]),
-        _ => redirect("/?m=credentials", &[]),
-    }
-}
-
-async fn increment(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    if !same_origin(&headers) {
-        return Ok(StatusCode::FORBIDDEN.into_response());
-    }
-    match authenticate(&state, &headers).await? {
-        Auth::SignedIn(mut signed_in) => {
-            let data = signed_in.session.data_mut();
-            data.counter = data.counter.saturating_add(1);
-            let now = state.clock.now();
-            let sealed = signed_in.store.reseal_at(&signed_in.session, now)?;
-            redirect("/", &[state.cookie.cookie_at(&sealed, now)?])
+        Some(credentials) if ok => {
+            let user = credentials.user;
+            let data = SessionData {
+                counter: 0,
+                username: user.username,
+            };
+            session.login(user.id, user.epoch, data);
+            Ok(redirect("/"))
         }
-        Auth::SignedOut { ended: Some(_) } => redirect("/", &[removal(&state)]),
-        Auth::SignedOut { ended: None } => redirect("/?m=signin", &[]),
+        _ => Ok(redirect("/?m=credentials")),
     }
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+async fn increment(user: UserSession<SessionData>, headers: HeaderMap) -> Response {
     if !same_origin(&headers) {
-        return Ok(StatusCode::FORBIDDEN.into_response());
+        return StatusCode::FORBIDDEN.into_response();
     }
-    redirect("/?m=bye", &[removal(&state)])
+    user.update(|data| data.counter = data.counter.saturating_add(1));
+    redirect("/")
+}
+
+async fn logout(session: SessionHandle<SessionData>, headers: HeaderMap) -> Response {
+    if !same_origin(&headers) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    session.logout();
+    redirect("/?m=bye")
 }
 
 async fn logout_everywhere(
     State(state): State<AppState>,
+    user: UserSession<SessionData>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     if !same_origin(&headers) {
         return Ok(StatusCode::FORBIDDEN.into_response());
     }
-    match authenticate(&state, &headers).await? {
-        Auth::SignedIn(signed_in) => {
-            state.db.bump_epoch(signed_in.user.id).await?;
-            redirect("/?m=everywhere", &[removal(&state)])
-        }
-        Auth::SignedOut { ended: Some(_) } => redirect("/", &[removal(&state)]),
-        Auth::SignedOut { ended: None } => redirect("/?m=signin", &[]),
+    if let Some(id) = user.user_id().as_u64() {
+        state.db.bump_epoch(id).await?;
     }
+    user.logout();
+    Ok(redirect("/?m=everywhere"))
 }
 
 // ---- the size cap -----------------------------------------------------------
-
-fn size_cap_options(state: &AppState) -> CookieOptions {
-    // Not `__Host-` (that needs Path=/): these cookies only go to /size-cap.
-    state.cookie.clone().path(size_cap::PATH)
-}
+// These pages set and read their own cookies by hand (one of them unsealed,
+// one byte over the limit), to show what browsers keep: they are not the
+// session and do not go through the session layer.
 
 async fn size_cap_page() -> Html<String> {
     Html(html::page(
@@ -563,11 +454,9 @@ disappears.</p>
 
 async fn size_cap_set(State(state): State<AppState>) -> Result<Response, AppError> {
     let cap = &state.size_cap;
-    let now = state.clock.now();
-    let options = size_cap_options(&state);
-    let sealed = cap.seal(now)?;
-    let cookie = options.cookie_at(&sealed, now)?;
-    let control = cap.control_cookie(&options);
+    let sealed = cap.seal()?;
+    let cookie = cap.sessions().cookie(&sealed)?;
+    let control = cap.control_cookie();
     let body = format!(
         r#"<h1 id="status">Cookies set</h1>
 <table>
@@ -584,14 +473,21 @@ async fn size_cap_set(State(state): State<AppState>) -> Result<Response, AppErro
         control_name = size_cap::CONTROL_NAME,
         control_len = control.name().len().saturating_add(control.value().len()),
     );
-    html_page(html::page("Size cap", &body), &[cookie, control])
+    let mut response = Html(html::page("Size cap", &body)).into_response();
+    for cookie in [cookie, control] {
+        let value = HeaderValue::try_from(cookie.to_string())?;
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    Ok(response)
 }
 
-async fn size_cap_check(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    let header = cookie_header(&headers);
+async fn size_cap_check(State(state): State<AppState>, headers: HeaderMap) -> Html<String> {
+    let header = headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join("; ");
     let cap = &state.size_cap;
     let find = |name: &str| {
         Cookie::split_parse(header.as_str())
@@ -601,10 +497,7 @@ async fn size_cap_check(
     };
     let sealed_len = find(size_cap::NAME);
     let control_len = find(size_cap::CONTROL_NAME);
-    let opened = match cap
-        .store()
-        .open_cookie_header_at::<Vec<u8>>(&header, state.clock.now())
-    {
+    let opened = match cap.sessions().open_cookie_header::<Vec<u8>>(&header) {
         Ok(Some(Opened::Anonymous(session))) if *session.data() == cap.payload() => "yes",
         Ok(_) => "no",
         Err(_) => "no (it did not open)",
@@ -622,5 +515,5 @@ async fn size_cap_check(
         opened,
         show(control_len),
     );
-    html_page(html::page("Size cap", &body), &[])
+    Html(html::page("Size cap", &body))
 }

@@ -3,19 +3,17 @@
 //! shows the session's expiry and key id. Users, argon2 password hashes and
 //! each user's session epoch live in SQLite.
 //!
-//! The router is built from an [`AppState`] so tests can inject the clock
-//! ([`Clock::manual`]) and swap the session store mid-run ([`Sessions::replace`],
-//! for key rotation).
+//! The router is built from an [`AppState`] whose [`Sessions`] hold the
+//! cookie's name, options, live store and clock, so tests can fix the clock
+//! ([`Clock::manual`]) and swap the store mid-run ([`Sessions::replace`], for
+//! key rotation).
 
 pub mod app;
-pub mod clock;
 pub mod db;
 pub mod html;
-pub mod sessions;
 pub mod size_cap;
 
 pub use app::{AppState, COOKIE_NAME, SessionData, build_store, router};
-pub use clock::{Clock, ManualClock};
 pub use db::Db;
-pub use sessions::Sessions;
+pub use sealed_session::{Clock, ManualClock, Sessions};
 pub use size_cap::SizeCap;

@@ -12,7 +12,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use demo::{AppState, Clock, Db, Sessions, build_store, router};
+use demo::{AppState, Db, Sessions, build_store, router};
+use sealed_session::cookie::CookieOptions;
 use sealed_session::{KEYS_ENV_VAR, Key, KeyRing};
 
 fn main() -> ExitCode {
@@ -65,7 +66,8 @@ fn run() -> Result<(), String> {
 
     let existed = db_path.exists();
     let db = Db::open(&db_path).map_err(|e| format!("{}: {e}", db_path.display()))?;
-    let state = AppState::new(db, Sessions::new(store), Clock::system())?;
+    let sessions = Sessions::new(store, CookieOptions::new()).map_err(|e| e.to_string())?;
+    let state = AppState::new(db, sessions)?;
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {

@@ -4,7 +4,9 @@
 
 use sealed_session::cookie::{Cookie, CookieOptions};
 use sealed_session::time::OffsetDateTime;
-use sealed_session::{BROWSER_COOKIE_LIMIT, Key, KeyRing, SealError, Sealed, SessionStore};
+use sealed_session::{
+    BROWSER_COOKIE_LIMIT, Key, KeyRing, SealError, Sealed, SessionStore, Sessions,
+};
 
 /// Name of the full-size sealed cookie. Its length matters: base64 can fill
 /// `4096 - 8 = 4088` characters exactly (a length of 1 mod 4 cannot be filled).
@@ -17,7 +19,8 @@ pub const PATH: &str = "/size-cap";
 /// A store whose largest payload seals to exactly [`BROWSER_COOKIE_LIMIT`].
 #[derive(Clone, Debug)]
 pub struct SizeCap {
-    store: SessionStore,
+    /// Its own cookie name, options (`Path=/size-cap`) and store.
+    sessions: Sessions,
     /// Length of the `Vec<u8>` payload that fills the cookie exactly.
     fit: usize,
     /// What sealing one byte more reported.
@@ -58,12 +61,15 @@ impl SizeCap {
         if !matches!(refused, SealError::TooLarge { .. }) {
             return Err(format!("unexpected seal error: {refused}"));
         }
+        // Not `__Host-` (that needs Path=/): these cookies only go to /size-cap.
+        let sessions =
+            Sessions::new(store, CookieOptions::new().path(PATH)).map_err(|e| e.to_string())?;
         let cap = SizeCap {
-            store,
+            sessions,
             fit,
             refused,
         };
-        let sealed = cap.seal(now).map_err(|e| e.to_string())?;
+        let sealed = cap.seal().map_err(|e| e.to_string())?;
         let len = NAME.len().saturating_add(sealed.value().len());
         if len != BROWSER_COOKIE_LIMIT {
             return Err(format!(
@@ -73,9 +79,9 @@ impl SizeCap {
         Ok(cap)
     }
 
-    /// The store of the full-size cookie.
-    pub fn store(&self) -> &SessionStore {
-        &self.store
+    /// The full-size cookie's name, options and store.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
 
     /// Payload length that fills the cookie exactly.
@@ -91,9 +97,9 @@ impl SizeCap {
     /// Seals the full-size cookie.
     ///
     /// # Errors
-    /// As [`SessionStore::seal_at`].
-    pub fn seal(&self, now: OffsetDateTime) -> Result<Sealed, SealError> {
-        self.store.seal_at(&self.payload(), now)
+    /// As [`SessionStore::seal`].
+    pub fn seal(&self) -> Result<Sealed, SealError> {
+        self.sessions.store().seal(&self.payload())
     }
 
     /// The full-size payload.
@@ -102,7 +108,8 @@ impl SizeCap {
     }
 
     /// The control cookie: `name=value` of 4097 bytes, which browsers drop.
-    pub fn control_cookie(&self, options: &CookieOptions) -> Cookie<'static> {
+    pub fn control_cookie(&self) -> Cookie<'static> {
+        let options = self.sessions.options();
         let value = "A".repeat(
             BROWSER_COOKIE_LIMIT
                 .saturating_add(1)

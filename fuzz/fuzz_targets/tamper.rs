@@ -224,7 +224,8 @@ fn apply(op: &Op, value: &mut String, sibling: &str, foreign: &str) {
             }
             Op::SetKeyId { id } => {
                 let h = header_len(&b);
-                let mut out = vec![0x01];
+                // Keep the cookie's own version byte (v1 or v2).
+                let mut out = vec![b.first().copied().unwrap_or(0x02)];
                 varint(id, &mut out);
                 out.extend_from_slice(&b[h..]);
                 b = out;

@@ -3,7 +3,9 @@
 #![allow(dead_code)] // each test file uses a different part of this module
 
 use sealed_session::time::{Duration, OffsetDateTime};
-use sealed_session::{Algorithm, Key, KeyRing, MAX_TTL, OpenError, Session, SessionStore};
+use sealed_session::{
+    Algorithm, Key, KeyRing, MAX_TTL, OpenError, Session, SessionStore, StoreBuilder,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -80,15 +82,22 @@ pub fn proptest_config() -> proptest::test_runner::Config {
 /// The golden vectors of tests/vectors/v1.json: cookies sealed under fixed
 /// keys with fixed nonces.
 pub fn golden_vectors() -> Vec<Value> {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/vectors/v1.json"
-    ))
-    .unwrap();
+    vectors_file("v1.json")
+}
+
+/// The golden vectors of tests/vectors/v2.json: format v2 cookies (and some
+/// v1 ones) with the opener's schemas recorded in every vector.
+pub fn golden_vectors_v2() -> Vec<Value> {
+    vectors_file("v2.json")
+}
+
+fn vectors_file(name: &str) -> Vec<Value> {
+    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap()
 }
 
-/// The golden vector called `name`.
+/// The golden vector called `name` (in v1.json).
 pub fn golden_vector(name: &str) -> Value {
     golden_vectors()
         .into_iter()
@@ -96,12 +105,45 @@ pub fn golden_vector(name: &str) -> Value {
         .unwrap_or_else(|| panic!("no golden vector {name:?}"))
 }
 
+/// The payload of every golden vector, in the opener's current schema
+/// (FORMAT.md section 7).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct VectorPayload {
+    pub note: String,
+    pub visits: u32,
+}
+
+/// The payload of every older schema a v2.json opener accepts (FORMAT.md
+/// section 7).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct OldVectorPayload {
+    pub note: String,
+}
+
+/// The vectors' migration of an older schema: `{ note }` becomes
+/// `{ note, visits: 0 }`, and an empty note cannot be migrated.
+pub fn migrate_vector_payload(old: OldVectorPayload) -> Result<VectorPayload, &'static str> {
+    if old.note.is_empty() {
+        return Err("empty note");
+    }
+    Ok(VectorPayload {
+        note: old.note,
+        visits: 0,
+    })
+}
+
 /// A store that opens the vector `v` as its `expect` says: the vector's key
 /// (retired behind a fresh sealing key if its `key_role` says so), cookie
 /// name, leeway and size limit, and the opener's policy (FORMAT.md section
 /// 7: vectors without `ttl` and `idle_timeout` are opened with a 400-day
-/// ttl and no idle timeout).
+/// ttl and no idle timeout) and schemas (vectors without `opener_schema`:
+/// schema 0, no older schemas).
 pub fn vector_store(v: &Value) -> SessionStore {
+    vector_store_builder(v).build().unwrap()
+}
+
+/// [`vector_store`] before `build`, to change what the store seals.
+pub fn vector_store_builder(v: &Value) -> StoreBuilder {
     let alg: Algorithm = v["algorithm"].as_str().unwrap().parse().unwrap();
     let key = Key::from_base64(v["master_key"].as_str().unwrap()).unwrap();
     let key_id = u32::try_from(v["key_id"].as_u64().unwrap()).unwrap();
@@ -122,5 +164,71 @@ pub fn vector_store(v: &Value) -> SessionStore {
     if let Some(idle) = v.get("idle_timeout").and_then(Value::as_i64) {
         builder = builder.idle_timeout(Duration::seconds(idle));
     }
-    builder.build().unwrap()
+    let schema = |field: &Value| u32::try_from(field.as_u64().unwrap()).unwrap();
+    if let Some(current) = v.get("opener_schema") {
+        builder = builder.schema(schema(current));
+    }
+    for older in v
+        .get("opener_accepts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        builder = builder.try_accept(schema(older), migrate_vector_payload);
+    }
+    if let Some(sealing) = v.get("opener_seals_schema") {
+        builder = builder.seal_previous_schema(schema(sealing), |cur: VectorPayload| {
+            OldVectorPayload { note: cur.note }
+        });
+    }
+    match v.get("opener_seals_format").and_then(Value::as_u64) {
+        None | Some(2) => {}
+        Some(1) => builder = builder.seal_format_v1(),
+        Some(other) => panic!("opener_seals_format {other}"),
+    }
+    builder
+}
+
+/// The reading half of the cookie glue lives on `Sessions`, with its clock:
+/// these open at a fixed time through a manual clock.
+#[cfg(feature = "cookie")]
+pub trait ReadAt {
+    fn open_cookie_header_at<T: serde::de::DeserializeOwned>(
+        &self,
+        header: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<sealed_session::Opened<T>>, OpenError>;
+
+    fn open_cookie_jar_at<T: serde::de::DeserializeOwned>(
+        &self,
+        jar: &sealed_session::cookie::CookieJar,
+        now: OffsetDateTime,
+    ) -> Result<Option<sealed_session::Opened<T>>, OpenError>;
+}
+
+#[cfg(feature = "cookie")]
+fn sessions_at(store: &SessionStore, now: OffsetDateTime) -> sealed_session::Sessions {
+    let (clock, _hand) = sealed_session::Clock::manual(now);
+    sealed_session::Sessions::new(store.clone(), sealed_session::cookie::CookieOptions::new())
+        .unwrap()
+        .with_clock(clock)
+}
+
+#[cfg(feature = "cookie")]
+impl ReadAt for SessionStore {
+    fn open_cookie_header_at<T: serde::de::DeserializeOwned>(
+        &self,
+        header: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<sealed_session::Opened<T>>, OpenError> {
+        sessions_at(self, now).open_cookie_header(header)
+    }
+
+    fn open_cookie_jar_at<T: serde::de::DeserializeOwned>(
+        &self,
+        jar: &sealed_session::cookie::CookieJar,
+        now: OffsetDateTime,
+    ) -> Result<Option<sealed_session::Opened<T>>, OpenError> {
+        sessions_at(self, now).open_cookie_jar(jar)
+    }
 }

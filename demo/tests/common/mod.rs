@@ -14,6 +14,7 @@ use reqwest::cookie::{CookieStore as _, Jar};
 use reqwest::header::SET_COOKIE;
 use reqwest::{StatusCode, Url};
 use sealed_session::cookie::Cookie;
+use sealed_session::cookie::CookieOptions;
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{Key, KeyRing};
 
@@ -38,9 +39,11 @@ impl TestApp {
     pub async fn start() -> TestApp {
         let (clock, handle) = Clock::manual(t0());
         let ring = KeyRing::new(1, Key::generate());
-        let sessions = Sessions::new(build_store(ring.clone()).unwrap());
+        let sessions = Sessions::new(build_store(ring.clone()).unwrap(), CookieOptions::new())
+            .unwrap()
+            .with_clock(clock);
         let db = Db::in_memory().unwrap();
-        let state = AppState::new(db.clone(), sessions.clone(), clock).unwrap();
+        let state = AppState::new(db.clone(), sessions.clone()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router(state)).await });
@@ -74,14 +77,16 @@ impl TestApp {
     pub fn rotate(&mut self, id: u32) {
         self.ring.rotate(id, Key::generate()).unwrap();
         self.sessions
-            .replace(build_store(self.ring.clone()).unwrap());
+            .replace(build_store(self.ring.clone()).unwrap())
+            .unwrap();
     }
 
     /// Removes a retired key and swaps the store in.
     pub fn remove_retired(&mut self, id: u32) {
         self.ring.remove_retired(id).unwrap();
         self.sessions
-            .replace(build_store(self.ring.clone()).unwrap());
+            .replace(build_store(self.ring.clone()).unwrap())
+            .unwrap();
     }
 }
 
@@ -208,10 +213,11 @@ impl Browser {
     }
 }
 
-/// The key id in a cookie value's header (FORMAT.md: `0x01 ‖ varint(key id)`).
+/// The key id in a cookie value's header (FORMAT.md: `version ‖ varint(key
+/// id)`; the server seals format v2).
 pub fn key_id_of(value: &str) -> u32 {
     let bytes = URL_SAFE_NO_PAD.decode(value).unwrap();
-    assert_eq!(bytes[0], 1, "format version");
+    assert_eq!(bytes[0], 2, "format version");
     let mut id = 0u32;
     for (i, b) in bytes[1..6].iter().enumerate() {
         id |= u32::from(b & 0x7f) << (7 * i);

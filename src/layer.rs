@@ -1,0 +1,695 @@
+//! [`Sessions`]: the session cookie's name, its attributes, the live store
+//! and the clock, in one cheap-to-clone value that every adapter (and your
+//! own glue for any other framework) works through.
+
+use core::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use arc_swap::ArcSwap;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::{Duration, OffsetDateTime};
+
+use crate::cookie::{Cookie, CookieJar, CookieOptions, CookieOptionsError};
+use crate::engine::{self, Opening, Outcome, SessionState};
+use crate::error::{OpenError, SealError};
+use crate::session::{Opened, Sealed};
+use crate::store::SessionStore;
+
+/// Where [`Sessions`] reads "now" from: the system clock, or a manual one
+/// that tests move by hand ([`Clock::manual`]). Cheap to clone; clones of a
+/// manual clock share its time.
+///
+/// # Example
+/// ```
+/// use sealed_session::Clock;
+/// use time::{Duration, OffsetDateTime};
+///
+/// let start = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+/// let (clock, hand) = Clock::manual(start);
+/// hand.advance(Duration::minutes(5));
+/// assert_eq!(clock.now(), start + Duration::minutes(5));
+/// assert!(Clock::system().now() > start - Duration::days(3650));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct Clock {
+    manual: Option<ManualClock>,
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.manual {
+            None => f.write_str("Clock::system()"),
+            Some(manual) => write!(f, "Clock::manual({})", manual.now()),
+        }
+    }
+}
+
+impl Clock {
+    /// The system clock (UTC). The default.
+    ///
+    /// # Example
+    /// ```
+    /// let clock = sealed_session::Clock::system();
+    /// # let _ = clock;
+    /// ```
+    #[must_use]
+    pub fn system() -> Clock {
+        Clock { manual: None }
+    }
+
+    /// A clock that stands at `start` until the returned [`ManualClock`]
+    /// moves it. For tests: expiry, idle timeouts and the leeway without
+    /// waiting.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::Clock;
+    /// use time::OffsetDateTime;
+    ///
+    /// let (clock, hand) = Clock::manual(OffsetDateTime::UNIX_EPOCH);
+    /// hand.set(OffsetDateTime::from_unix_timestamp(60)?);
+    /// assert_eq!(clock.now().unix_timestamp(), 60);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn manual(start: OffsetDateTime) -> (Clock, ManualClock) {
+        let hand = ManualClock(Arc::new(Mutex::new(start)));
+        (
+            Clock {
+                manual: Some(hand.clone()),
+            },
+            hand,
+        )
+    }
+
+    /// The current time.
+    ///
+    /// # Example
+    /// ```
+    /// let now = sealed_session::Clock::system().now();
+    /// assert!(now.unix_timestamp() > 1_700_000_000);
+    /// ```
+    #[must_use]
+    pub fn now(&self) -> OffsetDateTime {
+        match &self.manual {
+            None => OffsetDateTime::now_utc(),
+            Some(manual) => manual.now(),
+        }
+    }
+}
+
+/// The hand that moves a [`Clock::manual`] clock. Cheap to clone.
+///
+/// # Example
+/// ```
+/// use sealed_session::Clock;
+/// use time::{Duration, OffsetDateTime};
+///
+/// let (clock, hand) = Clock::manual(OffsetDateTime::UNIX_EPOCH);
+/// hand.advance(Duration::hours(1));
+/// assert_eq!(hand.now(), clock.now());
+/// assert_eq!(clock.now().unix_timestamp(), 3600);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ManualClock(Arc<Mutex<OffsetDateTime>>);
+
+impl ManualClock {
+    /// The clock's time.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::Clock;
+    /// use time::{Duration, OffsetDateTime};
+    /// let (clock, hand) = Clock::manual(OffsetDateTime::UNIX_EPOCH);
+    /// assert_eq!(hand.now(), OffsetDateTime::UNIX_EPOCH);
+    /// ```
+    #[must_use]
+    pub fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sets the clock's time.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::Clock;
+    /// use time::{Duration, OffsetDateTime};
+    /// let (clock, hand) = Clock::manual(OffsetDateTime::UNIX_EPOCH);
+    /// hand.set(OffsetDateTime::UNIX_EPOCH + Duration::days(1));
+    /// assert_eq!(clock.now().unix_timestamp(), 86_400);
+    /// ```
+    pub fn set(&self, now: OffsetDateTime) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = now;
+    }
+
+    /// Moves the clock by `by` (back, if negative), saturating at the ends
+    /// of the supported range.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::Clock;
+    /// use time::{Duration, OffsetDateTime};
+    /// let (clock, hand) = Clock::manual(OffsetDateTime::UNIX_EPOCH);
+    /// hand.advance(Duration::seconds(-5));
+    /// assert_eq!(clock.now().unix_timestamp(), -5);
+    /// ```
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        *now = now.saturating_add(by);
+    }
+}
+
+/// [`Sessions::replace`] was given a store for another cookie name.
+///
+/// # Example
+/// ```
+/// use sealed_session::cookie::CookieOptions;
+/// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
+///
+/// let a = SessionStore::builder("a", KeyRing::new(1, Key::generate())).build()?;
+/// let b = SessionStore::builder("b", KeyRing::new(1, Key::generate())).build()?;
+/// let sessions = Sessions::new(a, CookieOptions::new())?;
+/// let err = sessions.replace(b).unwrap_err();
+/// assert_eq!(err.to_string(), "the new store is for cookie \"b\", not \"a\"");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CookieNameMismatch {
+    /// The name [`Sessions`] was built for.
+    pub expected: String,
+    /// The new store's name.
+    pub found: String,
+}
+
+impl fmt::Display for CookieNameMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the new store is for cookie {:?}, not {:?}",
+            self.found, self.expected
+        )
+    }
+}
+
+impl std::error::Error for CookieNameMismatch {}
+
+struct Shared {
+    store: ArcSwap<SessionStore>,
+    options: CookieOptions,
+    clock: Clock,
+    /// Built (and so checked) once: the name and the options never change.
+    removal: Cookie<'static>,
+}
+
+/// The crate's one place for the session cookie: its name, its attributes
+/// ([`CookieOptions`], checked once here), the live [`SessionStore`] (swap
+/// it to rotate keys while requests are in flight) and the [`Clock`].
+///
+/// Cheap to clone (an `Arc`), `Send + Sync`. Reading the store takes no
+/// lock; [`Sessions::replace`] is one atomic swap, and a request keeps the
+/// store it started with.
+///
+/// The axum layer and the actix-web middleware run on it. For any other
+/// framework (Rocket, Poem, Salvo, plain hyper) call it directly:
+/// [`Sessions::open`] on the request, [`Sessions::finish`] for the
+/// response's `Set-Cookie`.
+///
+/// # Example
+/// ```
+/// use sealed_session::cookie::CookieOptions;
+/// use sealed_session::engine::Opening;
+/// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
+///
+/// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
+/// let sessions = Sessions::new(store, CookieOptions::new())?;
+///
+/// // a request without a cookie; the handler counts
+/// let Opening::Ready(mut state) = sessions.open::<u32>([""]) else { unreachable!() };
+/// *state.data_mut() += 1;
+/// let set_cookie = sessions.finish(&state)?.expect("a new session");
+/// assert!(set_cookie.to_string().starts_with("__Host-session="));
+///
+/// // the next request sends it back
+/// let header = set_cookie.stripped().to_string();
+/// let Opening::Ready(state) = sessions.open::<u32>([header]) else { unreachable!() };
+/// assert_eq!(state.data(), Some(&1));
+/// assert!(sessions.finish(&state)?.is_none()); // unchanged: no Set-Cookie
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Sessions {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sessions")
+            .field("store", &**self.shared.store.load())
+            .field("options", &self.shared.options)
+            .field("clock", &self.shared.clock)
+            .finish()
+    }
+}
+
+impl Sessions {
+    /// Puts `store` and the cookie `options` together, on the system
+    /// clock. The options are checked against the store's cookie name here,
+    /// once, so every cookie made later is one browsers accept.
+    ///
+    /// # Errors
+    /// [`CookieOptionsError`] if the options do not suit the name (for
+    /// example a `__Host-` name with a `Domain`).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::{CookieOptions, CookieOptionsError};
+    /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
+    ///
+    /// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
+    /// let err = Sessions::new(store, CookieOptions::new().domain("example.com")).unwrap_err();
+    /// assert_eq!(err, CookieOptionsError::HostPrefix);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(
+        store: SessionStore,
+        options: CookieOptions,
+    ) -> Result<Sessions, CookieOptionsError> {
+        options.validate(store.cookie_name())?;
+        let removal = options.removal(store.cookie_name())?;
+        Ok(Sessions {
+            shared: Arc::new(Shared {
+                store: ArcSwap::from_pointee(store),
+                options,
+                clock: Clock::system(),
+                removal,
+            }),
+        })
+    }
+
+    /// The same, on `clock` (a [`Clock::manual`] in tests). Clones made
+    /// before keep their clock.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::{Clock, Key, KeyRing, SessionStore, Sessions};
+    /// use time::OffsetDateTime;
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let (clock, _hand) = Clock::manual(OffsetDateTime::from_unix_timestamp(1_800_000_000)?);
+    /// let sessions = Sessions::new(store, CookieOptions::new())?.with_clock(clock);
+    /// assert_eq!(sessions.now().unix_timestamp(), 1_800_000_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_clock(self, clock: Clock) -> Sessions {
+        Sessions {
+            shared: Arc::new(Shared {
+                store: ArcSwap::new(self.shared.store.load_full()),
+                options: self.shared.options.clone(),
+                clock,
+                removal: self.shared.removal.clone(),
+            }),
+        }
+    }
+
+    /// The current store (a cheap clone). Keys rotate with
+    /// [`Sessions::replace`].
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{cookie::CookieOptions, Key, KeyRing, SessionStore, Sessions};
+    /// let store = SessionStore::builder("sid", KeyRing::new(3, Key::generate())).build()?;
+    /// let sessions = Sessions::new(store, CookieOptions::new())?;
+    /// assert_eq!(sessions.store().sealing_key_id(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn store(&self) -> SessionStore {
+        SessionStore::clone(&self.shared.store.load())
+    }
+
+    /// Swaps in a new store, for example one built from a rotated key ring.
+    /// Atomic: a request in flight finishes with the store it started
+    /// with, the next one uses the new one. Cookies sealed under the old
+    /// sealing key are re-sealed under the new one on their next request
+    /// (keep the old key as a retired key until then).
+    ///
+    /// # Errors
+    /// [`CookieNameMismatch`] if the store is for another cookie name (the
+    /// options were checked against this one); nothing is swapped.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
+    ///
+    /// let mut ring = KeyRing::new(1, Key::generate());
+    /// let sessions = Sessions::new(SessionStore::builder("sid", ring.clone()).build()?, CookieOptions::new())?;
+    /// ring.rotate(2, Key::generate())?; // key 1 stays, retired
+    /// sessions.replace(SessionStore::builder("sid", ring).build()?)?;
+    /// assert_eq!(sessions.store().sealing_key_id(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replace(&self, store: SessionStore) -> Result<(), CookieNameMismatch> {
+        let current = self.shared.store.load();
+        if current.cookie_name() != store.cookie_name() {
+            return Err(CookieNameMismatch {
+                expected: current.cookie_name().to_owned(),
+                found: store.cookie_name().to_owned(),
+            });
+        }
+        self.shared.store.store(Arc::new(store));
+        Ok(())
+    }
+
+    /// The cookie's attributes.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{cookie::CookieOptions, Key, KeyRing, SessionStore, Sessions};
+    /// # let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let sessions = Sessions::new(store, CookieOptions::new().path("/app"))?;
+    /// assert_eq!(sessions.options().get_path(), "/app");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn options(&self) -> &CookieOptions {
+        &self.shared.options
+    }
+
+    /// The clock.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{cookie::CookieOptions, Key, KeyRing, SessionStore, Sessions};
+    /// # let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let sessions = Sessions::new(store, CookieOptions::new())?;
+    /// assert_eq!(format!("{:?}", sessions.clock()), "Clock::system()");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// The clock's current time.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{cookie::CookieOptions, Key, KeyRing, SessionStore, Sessions};
+    /// # let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let sessions = Sessions::new(store, CookieOptions::new())?;
+    /// assert!(sessions.now().unix_timestamp() > 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn now(&self) -> OffsetDateTime {
+        self.shared.clock.now()
+    }
+
+    /// The request side: opens the session out of the request's `Cookie`
+    /// header field(s) with the current store, at the clock's time. See
+    /// [`SessionState::open`].
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::engine::Opening;
+    /// use sealed_session::{Key, KeyRing, SessionStore, Sessions, UserId};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let cookie = store.seal_for_user(&UserId::from(9u64), 4, &())?;
+    /// let sessions = Sessions::new(store, CookieOptions::new())?;
+    /// let header = format!("sid={}", cookie.value());
+    /// let state = match sessions.open::<()>([header]) {
+    ///     Opening::Ready(state) => state,
+    ///     Opening::NeedsEpoch(pending) => pending.verify(Some(4)), // from your database
+    /// };
+    /// assert_eq!(state.user_id(), Some(&UserId::from(9u64)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open<T: DeserializeOwned>(
+        &self,
+        cookie_fields: impl IntoIterator<Item = impl AsRef<[u8]>>,
+    ) -> Opening<T> {
+        SessionState::open(&self.shared.store.load(), cookie_fields, self.now())
+    }
+
+    /// The response side: the `Set-Cookie` for what the request did with
+    /// its session (`None`: send none), at the clock's time. Pass
+    /// `server_error: false` for a normal response; see
+    /// [`Sessions::finish_after_error`] for a 5xx.
+    ///
+    /// # Errors
+    /// As [`SessionState::finish`]; [`SealError::TooLarge`] above all. Answer
+    /// with an error page (and log it), never with a missing cookie.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::engine::Opening;
+    /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let sessions = Sessions::new(store, CookieOptions::new())?;
+    /// let Opening::Ready(mut state) = sessions.open::<u8>(["sid=tampered"]) else { unreachable!() };
+    /// let removal = sessions.finish(&state)?.expect("the removal cookie");
+    /// assert_eq!(removal.value(), "");
+    /// state.logout();
+    /// assert!(sessions.finish(&state)?.is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn finish<T: Serialize>(
+        &self,
+        state: &SessionState<T>,
+    ) -> Result<Option<Cookie<'static>>, SealError> {
+        let now = self.now();
+        Ok(self.set_cookie(&state.finish(now)?, now))
+    }
+
+    /// The response side for a server error (5xx): see
+    /// [`SessionState::finish_after_error`].
+    ///
+    /// # Errors
+    /// As [`SessionState::finish_after_error`].
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::engine::Opening;
+    /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let sessions = Sessions::new(store, CookieOptions::new())?;
+    /// let Opening::Ready(mut state) = sessions.open::<u8>([""]) else { unreachable!() };
+    /// *state.data_mut() = 1;
+    /// assert!(sessions.finish_after_error(&state)?.is_none()); // not kept
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn finish_after_error<T: Serialize>(
+        &self,
+        state: &SessionState<T>,
+    ) -> Result<Option<Cookie<'static>>, SealError> {
+        let now = self.now();
+        Ok(self.set_cookie(&state.finish_after_error(now)?, now))
+    }
+
+    /// The `Set-Cookie` for an [`Outcome`] decided at `now`, with this
+    /// value's options: the sealed cookie, the removal cookie, or `None`.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::engine::Outcome;
+    /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let sessions = Sessions::new(store, CookieOptions::new())?;
+    /// let now = sessions.now();
+    /// assert!(sessions.set_cookie(&Outcome::Unchanged, now).is_none());
+    /// let removal = sessions.set_cookie(&Outcome::Remove, now).unwrap();
+    /// assert_eq!(removal.max_age(), Some(time::Duration::ZERO));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn set_cookie(&self, outcome: &Outcome, now: OffsetDateTime) -> Option<Cookie<'static>> {
+        match outcome {
+            Outcome::Unchanged => None,
+            Outcome::Resealed(sealed) | Outcome::Fresh(sealed) => {
+                Some(self.cookie_for(sealed, now))
+            }
+            Outcome::Remove => Some(self.removal()),
+        }
+    }
+
+    /// The `Set-Cookie` for `sealed` with this value's options, at the
+    /// clock's time (`Max-Age` up to the seal's deadline).
+    ///
+    /// # Errors
+    /// [`CookieOptionsError::Name`] if `sealed` was sealed for another
+    /// cookie name than this one.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let sessions = Sessions::new(store, CookieOptions::new())?;
+    /// let sealed = sessions.store().seal(&"hi")?;
+    /// assert_eq!(sessions.cookie(&sealed)?.value(), sealed.value());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn cookie(&self, sealed: &Sealed) -> Result<Cookie<'static>, CookieOptionsError> {
+        if sealed.cookie_name() != self.shared.removal.name() {
+            return Err(CookieOptionsError::Name);
+        }
+        self.shared.options.cookie_at(sealed, self.now())
+    }
+
+    /// The removal cookie: the cookie's name with the same `Path`,
+    /// `Domain`, `Secure`, `HttpOnly` and `SameSite` as the session cookie
+    /// (otherwise the browser keeps a `__Host-` or sub-path cookie), an
+    /// empty value, `Max-Age=0` and an `Expires` in 1970.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
+    ///
+    /// let store = SessionStore::builder("app_session", KeyRing::new(1, Key::generate())).build()?;
+    /// let sessions = Sessions::new(store, CookieOptions::new().path("/app"))?;
+    /// let removal = sessions.removal().to_string();
+    /// assert!(removal.starts_with("app_session=;"));
+    /// assert!(removal.contains("Path=/app") && removal.contains("Max-Age=0"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn removal(&self) -> Cookie<'static> {
+        self.shared.removal.clone()
+    }
+
+    /// A cookie for a value the request's store sealed: same name, options
+    /// checked in [`Sessions::new`], so this cannot fail. Were it ever to,
+    /// the browser gets the removal cookie (signed out), never a panic.
+    fn cookie_for(&self, sealed: &Sealed, now: OffsetDateTime) -> Cookie<'static> {
+        self.shared
+            .options
+            .cookie_at(sealed, now)
+            .unwrap_or_else(|_| self.removal())
+    }
+
+    /// Opens the session cookie out of a raw `Cookie` request header (for
+    /// HTTP/2, join the fields with `"; "`, or use [`Sessions::open`]) with
+    /// the current store, at the clock's time. The lower-level half of
+    /// [`Sessions::open`]: no epoch handling, no `Set-Cookie` decision.
+    ///
+    /// The header may hold many cookies, junk between them, and several
+    /// cookies with the session's name: a stale one for another path or
+    /// domain, or one planted by a sibling subdomain when the name has no
+    /// `__Host-` prefix (cookie tossing). The rule:
+    ///
+    /// * **Every** cookie with the name is tried, in any position, so junk
+    ///   placed before the real cookie cannot hide it. The work stays
+    ///   bounded by the header's own length: at most
+    ///   [`MAX_HEADER_PAIRS`](crate::cookie::MAX_HEADER_PAIRS) pairs are
+    ///   looked at, a value longer than the size cap is refused before
+    ///   decoding, one with an unknown key id before any AEAD work, and
+    ///   every other byte is decrypted at most once.
+    /// * Exactly one different value authenticates: that cookie's outcome
+    ///   (`Ok` with the session, or its typed error such as
+    ///   [`OpenError::Expired`]).
+    /// * Two or more different values authenticate (whether or not they are
+    ///   expired): [`OpenError::Ambiguous`]. None is picked, since one of
+    ///   them may be the attacker's own valid session. The same value sent
+    ///   twice counts once.
+    /// * Cookies with the name but none authentic: [`OpenError::Invalid`].
+    ///
+    /// Never panics. Returns `Ok(None)` if no cookie has the name (nothing
+    /// to clear), `Ok(Some(opened))` for the one that opened (a user session
+    /// still needs its epoch verified).
+    ///
+    /// # Errors
+    /// As above: answer every error as logged out and send the
+    /// [removal cookie](Sessions::removal).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::{Clock, Key, KeyRing, OpenError, SessionStore, Sessions};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let sealed = store.seal_at(&1u8, t0)?;
+    /// let other = store.seal_at(&2u8, t0)?;
+    /// let (clock, hand) = Clock::manual(t0);
+    /// let sessions = Sessions::new(store, CookieOptions::new())?.with_clock(clock);
+    ///
+    /// // planted junk cookies with the same name first: skipped, however many
+    /// let junk = "sid=forged; ".repeat(100);
+    /// let header = format!("{junk}lang=en; sid={}", sealed.value());
+    /// assert!(sessions.open_cookie_header::<u8>(&header)?.is_some());
+    ///
+    /// // a second authentic session with the name (someone else's): ambiguous
+    /// let tossed = format!("sid={}; sid={}", other.value(), sealed.value());
+    /// assert_eq!(sessions.open_cookie_header::<u8>(&tossed).unwrap_err(), OpenError::Ambiguous);
+    ///
+    /// // no session cookie at all; only junk; expired
+    /// assert!(sessions.open_cookie_header::<u8>("lang=en")?.is_none());
+    /// assert_eq!(sessions.open_cookie_header::<u8>("sid=forged").unwrap_err(), OpenError::Invalid);
+    /// hand.advance(Duration::days(2));
+    /// assert_eq!(sessions.open_cookie_header::<u8>(&header).unwrap_err(), OpenError::Expired);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_cookie_header<T: DeserializeOwned>(
+        &self,
+        header: &str,
+    ) -> Result<Option<Opened<T>>, OpenError> {
+        engine::open_header(&self.shared.store.load(), header, self.now())
+    }
+
+    /// Opens the session cookie out of a [`CookieJar`] with the current
+    /// store, at the clock's time.
+    ///
+    /// ⚠️ A jar holds at most one cookie per name (the last one parsed), so
+    /// it cannot see duplicates: a planted cookie with the session's name
+    /// (cookie tossing) silently replaces or hides the user's own, and this
+    /// method cannot answer [`OpenError::Ambiguous`]. Prefer
+    /// [`Sessions::open_cookie_header`] (or [`Sessions::open`]) on the raw
+    /// header, and a `__Host-` name
+    /// ([`CookieOptions::validate_strict`]).
+    ///
+    /// Returns `Ok(None)` if the jar has no cookie with the name.
+    ///
+    /// # Errors
+    /// As [`SessionStore::open_at`], if the cookie is there but does not
+    /// open: answer as logged out and send the
+    /// [removal cookie](Sessions::removal).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::{Cookie, CookieJar, CookieOptions};
+    /// use sealed_session::{Key, KeyRing, OpenError, SessionStore, Sessions};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let sessions = Sessions::new(store, CookieOptions::new())?;
+    /// let mut jar = CookieJar::new();
+    /// assert!(sessions.open_cookie_jar::<()>(&jar)?.is_none());
+    /// jar.add(sessions.cookie(&sessions.store().seal(&())?)?);
+    /// assert!(sessions.open_cookie_jar::<()>(&jar)?.is_some());
+    /// let mut bad = CookieJar::new();
+    /// bad.add_original(Cookie::new("sid", "tampered"));
+    /// assert_eq!(sessions.open_cookie_jar::<()>(&bad).unwrap_err(), OpenError::Invalid);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_cookie_jar<T: DeserializeOwned>(
+        &self,
+        jar: &CookieJar,
+    ) -> Result<Option<Opened<T>>, OpenError> {
+        engine::open_jar(&self.shared.store.load(), jar, self.now())
+    }
+}
