@@ -386,7 +386,7 @@ impl RedisFeedConfig {
 
     /// Where the feed reports what happens (rejected messages, lost
     /// connections, ...). By default the warnings go to standard error.
-    /// The hook must not block.
+    /// The hook must not block or panic.
     ///
     /// # Example
     /// ```
