@@ -60,16 +60,32 @@ impl HeadOut<'_> {
     /// schema is 0).
     pub(crate) fn write(&self, version: u8, out: &mut [u8]) -> postcard::Result<usize> {
         if version == V1 {
-            let head = HeadOutV1 {
-                issued_at: self.issued_at,
-                login_age: self.login_age,
-                lifetime: self.lifetime,
-                idle: self.idle,
-                user: self.user,
-            };
-            return postcard::to_slice(&head, out).map(|w| w.len());
+            return postcard::to_slice(&self.v1(), out).map(|w| w.len());
         }
-        let head = HeadOutV2 {
+        postcard::to_slice(&self.v2(), out).map(|w| w.len())
+    }
+
+    /// The encoded size of the head for format `version`.
+    pub(crate) fn size(&self, version: u8) -> postcard::Result<usize> {
+        let flavor = postcard::ser_flavors::Size::default();
+        if version == V1 {
+            return postcard::serialize_with_flavor(&self.v1(), flavor);
+        }
+        postcard::serialize_with_flavor(&self.v2(), flavor)
+    }
+
+    fn v1(&self) -> HeadOutV1<'_> {
+        HeadOutV1 {
+            issued_at: self.issued_at,
+            login_age: self.login_age,
+            lifetime: self.lifetime,
+            idle: self.idle,
+            user: self.user,
+        }
+    }
+
+    fn v2(&self) -> HeadOutV2<'_> {
+        HeadOutV2 {
             issued_at: self.issued_at,
             login_age: self.login_age,
             lifetime: self.lifetime,
@@ -77,8 +93,7 @@ impl HeadOut<'_> {
             user: self.user,
             session_id: self.session_id.to_bytes(),
             schema: self.schema,
-        };
-        postcard::to_slice(&head, out).map(|w| w.len())
+        }
     }
 }
 

@@ -1017,20 +1017,25 @@ impl SessionStore {
             len: inner.name.len().saturating_add(layout.encoded_len(len)),
             max: inner.max_len,
         };
-        let head_len = head
-            .write(version, pt_room)
-            .map_err(|_| SealError::Serialize)?;
+        let payload_size = || {
+            postcard::serialize_with_flavor(data, postcard::ser_flavors::Size::default())
+                .map_err(|_| SealError::Serialize)
+        };
+        let head_len = match head.write(version, pt_room) {
+            Ok(len) => len,
+            // A tiny size cap: not even the head fits.
+            Err(postcard::Error::SerializeBufferFull) => {
+                let head_size = head.size(version).map_err(|_| SealError::Serialize)?;
+                return Err(too_large(head_size.saturating_add(payload_size()?)));
+            }
+            Err(_) => return Err(SealError::Serialize),
+        };
         let payload_room = pt_room.get_mut(head_len..).ok_or(SealError::Serialize)?;
         let payload_len = match inner.schemas.downgrade() {
             None => match postcard::to_slice(data, payload_room) {
                 Ok(written) => written.len(),
                 Err(postcard::Error::SerializeBufferFull) => {
-                    let size = postcard::serialize_with_flavor(
-                        data,
-                        postcard::ser_flavors::Size::default(),
-                    )
-                    .map_err(|_| SealError::Serialize)?;
-                    return Err(too_large(head_len.saturating_add(size)));
+                    return Err(too_large(head_len.saturating_add(payload_size()?)));
                 }
                 Err(_) => return Err(SealError::Serialize),
             },

@@ -184,3 +184,24 @@ fn bad_configurations_are_refused() {
         ConfigError::Leeway
     );
 }
+
+/// A cap so small that not even the envelope's head fits is still a
+/// `TooLarge` (found by the roundtrip fuzz target), never `Serialize`.
+#[test]
+fn a_head_that_does_not_fit_is_too_large() {
+    let store = sealed_session::SessionStore::builder(
+        "s",
+        sealed_session::KeyRing::new(34, sealed_session::Key::generate()),
+    )
+    .max_cookie_len(92)
+    .build()
+    .unwrap();
+    let user = sealed_session::UserId::from(u64::MAX);
+    let err = store
+        .seal_for_user_at(&user, u64::MAX, &(), t0())
+        .unwrap_err();
+    assert!(
+        matches!(err, sealed_session::SealError::TooLarge { max: 92, len } if len > 92),
+        "{err:?}"
+    );
+}
