@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use sealed_session::{Key, KeyRing, OpenError, SealError, SessionStore};
+use sealed_session::{Key, KeyRing, OpenError, SealError, SessionStore, UserId};
 
 /// Seals payloads of growing length and returns the largest cookie that fit
 /// and the first refusal.
@@ -97,7 +97,7 @@ fn oversize_sessions_fail_at_seal_and_report_the_size() {
 #[test]
 fn budget_always_fits_worst_case_user() {
     let store = store(Default::default());
-    let worst = sealed_session::UserId::text("x".repeat(128)).unwrap();
+    let worst = UserId::text("x".repeat(128)).unwrap();
     let budget = store.payload_budget(Some(&worst));
     // A byte string of `budget - 2` costs exactly `budget` postcard bytes.
     let payload = vec![0xffu8; budget - 2];
@@ -189,19 +189,16 @@ fn bad_configurations_are_refused() {
 /// `TooLarge` (found by the roundtrip fuzz target), never `Serialize`.
 #[test]
 fn a_head_that_does_not_fit_is_too_large() {
-    let store = sealed_session::SessionStore::builder(
-        "s",
-        sealed_session::KeyRing::new(34, sealed_session::Key::generate()),
-    )
-    .max_cookie_len(92)
-    .build()
-    .unwrap();
-    let user = sealed_session::UserId::from(u64::MAX);
+    let store = SessionStore::builder("s", KeyRing::new(34, Key::generate()))
+        .max_cookie_len(92)
+        .build()
+        .unwrap();
+    let user = UserId::from(u64::MAX);
     let err = store
         .seal_for_user_at(&user, u64::MAX, &(), t0())
         .unwrap_err();
     assert!(
-        matches!(err, sealed_session::SealError::TooLarge { max: 92, len } if len > 92),
+        matches!(err, SealError::TooLarge { max: 92, len } if len > 92),
         "{err:?}"
     );
 }
