@@ -87,7 +87,10 @@ use time::OffsetDateTime;
 use crate::cookie::{Cookie, CookieJar, MAX_HEADER_PAIRS};
 use crate::epoch::UserId;
 use crate::error::{OpenError, SealError};
+use crate::nonce;
+use crate::revocation::{Revocation, RevocationError, RevocationSet};
 use crate::session::{Opened, Sealed, Session, SessionInfo, Unverified};
+use crate::session_id::SessionId;
 use crate::store::SessionStore;
 
 /// What the response does with the session cookie, decided by
@@ -231,6 +234,30 @@ impl<T> PendingEpoch<T> {
         self.unverified.user_id()
     }
 
+    /// Facts about the cookie (login time, deadlines, session id), before
+    /// the epoch check: for logging, or a check of your own. The data stays
+    /// out of reach until [`PendingEpoch::verify`].
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::{Opening, SessionState};
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// let cookie = store.seal_for_user_at(&UserId::from(7u64), 3, &(), now)?;
+    /// let header = format!("sid={}", cookie.value());
+    /// let Opening::NeedsEpoch(pending) = SessionState::<()>::open(&store, [header.as_str()], now) else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!(pending.info().login_at(), now);
+    /// assert!(pending.info().session_id().is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn info(&self) -> &SessionInfo {
+        self.unverified.info()
+    }
+
     /// Checks the session against the user's current epoch, `None` if the
     /// user does not exist (any more). A mismatch or a missing user ends
     /// the session ([`OpenError::Revoked`]): the handler sees no session and
@@ -276,6 +303,9 @@ enum Sent {
     Nothing,
     Opened,
     Rejected(OpenError),
+    /// A user session that cannot be checked now (the revocation feed is
+    /// stale): not served, and its cookie is left alone.
+    Unavailable(RevocationError),
 }
 
 enum Phase<T> {
@@ -283,10 +313,13 @@ enum Phase<T> {
     Empty,
     /// The request's session, verified (or anonymous).
     Open { session: Session<T>, changed: bool },
-    /// A session made in this request: a login, or a first change.
+    /// A session made in this request: a login, or a first change. Its
+    /// session id is drawn when it is made (`None` for a store that seals
+    /// format v1, or if the generator failed: sealing then tries again).
     New {
         user: Option<(UserId, u64)>,
         data: T,
+        id: Option<SessionId>,
     },
     /// `logout()` was called.
     LoggedOut,
@@ -320,6 +353,9 @@ pub struct SessionState<T> {
     store: SessionStore,
     sent: Sent,
     phase: Phase<T>,
+    /// The request's session, once `logout` (or a login over a user
+    /// session) ended it: what to revoke.
+    ended: Option<Revocation>,
 }
 
 impl<T> fmt::Debug for SessionState<T> {
@@ -399,14 +435,88 @@ impl<T: DeserializeOwned> SessionState<T> {
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
     {
+        Self::open_inner(store, cookie_fields, now, None)
+    }
+
+    /// [`SessionState::open`], then the session checked against
+    /// `revocations` before anything else (hash lookups, no I/O; before the
+    /// epoch lookup, so a revoked cookie costs no database query):
+    ///
+    /// * a revoked session (its id, or its user up to its login time) is
+    ///   answered like a revoked epoch: no session, and the response removes
+    ///   the cookie ([`OpenError::Revoked`]);
+    /// * a user session while the set's feed is stale
+    ///   ([`RevocationError::Stale`]) fails closed: no session, the cookie
+    ///   is left alone (it may well be valid), and
+    ///   [`SessionState::unavailable`] says why. Answer with an error
+    ///   (503), as for an epoch source that is down; do not let the handler
+    ///   run, since a change it makes would replace the cookie. Anonymous
+    ///   sessions are not affected.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::{Opening, Outcome, SessionState};
+    /// use sealed_session::{Key, KeyRing, OpenError, RevocationSet, SessionStore};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let revocations = RevocationSet::new(&store);
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let cookie = store.seal_at(&5u8, now)?;
+    /// let header = format!("sid={}", cookie.value());
+    ///
+    /// let Opening::Ready(mut state) = SessionState::<u8>::open_checked(&store, [header.as_str()], now, &revocations) else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!(state.data(), Some(&5));
+    /// state.logout(); // ends this session: revoke it
+    /// revocations.revoke(state.ended_session().cloned().unwrap());
+    ///
+    /// // the same cookie, replayed
+    /// let Opening::Ready(state) = SessionState::<u8>::open_checked(&store, [header.as_str()], now, &revocations) else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!(state.cookie_error(), Some(OpenError::Revoked));
+    /// assert_eq!(state.finish(now)?, Outcome::Remove);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_checked<I>(
+        store: &SessionStore,
+        cookie_fields: I,
+        now: OffsetDateTime,
+        revocations: &RevocationSet,
+    ) -> Opening<T>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        Self::open_inner(store, cookie_fields, now, Some(revocations))
+    }
+
+    fn open_inner<I>(
+        store: &SessionStore,
+        cookie_fields: I,
+        now: OffsetDateTime,
+        revocations: Option<&RevocationSet>,
+    ) -> Opening<T>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
         let store = store.clone();
-        match with_header(cookie_fields, |header| {
+        let opened = with_header(cookie_fields, |header| {
             open_header::<T>(&store, header, now)
-        }) {
+        });
+        let checked = match (opened, revocations) {
+            (Ok(Some(opened)), Some(set)) => match set.check(opened.info(), opened.user_id()) {
+                Ok(()) => Ok(Some(opened)),
+                Err(RevocationError::Revoked) => Err(Sent::Rejected(OpenError::Revoked)),
+                Err(err) => Err(Sent::Unavailable(err)),
+            },
+            (opened, _) => opened.map_err(Sent::Rejected),
+        };
+        match checked {
             Ok(None) => Opening::Ready(SessionState::with(store, Sent::Nothing, Phase::Empty)),
-            Err(err) => {
-                Opening::Ready(SessionState::with(store, Sent::Rejected(err), Phase::Empty))
-            }
+            Err(sent) => Opening::Ready(SessionState::with(store, sent, Phase::Empty)),
             Ok(Some(Opened::Anonymous(session))) => Opening::Ready(SessionState::with(
                 store,
                 Sent::Opened,
@@ -424,7 +534,30 @@ impl<T: DeserializeOwned> SessionState<T> {
 
 impl<T> SessionState<T> {
     fn with(store: SessionStore, sent: Sent, phase: Phase<T>) -> SessionState<T> {
-        SessionState { store, sent, phase }
+        SessionState {
+            store,
+            sent,
+            phase,
+            ended: None,
+        }
+    }
+
+    /// A session id for a session made in this request.
+    fn fresh_id(&self) -> Option<SessionId> {
+        if self.store.seals_session_ids() {
+            nonce::session_id().ok()
+        } else {
+            None
+        }
+    }
+
+    /// Remembers the request's own session as ended (to be revoked).
+    fn end_request_session(&mut self) {
+        if self.ended.is_none()
+            && let Phase::Open { session, .. } = &self.phase
+        {
+            self.ended = Revocation::of_session(session.info());
+        }
     }
 
     /// A state for a request without a session cookie, for code that has
@@ -512,6 +645,7 @@ impl<T> SessionState<T> {
             self.phase = Phase::New {
                 user: None,
                 data: T::default(),
+                id: self.fresh_id(),
             };
         }
         match &mut self.phase {
@@ -542,9 +676,14 @@ impl<T> SessionState<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn login(&mut self, user: UserId, epoch: u64, data: T) {
+        if self.user_id().is_some() {
+            // A login over a user session ends that session.
+            self.end_request_session();
+        }
         self.phase = Phase::New {
             user: Some((user, epoch)),
             data,
+            id: self.fresh_id(),
         };
     }
 
@@ -564,7 +703,93 @@ impl<T> SessionState<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn logout(&mut self) {
+        self.end_request_session();
         self.phase = Phase::LoggedOut;
+    }
+
+    /// The revocation this request calls for: the session the request
+    /// carried, once [`logout`](SessionState::logout) ended it (or a
+    /// [`login`](SessionState::login) replaced a user session). `None` if
+    /// nothing ended, or for a format v1 cookie (no session id).
+    ///
+    /// [`Sessions::finish`](crate::Sessions::finish) (and so the axum layer
+    /// and the actix-web middleware) revokes it in the
+    /// [`RevocationSet`] it was given, unless the response keeps the old
+    /// cookie ([`Outcome::Unchanged`], a failed login). Logging out then
+    /// refuses every copy of the cookie, not only the browser's.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::{Opening, SessionState};
+    /// use sealed_session::{Key, KeyRing, Revocation, SessionStore};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let cookie = store.seal_at(&1u32, now)?;
+    /// let header = format!("sid={}", cookie.value());
+    /// let Opening::Ready(mut state) = SessionState::<u32>::open(&store, [header.as_str()], now) else {
+    ///     unreachable!()
+    /// };
+    /// let id = state.session_id().unwrap();
+    /// assert_eq!(state.ended_session(), None);
+    /// state.logout();
+    /// assert!(matches!(state.ended_session(), Some(Revocation::Session { id: ended, .. }) if *ended == id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn ended_session(&self) -> Option<&Revocation> {
+        self.ended.as_ref()
+    }
+
+    /// The session's id: the request's session's
+    /// ([`SessionInfo::session_id`]), or the one a session made in this
+    /// request (a login) will carry. Record it at login to list a user's
+    /// sessions and revoke one later ("log out that device"). `None`
+    /// without a session, for a format v1 cookie, or when the store seals
+    /// format v1.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::{Outcome, SessionState};
+    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let mut state = SessionState::<u32>::empty(&store);
+    /// assert_eq!(state.session_id(), None);
+    /// state.login(UserId::from(42u64), 0, 0);
+    /// let id = state.session_id().unwrap();
+    /// let Outcome::Fresh(sealed) = state.finish(now)? else { unreachable!() };
+    /// let opened = store.open_at::<u32>(sealed.value(), now)?;
+    /// assert_eq!(opened.info().session_id(), Some(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn session_id(&self) -> Option<SessionId> {
+        match &self.phase {
+            Phase::Open { session, .. } => session.info().session_id(),
+            Phase::New { id, .. } => *id,
+            Phase::Empty | Phase::LoggedOut => None,
+        }
+    }
+
+    /// Why the request's session could not be checked, if so: the
+    /// revocation feed is stale ([`RevocationError::Stale`]), so a user
+    /// session fails closed. Answer with an error (the adapters answer
+    /// 503); the cookie is left alone. See [`SessionState::open_checked`].
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::engine::SessionState;
+    /// use sealed_session::{Key, KeyRing, SessionStore};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// assert_eq!(SessionState::<u32>::empty(&store).unavailable(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn unavailable(&self) -> Option<RevocationError> {
+        match self.sent {
+            Sent::Unavailable(err) => Some(err),
+            Sent::Nothing | Sent::Opened | Sent::Rejected(_) => None,
+        }
     }
 
     /// The signed-in user (verified against their epoch), if any.
@@ -651,7 +876,7 @@ impl<T> SessionState<T> {
     pub fn cookie_error(&self) -> Option<OpenError> {
         match self.sent {
             Sent::Rejected(err) => Some(err),
-            Sent::Nothing | Sent::Opened => None,
+            Sent::Nothing | Sent::Opened | Sent::Unavailable(_) => None,
         }
     }
 
@@ -773,7 +998,7 @@ impl<T: Serialize> SessionState<T> {
             Phase::Open { session, .. } if !session.info().in_leeway() => {
                 self.store.reseal_at(session, now).map(drop)
             }
-            Phase::New { user, data } => self.seal_new(user.as_ref(), data, now).map(drop),
+            Phase::New { user, data, id } => self.seal_new(user.as_ref(), data, *id, now).map(drop),
             Phase::Open { .. } | Phase::Empty | Phase::LoggedOut => Ok(()),
         }
     }
@@ -782,11 +1007,16 @@ impl<T: Serialize> SessionState<T> {
         &self,
         user: Option<&(UserId, u64)>,
         data: &T,
+        id: Option<SessionId>,
         now: OffsetDateTime,
     ) -> Result<Sealed, SealError> {
-        match user {
-            Some((id, epoch)) => self.store.seal_for_user_at(id, *epoch, data, now),
-            None => self.store.seal_at(data, now),
+        match (id, user) {
+            (Some(id), user) => {
+                let user = user.map(|(user, epoch)| (user, *epoch));
+                self.store.seal_new_with_id_at(user, data, id, now)
+            }
+            (None, Some((user, epoch))) => self.store.seal_for_user_at(user, *epoch, data, now),
+            (None, None) => self.store.seal_at(data, now),
         }
     }
 
@@ -801,9 +1031,9 @@ impl<T: Serialize> SessionState<T> {
             } else {
                 Outcome::Unchanged
             }),
-            Phase::New { user, data } => {
-                self.seal_new(user.as_ref(), data, now).map(Outcome::Fresh)
-            }
+            Phase::New { user, data, id } => self
+                .seal_new(user.as_ref(), data, *id, now)
+                .map(Outcome::Fresh),
             Phase::Open { session, changed } => {
                 let info = session.info();
                 if info.in_leeway() {

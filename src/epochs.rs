@@ -214,6 +214,31 @@ impl EpochSource for NoUsers {
     }
 }
 
+/// An epoch source for apps that log users out everywhere through a
+/// [`RevocationSet`](crate::RevocationSet) instead of epochs
+/// ([`Sessions::with_revocations`](crate::Sessions::with_revocations)):
+/// every user exists, at epoch 0 (log users in with epoch 0). No lookup,
+/// no I/O.
+///
+/// ⚠️ Nothing here knows a deleted or banned user: revoke them
+/// ([`Sessions::revoke_user`](crate::Sessions::revoke_user)) when you
+/// delete or ban them.
+///
+/// # Example
+/// ```
+/// use sealed_session::{EpochSource, NoEpochs, UserId};
+/// # fn is_source(_: impl EpochSource) {}
+/// is_source(NoEpochs);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoEpochs;
+
+impl EpochSource for NoEpochs {
+    async fn epoch(&self, _user: &UserId) -> Result<Option<u64>, BoxError> {
+        Ok(Some(0))
+    }
+}
+
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 type EpochFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<u64>, BoxError>> + Send + 'a>>;
 

@@ -12,7 +12,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::cookie::{Cookie, CookieJar, CookieOptions, CookieOptionsError};
 use crate::engine::{self, Opening, Outcome, SessionState};
+use crate::epoch::UserId;
 use crate::error::{OpenError, SealError};
+use crate::revocation::RevocationSet;
 use crate::session::{Opened, Sealed};
 use crate::store::SessionStore;
 
@@ -196,12 +198,33 @@ impl fmt::Display for CookieNameMismatch {
 
 impl std::error::Error for CookieNameMismatch {}
 
+/// [`Sessions::revoke_user`] on sessions without a
+/// [revocation set](Sessions::with_revocations): nothing was revoked.
+///
+/// # Example
+/// ```
+/// use sealed_session::NoRevocationSet;
+/// assert!(NoRevocationSet.to_string().contains("revocation set"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoRevocationSet;
+
+impl fmt::Display for NoRevocationSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no revocation set: log out everywhere needs `Sessions::with_revocations`")
+    }
+}
+
+impl std::error::Error for NoRevocationSet {}
+
 struct Shared {
     store: ArcSwap<SessionStore>,
     options: CookieOptions,
     clock: Clock,
     /// Built (and so checked) once: the name and the options never change.
     removal: Cookie<'static>,
+    /// Checked on every open, fed by logouts.
+    revocations: Option<RevocationSet>,
 }
 
 /// The crate's one place for the session cookie: its name, its attributes
@@ -285,6 +308,7 @@ impl Sessions {
                 options,
                 clock: Clock::system(),
                 removal,
+                revocations: None,
             }),
         })
     }
@@ -312,8 +336,114 @@ impl Sessions {
                 options: self.shared.options.clone(),
                 clock,
                 removal: self.shared.removal.clone(),
+                revocations: self.shared.revocations.clone(),
             }),
         }
+    }
+
+    /// The same, checking every session against `revocations` (a
+    /// [`RevocationSet`]; fed through Redis with feature `redis`, to share
+    /// it across servers). Clones made before keep their setting.
+    ///
+    /// * **Every open** checks the cookie first, with hash lookups and no
+    ///   I/O (and before the epoch lookup): a revoked session is answered
+    ///   like a revoked epoch, no session and the removal cookie.
+    /// * **[`logout`](SessionState::logout) revokes the session**, not just
+    ///   the browser's cookie: a copy of the cookie (and any re-seal of it)
+    ///   is refused from then on, here and, through the feed, on every
+    ///   server. A login over a user session revokes that session too.
+    /// * **Log out everywhere**: [`Sessions::revoke_user`] (the extractors'
+    ///   `logout_everywhere`), no epoch needed.
+    /// * While a fed set is **stale** (it could not confirm within its
+    ///   bound that it is caught up), user sessions fail closed: the
+    ///   adapters answer 503 and leave the cookie alone. Anonymous sessions
+    ///   are not affected. See [`SessionState::open_checked`].
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::engine::Opening;
+    /// use sealed_session::{Key, KeyRing, OpenError, RevocationSet, SessionStore, Sessions};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let revocations = RevocationSet::new(&store);
+    /// let sessions = Sessions::new(store, CookieOptions::new())?.with_revocations(revocations);
+    ///
+    /// let Opening::Ready(mut state) = sessions.open::<u32>([""]) else { unreachable!() };
+    /// *state.data_mut() = 7;
+    /// let copy = sessions.finish(&state)?.unwrap().stripped().to_string(); // kept by an attacker
+    ///
+    /// let Opening::Ready(mut state) = sessions.open::<u32>([copy.as_str()]) else { unreachable!() };
+    /// state.logout();
+    /// assert_eq!(sessions.finish(&state)?.unwrap().value(), ""); // removal cookie, and revoked
+    ///
+    /// let Opening::Ready(state) = sessions.open::<u32>([copy.as_str()]) else { unreachable!() };
+    /// assert_eq!(state.cookie_error(), Some(OpenError::Revoked)); // the copy no longer opens
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_revocations(self, revocations: RevocationSet) -> Sessions {
+        Sessions {
+            shared: Arc::new(Shared {
+                store: ArcSwap::new(self.shared.store.load_full()),
+                options: self.shared.options.clone(),
+                clock: self.shared.clock.clone(),
+                removal: self.shared.removal.clone(),
+                revocations: Some(revocations),
+            }),
+        }
+    }
+
+    /// The revocation set sessions are checked against, if any
+    /// ([`Sessions::with_revocations`]).
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{cookie::CookieOptions, Key, KeyRing, RevocationSet, SessionStore, Sessions};
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let sessions = Sessions::new(store.clone(), CookieOptions::new())?;
+    /// assert!(sessions.revocations().is_none());
+    /// let sessions = sessions.with_revocations(RevocationSet::new(&store));
+    /// assert!(sessions.revocations().is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn revocations(&self) -> Option<&RevocationSet> {
+        self.shared.revocations.as_ref()
+    }
+
+    /// Log out everywhere: revokes every session of `user` that logged in
+    /// up to now (the clock's time, to the second; so a login in the same
+    /// second is revoked too), in the [revocation set](Sessions::with_revocations)
+    /// and, through its feed, on every server. No epoch is needed.
+    ///
+    /// # Errors
+    /// [`NoRevocationSet`] if these sessions have no revocation set:
+    /// nothing is revoked (bump the user's epoch instead).
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::engine::Opening;
+    /// use sealed_session::{Key, KeyRing, OpenError, RevocationSet, SessionStore, Sessions, UserId};
+    ///
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let laptop = store.seal_for_user(&UserId::from(7u64), 0, &())?;
+    /// let header = format!("sid={}", laptop.value());
+    /// let sessions = Sessions::new(store.clone(), CookieOptions::new())?;
+    /// assert!(sessions.revoke_user(&UserId::from(7u64)).is_err());
+    ///
+    /// let sessions = sessions.with_revocations(RevocationSet::new(&store));
+    /// sessions.revoke_user(&UserId::from(7u64))?;
+    /// let Opening::Ready(state) = sessions.open::<()>([header]) else { unreachable!() };
+    /// assert_eq!(state.cookie_error(), Some(OpenError::Revoked));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn revoke_user(&self, user: &UserId) -> Result<(), NoRevocationSet> {
+        let set = self.revocations().ok_or(NoRevocationSet)?;
+        let now = self.now();
+        set.revoke_at(crate::Revocation::user(user.clone(), now), now);
+        Ok(())
     }
 
     /// The current store (a cheap clone). Keys rotate with
@@ -435,7 +565,11 @@ impl Sessions {
         &self,
         cookie_fields: impl IntoIterator<Item = impl AsRef<[u8]>>,
     ) -> Opening<T> {
-        SessionState::open(&self.shared.store.load(), cookie_fields, self.now())
+        let store = self.shared.store.load();
+        match &self.shared.revocations {
+            Some(set) => SessionState::open_checked(&store, cookie_fields, self.now(), set),
+            None => SessionState::open(&store, cookie_fields, self.now()),
+        }
     }
 
     /// The response side: the `Set-Cookie` for what the request did with
@@ -467,7 +601,19 @@ impl Sessions {
         state: &SessionState<T>,
     ) -> Result<Option<Cookie<'static>>, SealError> {
         let now = self.now();
-        Ok(self.set_cookie(&state.finish(now)?, now))
+        let outcome = state.finish(now)?;
+        self.revoke_ended(state, &outcome, now);
+        Ok(self.set_cookie(&outcome, now))
+    }
+
+    /// Revokes the session the request ended (a logout), unless the
+    /// response keeps the old cookie.
+    fn revoke_ended<T>(&self, state: &SessionState<T>, outcome: &Outcome, now: OffsetDateTime) {
+        if let (Some(set), Some(ended)) = (&self.shared.revocations, state.ended_session())
+            && *outcome != Outcome::Unchanged
+        {
+            set.revoke_at(ended.clone(), now);
+        }
     }
 
     /// The response side for a server error (5xx): see
@@ -494,7 +640,9 @@ impl Sessions {
         state: &SessionState<T>,
     ) -> Result<Option<Cookie<'static>>, SealError> {
         let now = self.now();
-        Ok(self.set_cookie(&state.finish_after_error(now)?, now))
+        let outcome = state.finish_after_error(now)?;
+        self.revoke_ended(state, &outcome, now);
+        Ok(self.set_cookie(&outcome, now))
     }
 
     /// The `Set-Cookie` for an [`Outcome`] decided at `now`, with this

@@ -61,12 +61,12 @@ pub use self::cookie::{CookieOptions, CookieOptionsError};
 pub use config::{KEYS_ENV_VAR, KeyConfigError, KeyEntryProblem};
 pub use epoch::UserId;
 #[cfg(feature = "cookie")]
-pub use epochs::{BoxError, EpochSource, MemoryEpochs, NoUsers};
+pub use epochs::{BoxError, EpochSource, MemoryEpochs, NoEpochs, NoUsers};
 pub use error::{ConfigError, InvalidUserId, KeyError, KeyRingError, OpenError, SealError};
 pub use key::{Algorithm, KEY_LEN, Key, UnknownAlgorithm};
 pub use keyring::KeyRing;
 #[cfg(feature = "cookie")]
-pub use layer::{Clock, CookieNameMismatch, ManualClock, Sessions};
+pub use layer::{Clock, CookieNameMismatch, ManualClock, NoRevocationSet, Sessions};
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 pub use middleware::{SessionError, SessionHandle, UserSession};
 pub use revocation::{

@@ -21,7 +21,9 @@ use crate::epoch::UserId;
 use crate::epochs::{BoxError, DynEpochSource, EpochSource};
 use crate::error::{OpenError, SealError};
 use crate::layer::Sessions;
+use crate::revocation::RevocationError;
 use crate::session::SessionInfo;
+use crate::session_id::SessionId;
 
 /// Why the session middleware could not serve a request. Adapters turn it
 /// into a response (a hook can replace the default one).
@@ -55,11 +57,22 @@ pub enum SessionError {
     Seal(SealError),
     /// The `Set-Cookie` header could not be built (this is a bug).
     Header,
+    /// The session could not be checked against the revocation set: its
+    /// feed is stale ([`RevocationError::Stale`]; Redis unreachable for
+    /// longer than the staleness bound). A user session fails closed: the
+    /// handler never sees it, the response is 503, and the cookie is left
+    /// alone (it works again once the feed has caught up).
+    Revocations(RevocationError),
+    /// [`SessionHandle::logout_everywhere`] on sessions without a
+    /// [revocation set](Sessions::with_revocations): nothing was revoked,
+    /// and the session was not ended.
+    NoRevocationSet,
 }
 
 impl SessionError {
     /// The HTTP status the default response uses: 401 for
-    /// [`SessionError::SignInRequired`], 500 for the rest.
+    /// [`SessionError::SignInRequired`], 503 for
+    /// [`SessionError::Revocations`], 500 for the rest.
     ///
     /// # Example
     /// ```
@@ -71,6 +84,7 @@ impl SessionError {
     pub fn status(&self) -> u16 {
         match self {
             SessionError::SignInRequired => 401,
+            SessionError::Revocations(_) => 503,
             _ => 500,
         }
     }
@@ -91,6 +105,7 @@ impl SessionError {
             SessionError::MissingLayer => {
                 "internal error: the session layer is missing on this route"
             }
+            SessionError::Revocations(_) => "sessions are unavailable for a moment, try again",
             _ => "internal error",
         }
     }
@@ -118,6 +133,10 @@ impl fmt::Display for SessionError {
             }
             SessionError::Seal(err) => write!(f, "session not sent: {err}"),
             SessionError::Header => f.write_str("set-cookie header could not be built"),
+            SessionError::Revocations(err) => write!(f, "session not checked: {err}"),
+            SessionError::NoRevocationSet => f.write_str(
+                "log out everywhere needs a revocation set (`Sessions::with_revocations`)",
+            ),
         }
     }
 }
@@ -127,6 +146,7 @@ impl std::error::Error for SessionError {
         match self {
             SessionError::EpochSource(err) => Some(&**err),
             SessionError::Seal(err) => Some(err),
+            SessionError::Revocations(err) => Some(err),
             _ => None,
         }
     }
@@ -250,7 +270,12 @@ impl<H> Context<H> {
         T: Serialize + Send + 'static,
     {
         let state = match opening {
-            Opening::Ready(state) => state,
+            Opening::Ready(state) => match state.unavailable() {
+                // Fail closed, before the handler runs, and keep no slot:
+                // the response sets no cookie.
+                Some(err) => return Err(SessionError::Revocations(err)),
+                None => state,
+            },
             Opening::NeedsEpoch(pending) => {
                 let current = self
                     .shared
@@ -467,6 +492,59 @@ impl<T> SessionHandle<T> {
     /// ```
     pub fn logout(&self) {
         self.lock().logout();
+    }
+
+    /// Log out everywhere: revokes every session of the signed-in user that
+    /// logged in up to now, on every server (through the revocation set's
+    /// feed), then [`logout`](SessionHandle::logout)s here. No epoch is
+    /// needed. Without a signed-in user it only logs out.
+    ///
+    /// # Errors
+    /// [`SessionError::NoRevocationSet`] if the [`Sessions`] have no
+    /// [revocation set](Sessions::with_revocations): nothing is revoked
+    /// and the session stays (bump the user's epoch instead).
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionError, UserSession};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn everywhere(user: UserSession<Cart>) -> Result<&'static str, SessionError> {
+    ///     user.logout_everywhere()?;
+    ///     Ok("signed out on every device")
+    /// }
+    /// # let _ = everywhere;
+    /// ```
+    pub fn logout_everywhere(&self) -> Result<(), SessionError> {
+        let mut state = self.lock();
+        if let Some(user) = state.user_id() {
+            self.sessions
+                .revoke_user(user)
+                .map_err(|_| SessionError::NoRevocationSet)?;
+        }
+        state.logout();
+        Ok(())
+    }
+
+    /// The session's id, including that of a session made in this request
+    /// (record it at login to list a user's devices and revoke one later).
+    /// See [`SessionState::session_id`].
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{SessionHandle, UserId};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default, Clone)]
+    /// struct Cart { items: Vec<u32> }
+    /// async fn login(session: SessionHandle<Cart>) -> String {
+    ///     session.login(7u64, 0, Cart::default());
+    ///     let id = session.session_id().expect("a new session has an id");
+    ///     format!("new device session {id:?}")
+    /// }
+    /// # let _ = login;
+    /// ```
+    #[must_use]
+    pub fn session_id(&self) -> Option<SessionId> {
+        self.lock().session_id()
     }
 
     /// The signed-in user, verified against their current epoch (or logged

@@ -729,6 +729,27 @@ impl SessionStore {
         self.seal_envelope(data, Some(claim), times, nonce::session_id()?, None)
     }
 
+    /// Seals a new session (a login, or a new anonymous session) at `now`
+    /// with a session id drawn beforehand, so the engine can tell the
+    /// handler the id before the response is sealed.
+    pub(crate) fn seal_new_with_id_at<T: Serialize + ?Sized>(
+        &self,
+        user: Option<(&UserId, u64)>,
+        data: &T,
+        session_id: SessionId,
+        now: OffsetDateTime,
+    ) -> Result<Sealed, SealError> {
+        let times = self.inner.policy.login(expiry::unix(now))?;
+        let claim = user.map(|(id, epoch)| UserClaimRef { id, epoch });
+        self.seal_envelope(data, claim, times, session_id, None)
+    }
+
+    /// Whether cookies sealed now carry a session id (format v2; not when
+    /// the store seals format v1 during a rollback window).
+    pub(crate) fn seals_session_ids(&self) -> bool {
+        self.inner.version != V1
+    }
+
     /// Seals an opened session again, at the system clock's time: same user
     /// and epoch, same login time and absolute deadline, a renewed idle
     /// window, the current sealing key.

@@ -136,7 +136,7 @@ fn request(path: &str, cookie: Option<&str>) -> TestRequest {
 fn every_case_of_the_table() {
     actix_web::rt::System::new().block_on(async {
         for case in CASES {
-            let world = World::new();
+            let world = World::for_case(case);
             let service = init_service(routes(App::new()).wrap(middleware(&world))).await;
             let header = world.cookie_header(case.sent);
             let response = call_service(

@@ -145,7 +145,7 @@ async fn send(app: &Router, method: &str, path: &str, cookie: Option<&str>) -> A
 #[tokio::test]
 async fn every_case_of_the_table() {
     for case in CASES {
-        let world = World::new();
+        let world = World::for_case(case);
         let app = app(&world);
         let header = world.cookie_header(case.sent);
         let answer = send(&app, "GET", case.route.path(), header.as_deref()).await;

@@ -422,6 +422,27 @@ impl fmt::Display for SessionRejection {
     }
 }
 
+/// A [`SessionError`] a handler returns (for example from
+/// [`SessionHandle::logout_everywhere`](crate::SessionHandle::logout_everywhere)
+/// with `?`) answers with [`default_response`].
+///
+/// # Example
+/// ```
+/// use actix_web::ResponseError;
+/// use sealed_session::SessionError;
+///
+/// assert_eq!(SessionError::NoRevocationSet.error_response().status(), 500);
+/// ```
+impl ResponseError for SessionError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        default_response(self)
+    }
+}
+
 impl ResponseError for SessionRejection {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)

@@ -398,6 +398,23 @@ impl SessionRejection {
     }
 }
 
+/// A [`SessionError`] a handler returns (for example from
+/// [`SessionHandle::logout_everywhere`](crate::SessionHandle::logout_everywhere)
+/// with `?`) answers with [`default_response`].
+///
+/// # Example
+/// ```
+/// use axum::response::IntoResponse;
+/// use sealed_session::SessionError;
+///
+/// assert_eq!(SessionError::NoRevocationSet.into_response().status(), 500);
+/// ```
+impl IntoResponse for SessionError {
+    fn into_response(self) -> Response {
+        default_response(&self)
+    }
+}
+
 impl IntoResponse for SessionRejection {
     fn into_response(self) -> Response {
         match &self.hooks {

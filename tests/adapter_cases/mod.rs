@@ -19,8 +19,8 @@
 use sealed_session::cookie::{Cookie, CookieOptions, SameSite};
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
-    Clock, Key, KeyRing, ManualClock, OpenError, Opened, SessionInfo, SessionStore, Sessions,
-    UserId,
+    Clock, FeedOptions, Key, KeyRing, ManualClock, OpenError, Opened, Revocation, RevocationSet,
+    SessionInfo, SessionStore, Sessions, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -164,6 +164,17 @@ pub enum Sent {
     /// Two different authentic cookies with the session's name (one planted
     /// by a sibling subdomain: cookie tossing).
     Ambiguous,
+    /// An anonymous session (counter 5) whose session id is in the
+    /// revocation set (logged out elsewhere; this is a copy).
+    RevokedSession,
+    /// A session of the login user sealed 5 minutes ago, whose user was
+    /// logged out everywhere a minute ago (a user entry in the set).
+    RevokedUser,
+    /// A current user session, while the revocation feed has not confirmed
+    /// it is caught up (Redis down for longer than the bound).
+    StaleUser,
+    /// An anonymous session (counter 5), while the feed is stale.
+    StaleAnonymous,
 }
 
 /// How the `Set-Cookie` for the session cookie must look.
@@ -295,7 +306,39 @@ pub const CASES: &[Case] = &[
     case("ambiguous: two authentic cookies with the name", Sent::Ambiguous, Route::Read, 200,
         Some("user=- counter=0 error=ambiguous"), Expect::Removal),
     case("ambiguous, user required", Sent::Ambiguous, Route::User, 401, None, Expect::Removal),
+    // the revocation set: checked before the epoch, answered like a revoked epoch
+    case("revoked session id, read", Sent::RevokedSession, Route::Read, 200,
+        Some("user=- counter=0 error=revoked"), Expect::Removal),
+    case("revoked session id, changed", Sent::RevokedSession, Route::Change, 200,
+        Some("user=- counter=1 error=revoked"), Expect::Fresh { user: None, counter: 1 }),
+    case("revoked user (logged out everywhere), read", Sent::RevokedUser, Route::Read, 200,
+        Some("user=- counter=0 error=revoked"), Expect::Removal),
+    case("revoked user, user required", Sent::RevokedUser, Route::User, 401, None, Expect::Removal),
+    case("revoked user logs in again", Sent::RevokedUser, Route::Login, 200,
+        Some("user=42 counter=100 error=revoked"), Expect::Fresh { user: Some(LOGIN_USER), counter: 100 }),
+    // a stale feed: user sessions fail closed (503, cookie kept), anonymous ones work
+    case("stale revocations, user session read", Sent::StaleUser, Route::Read, 503, None, Expect::NoCookie),
+    case("stale revocations, user required", Sent::StaleUser, Route::User, 503, None, Expect::NoCookie),
+    case("stale revocations, anonymous read", Sent::StaleAnonymous, Route::Read, 200, ANON_5,
+        Expect::NoCookie),
+    case("stale revocations, anonymous changed", Sent::StaleAnonymous, Route::Change, 200,
+        Some("user=- counter=6 error=-"), Expect::Resealed { counter: 6 }),
+    case("stale revocations, login", Sent::StaleAnonymous, Route::Login, 200,
+        Some("user=42 counter=100 error=-"), Expect::Fresh { user: Some(LOGIN_USER), counter: 100 }),
 ];
+
+/// How many session entries the revocation set holds after the case: the
+/// planted one, plus the session a logout ended (or a login replaced a user
+/// session): `logout()` revokes the session, not just the browser's cookie.
+pub fn session_entries_after(case: &Case) -> usize {
+    let planted = usize::from(case.sent == Sent::RevokedSession);
+    let ended = match (case.route, case.sent) {
+        (Route::Logout, Sent::Anonymous | Sent::StaleAnonymous) => 1,
+        (Route::Logout | Route::Login, s) if s == CURRENT => 1,
+        _ => 0,
+    };
+    planted + ended
+}
 
 /// One case's keys, stores, clock and epochs.
 pub struct World {
@@ -303,6 +346,8 @@ pub struct World {
     pub ring: KeyRing,
     pub sessions: Sessions,
     pub clock: ManualClock,
+    /// The sessions' revocation set, fed by a feed this world drives.
+    pub revocations: RevocationSet,
     /// Users 42 (epoch 1) and 13 (whose lookup fails).
     pub epochs: sealed_session_epochs::Epochs,
 }
@@ -347,13 +392,37 @@ fn varied_key(seed: u8) -> Key {
 }
 
 impl World {
+    /// A world whose revocation feed is caught up.
     pub fn new() -> World {
+        World::with_feed(true)
+    }
+
+    /// The world a case runs in: its revocation feed caught up, except for
+    /// the stale cases.
+    pub fn for_case(case: &Case) -> World {
+        World::with_feed(!matches!(case.sent, Sent::StaleUser | Sent::StaleAnonymous))
+    }
+
+    fn with_feed(fresh: bool) -> World {
         let mut ring = KeyRing::new(1, varied_key(11));
         ring.rotate(2, varied_key(99)).unwrap();
         let (clock, hand) = Clock::manual(t0());
-        let sessions = Sessions::new(World::store_with(&ring, TTL), options())
+        let store = World::store_with(&ring, TTL);
+        let revocations = RevocationSet::new(&store);
+        // A bound of an hour: a slow machine never makes a case stale.
+        let feed = revocations
+            .attach_feed(
+                FeedOptions::default().staleness_bound(std::time::Duration::from_secs(3600)),
+                |_| {},
+            )
+            .unwrap();
+        if fresh {
+            feed.confirm();
+        }
+        let sessions = Sessions::new(store, options())
             .unwrap()
-            .with_clock(clock);
+            .with_clock(clock)
+            .with_revocations(revocations.clone());
         let epochs = sealed_session_epochs::Epochs::default();
         epochs.set(UserId::from(LOGIN_USER), CURRENT_EPOCH);
         epochs.set(UserId::from(BROKEN_USER), 0);
@@ -361,6 +430,7 @@ impl World {
             ring,
             sessions,
             clock: hand,
+            revocations,
             epochs,
         }
     }
@@ -447,6 +517,23 @@ impl World {
                     mine.value()
                 ));
             }
+            Sent::RevokedSession => {
+                let sealed = store.seal_at(&data(5), now - Duration::minutes(5)).unwrap();
+                let opened = store.open_at::<Data>(sealed.value(), now).unwrap();
+                self.revocations.revoke_session(opened.info()).unwrap();
+                sealed.into_value()
+            }
+            Sent::RevokedUser => {
+                let user = UserId::from(LOGIN_USER);
+                let sealed = store
+                    .seal_for_user_at(&user, CURRENT_EPOCH, &data(5), now - Duration::minutes(5))
+                    .unwrap();
+                self.revocations
+                    .revoke_at(Revocation::user(user, now - Duration::minutes(1)), now);
+                sealed.into_value()
+            }
+            Sent::StaleUser => return self.cookie_header(CURRENT),
+            Sent::StaleAnonymous => return self.cookie_header(Sent::Anonymous),
             Sent::Several => {
                 let valid = store.seal_at(&data(5), now - Duration::minutes(5)).unwrap();
                 return Some(format!("{NAME}=junk; lang=en; {NAME}={}", valid.value()));
@@ -493,6 +580,11 @@ impl World {
 pub fn check(world: &World, case: &Case, status: u16, body: &str, set_cookies: &[String]) {
     let name = case.name;
     assert_eq!(status, case.status, "{name}: status (body {body:?})");
+    assert_eq!(
+        world.revocations.session_entries(),
+        session_entries_after(case),
+        "{name}: sessions revoked"
+    );
     if let Some(expected) = case.body {
         assert_eq!(body, expected, "{name}: what the handler saw");
     }
