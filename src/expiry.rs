@@ -155,16 +155,18 @@ impl Policy {
     /// login time, the absolute deadline never later, a renewed idle window.
     ///
     /// Refused with [`SealError::SessionExpired`] once `now` reaches either
-    /// deadline (the leeway never applies here), and with
-    /// [`SealError::Clock`] for a `now` before the login.
+    /// deadline (the leeway never applies here). A `now` before the cookie's
+    /// own seal time (a cookie from a server whose clock is ahead, opened
+    /// inside the leeway) re-seals as of that seal time.
     pub(crate) fn renew(&self, old: Times, now: i64) -> Result<Times, SealError> {
         let current = self.apply(old);
         if now >= current.deadline() {
             return Err(SealError::SessionExpired);
         }
-        if now < old.login_at {
-            return Err(SealError::Clock);
-        }
+        // A cookie sealed by a server whose clock is ahead (it opened inside
+        // the leeway): re-seal it as of its own time, never before it, so
+        // the login time stays at or before the seal time.
+        let now = now.max(old.issued_at);
         Ok(Times {
             login_at: old.login_at,
             issued_at: now,

@@ -413,9 +413,11 @@ impl Sessions {
     }
 
     /// Log out everywhere: revokes every session of `user` that logged in
-    /// up to now (the clock's time, to the second; so a login in the same
-    /// second is revoked too), in the [revocation set](Sessions::with_revocations)
-    /// and, through its feed, on every server. No epoch is needed.
+    /// up to now (the clock's time, to the second), in the
+    /// [revocation set](Sessions::with_revocations) and, through its feed,
+    /// on every server. No epoch is needed. Logging in again at once works:
+    /// a login in the same second is sealed at the next one (inside the
+    /// leeway; with a zero leeway, log in again a second later).
     ///
     /// # Errors
     /// [`NoRevocationSet`] if these sessions have no revocation set:
@@ -601,9 +603,34 @@ impl Sessions {
         state: &SessionState<T>,
     ) -> Result<Option<Cookie<'static>>, SealError> {
         let now = self.now();
-        let outcome = state.finish(now)?;
+        let outcome = state.finish(self.login_time(state, now))?;
         self.revoke_ended(state, &outcome, now);
         Ok(self.set_cookie(&outcome, now))
+    }
+
+    /// When a login in this request is sealed: now, except right after the
+    /// user was logged out everywhere in this same second. Login times are
+    /// whole seconds and a user revocation covers its whole second, so such
+    /// a login is sealed at the start of the next second instead (less than
+    /// a second ahead, inside the leeway): logging in again at once works.
+    fn login_time<T>(&self, state: &SessionState<T>, now: OffsetDateTime) -> OffsetDateTime {
+        let (Some(set), Some(user), None) = (self.revocations(), state.user_id(), state.info())
+        else {
+            return now;
+        };
+        let second = now.unix_timestamp();
+        match set.user_revoked_until(user) {
+            Some(until)
+                if until.unix_timestamp() == second
+                    && state.store().leeway() >= Duration::SECOND =>
+            {
+                second
+                    .checked_add(1)
+                    .and_then(|next| OffsetDateTime::from_unix_timestamp(next).ok())
+                    .unwrap_or(now)
+            }
+            _ => now,
+        }
     }
 
     /// Revokes the session the request ended (a logout), unless the

@@ -101,3 +101,26 @@ fn the_absolute_deadline_inside_the_leeway_is_final_too() {
         SealError::SessionExpired
     );
 }
+
+#[test]
+fn a_cookie_from_a_clock_ahead_reseals_as_of_its_own_time() {
+    // Server A's clock is 30 s ahead of server B's; B opens A's cookie
+    // inside the leeway and re-seals it: no error, and neither the login
+    // time nor the seal time moves backwards.
+    let store = store(Duration::minutes(30), Duration::seconds(60));
+    let sealed = store.seal_at(&payload(1), at(30)).unwrap();
+    let session = store
+        .open_at::<Payload>(sealed.value(), t0())
+        .unwrap()
+        .anonymous()
+        .unwrap();
+    let again = store.reseal_at(&session, t0()).unwrap();
+    let reopened = store
+        .open_at::<Payload>(again.value(), at(31))
+        .unwrap()
+        .anonymous()
+        .unwrap();
+    assert_eq!(reopened.info().login_at(), at(30));
+    assert_eq!(reopened.info().issued_at(), at(30));
+    assert_eq!(reopened.info().idle_deadline(), Some(at(30 + 30 * 60)));
+}

@@ -219,6 +219,7 @@ async fn log_out_everywhere_needs_no_epoch_and_a_later_login_works() {
     browse(&app, &mut phone, "POST", "/login").await;
 
     f.hand.advance(Duration::minutes(1));
+    let phone_before = phone.clone();
     let answer = browse(&app, &mut phone, "POST", "/logout-everywhere").await;
     assert_eq!(answer.status, 200);
     assert_eq!(phone.get(NAME), None);
@@ -229,10 +230,20 @@ async fn log_out_everywhere_needs_no_epoch_and_a_later_login_works() {
     );
     assert_eq!(laptop.get(NAME), None);
 
-    // A login in a later second is not covered by the revocation.
-    f.hand.advance(Duration::seconds(1));
+    // Logging in again at once (the same second as the revocation, which
+    // covers its whole second) works: the layer seals that login at the
+    // next second, inside the leeway.
     browse(&app, &mut laptop, "POST", "/login").await;
     assert_eq!(browse(&app, &mut laptop, "GET", "/").await.body, "7: 0");
+    browse(&app, &mut laptop, "POST", "/count").await;
+    assert_eq!(browse(&app, &mut laptop, "GET", "/").await.body, "7: 1");
+    // ... and keeps working once the clock has passed that second.
+    f.hand.advance(Duration::seconds(2));
+    browse(&app, &mut laptop, "POST", "/count").await;
+    assert_eq!(browse(&app, &mut laptop, "GET", "/").await.body, "7: 2");
+    // A copy of the phone's cookie from before stays revoked.
+    let mut copy = phone_before;
+    assert_eq!(browse(&app, &mut copy, "GET", "/").await.body, "signed out");
 }
 
 #[tokio::test]

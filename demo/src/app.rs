@@ -1,11 +1,21 @@
 //! The router and its handlers.
 //!
 //! Sessions come from `sealed_session`'s axum layer: it opens the session
-//! cookie when a handler asks for the session, checks the user's epoch in
-//! the database (the `EpochSource` below), treats anything that does not
-//! open (tampered, expired, revoked, unknown user) as signed out and clears
+//! cookie when a handler asks for the session, checks it against the
+//! revocation set in memory (no database query per request), treats anything
+//! that does not open (tampered, expired, revoked) as signed out and clears
 //! the cookie, and re-seals the session on the way out when it changed or is
 //! due (a retired key, an idle window half used).
+//!
+//! "Log out" revokes this device's session, "log out everywhere" every
+//! session of the user, and the "your sessions" page any one device's. With
+//! `DEMO_REDIS_URL` set, the revocations are shared with every demo instance
+//! on the same Redis (see `main.rs`); without it this server's set is all.
+//!
+//! Built with [`Sessions`] that have no revocation set, the demo runs the way
+//! it did before revocation sets: the user's epoch is read from SQLite on
+//! every request (the `EpochSource` below) and "log out everywhere" bumps it.
+//! The end-to-end bench compares the two.
 
 use std::sync::Arc;
 
@@ -13,7 +23,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, COOKIE, HOST, LOCATION, ORIGIN, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, COOKIE, HOST, LOCATION, ORIGIN, SET_COOKIE, USER_AGENT};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -23,8 +33,8 @@ use sealed_session::cookie::Cookie;
 use sealed_session::time::format_description::well_known::Rfc3339;
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
-    BoxError, EpochSource, KeyRing, OpenError, Opened, SessionError, SessionHandle, SessionStore,
-    Sessions, UserId, UserSession,
+    BoxError, EpochSource, KeyRing, NoEpochs, OpenError, Opened, Revocation, SessionError,
+    SessionHandle, SessionId, SessionStore, Sessions, UserId, UserSession,
 };
 use serde::{Deserialize, Serialize};
 
@@ -110,19 +120,26 @@ impl AppState {
 
 /// The app's routes.
 pub fn router(state: AppState) -> Router {
-    let sessions = SessionLayer::new(state.sessions.clone(), state.db.clone()).on_error(
-        |err: &SessionError| match err {
-            SessionError::SignInRequired => redirect("/?m=signin"),
-            other => default_response(other),
-        },
-    );
+    let layer = match state.sessions.revocations() {
+        // Revocations in memory: no epoch, nothing to look up per request.
+        Some(_) => SessionLayer::new(state.sessions.clone(), NoEpochs),
+        // The SQLite epoch on every request.
+        None => SessionLayer::new(state.sessions.clone(), state.db.clone()),
+    };
+    let sessions = layer.on_error(|err: &SessionError| match err {
+        SessionError::SignInRequired => redirect("/?m=signin"),
+        other => default_response(other),
+    });
     Router::new()
         .route("/", get(home))
         .route("/signup", post(signup))
         .route("/login", post(login))
         .route("/counter", post(increment))
+        .route("/visits", post(count_visit))
         .route("/logout", post(logout))
         .route("/logout-everywhere", post(logout_everywhere))
+        .route("/sessions", get(sessions_page))
+        .route("/sessions/end", post(end_session))
         .route("/session", get(session_page))
         .route("/size-cap", get(size_cap_page))
         .route("/size-cap/set", get(size_cap_set))
@@ -140,14 +157,10 @@ async fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// This app only issues user sessions: an anonymous one is not its own, and
-/// is cleared.
+/// The signed-in user, if any (a session without a user is a visitor's:
+/// it only holds the visit counter).
 fn signed_in(session: &SessionHandle<SessionData>) -> Option<UserId> {
-    let user = session.user_id();
-    if user.is_none() && session.info().is_some() {
-        session.logout();
-    }
-    user
+    session.user_id()
 }
 
 /// Browsers send `Origin` on form posts: refuse posts from other origins
@@ -172,7 +185,7 @@ fn ended_message(ended: Option<OpenError>) -> Option<(&'static str, &'static str
                     "Your session expired. Please log in again."
                 }
                 OpenError::Revoked => {
-                    "You were logged out everywhere (or your account is gone). Please log in again."
+                    "You were logged out everywhere (or this device was logged out). Please log in again."
                 }
                 _ => "Your session cookie was not valid, so it was cleared. Please log in again.",
             },
@@ -225,6 +238,12 @@ fn message_from_query(uri: &Uri) -> Option<(&'static str, &'static str)> {
             "You are logged out everywhere: all your sessions have ended.",
         ),
         "signin" => ("error", "Please log in first."),
+        "ended" => ("notice", "That device is logged out."),
+        "unknown-session" => ("error", "No such session of yours."),
+        "no-revocations" => (
+            "error",
+            "This server runs without a revocation set (DEMO_EPOCHS=sqlite): only log out everywhere works.",
+        ),
         _ => return None,
     })
 }
@@ -236,13 +255,145 @@ async fn home(session: SessionHandle<SessionData>, uri: Uri) -> Html<String> {
             let data = session.get();
             html::home(&data.username, data.counter, message)
         }
-        None => html::logged_out(ended_message(session.cookie_error()).or(message)),
+        None => {
+            let visits = session.info().map(|_| session.read(|d| d.counter));
+            html::logged_out(ended_message(session.cookie_error()).or(message), visits)
+        }
     })
+}
+
+/// A visitor (no login) counts visits in an anonymous session.
+async fn count_visit(session: SessionHandle<SessionData>, headers: HeaderMap) -> Response {
+    if !same_origin(&headers) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    if signed_in(&session).is_some() {
+        return redirect("/");
+    }
+    session.update(|data| data.counter = data.counter.saturating_add(1));
+    redirect("/")
+}
+
+/// The "your sessions" page: the user's logins as the database recorded
+/// them, with "log out this device" on each and "log out everywhere".
+async fn sessions_page(
+    State(state): State<AppState>,
+    user: UserSession<SessionData>,
+    uri: Uri,
+) -> Result<Html<String>, AppError> {
+    let Some(user_id) = user.user_id().as_u64() else {
+        return Ok(Html(html::logged_out(None, None)));
+    };
+    let now = state.sessions.now().unix_timestamp();
+    let rows = state.db.sessions_of(user_id, now).await?;
+    let current = user.session_id().map(SessionId::as_u64);
+    let list: Vec<html::DeviceRow> = rows
+        .iter()
+        .map(|row| html::DeviceRow {
+            id: SessionId::from_u64(row.id).to_string(),
+            logged_in_at: unix_rfc3339(row.logged_in_at),
+            expires_at: unix_rfc3339(row.expires_at),
+            user_agent: row.user_agent.clone(),
+            ended: row.ended_at.map(unix_rfc3339),
+            this_device: current == Some(row.id),
+        })
+        .collect();
+    Ok(Html(html::sessions(
+        &user.read(|d| d.username.clone()),
+        &list,
+        message_from_query(&uri),
+    )))
+}
+
+/// The form on the sessions page.
+#[derive(Deserialize)]
+pub struct EndSessionForm {
+    /// The session id, 16 hex digits.
+    id: String,
+}
+
+/// "Log out this device", for any of the user's sessions: revoked here and,
+/// through the feed, on every server.
+async fn end_session(
+    State(state): State<AppState>,
+    user: UserSession<SessionData>,
+    headers: HeaderMap,
+    Form(form): Form<EndSessionForm>,
+) -> Result<Response, AppError> {
+    if !same_origin(&headers) {
+        return Ok(StatusCode::FORBIDDEN.into_response());
+    }
+    let Some(revocations) = state.sessions.revocations() else {
+        return Ok(redirect("/sessions?m=no-revocations"));
+    };
+    let (Some(user_id), Ok(id)) = (
+        user.user_id().as_u64(),
+        u64::from_str_radix(form.id.trim(), 16),
+    ) else {
+        return Ok(redirect("/sessions?m=unknown-session"));
+    };
+    let now = state.sessions.now();
+    let Some(row) = state
+        .db
+        .end_session(user_id, id, now.unix_timestamp())
+        .await?
+    else {
+        return Ok(redirect("/sessions?m=unknown-session"));
+    };
+    let expires_at = OffsetDateTime::from_unix_timestamp(row.expires_at)?;
+    revocations.revoke_at(
+        Revocation::session(SessionId::from_u64(id), expires_at),
+        now,
+    );
+    if user.session_id() == Some(SessionId::from_u64(id)) {
+        user.logout();
+        return Ok(redirect("/?m=bye"));
+    }
+    Ok(redirect("/sessions?m=ended"))
+}
+
+fn unix_rfc3339(t: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(t).map_or_else(|_| t.to_string(), rfc3339)
+}
+
+/// Records a login (one device) for the sessions page.
+async fn record_login(
+    state: &AppState,
+    session: &SessionHandle<SessionData>,
+    user: u64,
+    headers: &HeaderMap,
+) -> Result<(), AppError> {
+    let Some(id) = session.session_id() else {
+        return Ok(());
+    };
+    let now = state.sessions.now();
+    let expires_at = now + state.sessions.store().ttl();
+    let user_agent: String = headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("unknown browser")
+        .chars()
+        .take(200)
+        .collect();
+    state
+        .db
+        .record_session(
+            user,
+            id.as_u64(),
+            now.unix_timestamp(),
+            expires_at.unix_timestamp(),
+            user_agent,
+        )
+        .await?;
+    Ok(())
 }
 
 async fn session_page(session: SessionHandle<SessionData>) -> Html<String> {
     let (Some(_), Some(info)) = (signed_in(&session), session.info()) else {
-        return Html(html::logged_out(ended_message(session.cookie_error())));
+        return Html(html::logged_out(
+            ended_message(session.cookie_error()),
+            None,
+        ));
     };
     let data = session.get();
     let sealing_key_id = session.sessions().store().sealing_key_id();
@@ -364,6 +515,7 @@ async fn signup(
         username: user.username,
     };
     session.login(user.id, user.epoch, data);
+    record_login(&state, &session, user.id, &headers).await?;
     Ok(redirect("/"))
 }
 
@@ -396,6 +548,7 @@ async fn login(
                 username: user.username,
             };
             session.login(user.id, user.epoch, data);
+            record_login(&state, &session, user.id, &headers).await?;
             Ok(redirect("/"))
         }
         _ => Ok(redirect("/?m=credentials")),
@@ -410,12 +563,25 @@ async fn increment(user: UserSession<SessionData>, headers: HeaderMap) -> Respon
     redirect("/")
 }
 
-async fn logout(session: SessionHandle<SessionData>, headers: HeaderMap) -> Response {
+/// "Log out" (this device): the layer revokes the session, so a copy of
+/// the cookie is refused too.
+async fn logout(
+    State(state): State<AppState>,
+    session: SessionHandle<SessionData>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     if !same_origin(&headers) {
-        return StatusCode::FORBIDDEN.into_response();
+        return Ok(StatusCode::FORBIDDEN.into_response());
+    }
+    if let (Some(user), Some(id)) = (
+        signed_in(&session).and_then(|u| u.as_u64()),
+        session.session_id(),
+    ) {
+        let now = state.sessions.now().unix_timestamp();
+        state.db.end_session(user, id.as_u64(), now).await?;
     }
     session.logout();
-    redirect("/?m=bye")
+    Ok(redirect("/?m=bye"))
 }
 
 async fn logout_everywhere(
@@ -426,10 +592,17 @@ async fn logout_everywhere(
     if !same_origin(&headers) {
         return Ok(StatusCode::FORBIDDEN.into_response());
     }
-    if let Some(id) = user.user_id().as_u64() {
+    let now = state.sessions.now().unix_timestamp();
+    if state.sessions.revocations().is_some() {
+        // Every session of the user up to now, on every server.
+        user.logout_everywhere()?;
+    } else if let Some(id) = user.user_id().as_u64() {
         state.db.bump_epoch(id).await?;
+        user.logout();
     }
-    user.logout();
+    if let Some(id) = user.user_id().as_u64() {
+        state.db.end_all_sessions(id, now).await?;
+    }
     Ok(redirect("/?m=everywhere"))
 }
 

@@ -20,6 +20,19 @@ CREATE TABLE IF NOT EXISTS users (
     epoch         INTEGER NOT NULL DEFAULT 0,
     created_at    INTEGER NOT NULL
 );
+-- One row per login (one device): what the 'your sessions' page lists and
+-- 'log out this device' revokes. The session cookie itself stays the only
+-- thing read per request; this table is read on that page alone.
+CREATE TABLE IF NOT EXISTS sessions (
+    -- The session id the cookie carries, as a signed 64-bit integer.
+    id           INTEGER PRIMARY KEY,
+    user_id      INTEGER NOT NULL,
+    logged_in_at INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    user_agent   TEXT    NOT NULL,
+    ended_at     INTEGER
+);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id, logged_in_at);
 ";
 
 /// A database error (already logged-safe: no passwords, no hashes).
@@ -58,6 +71,21 @@ pub struct Credentials {
     pub user: User,
     /// PHC string of the argon2 hash.
     pub password_hash: String,
+}
+
+/// One login of a user, as the "your sessions" page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRow {
+    /// The session id the cookie carries ([`sealed_session::SessionId`]).
+    pub id: u64,
+    /// Login time, unix seconds.
+    pub logged_in_at: i64,
+    /// The session's absolute deadline, unix seconds.
+    pub expires_at: i64,
+    /// The browser's `User-Agent` at login (at most 200 characters).
+    pub user_agent: String,
+    /// When it was logged out (this device, or everywhere), unix seconds.
+    pub ended_at: Option<i64>,
 }
 
 /// The database handle. Cheap to clone.
@@ -210,6 +238,116 @@ impl Db {
         })
         .await
     }
+}
+
+impl Db {
+    /// Records a login: session `id` of `user` until `expires_at`.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn record_session(
+        &self,
+        user: u64,
+        id: u64,
+        logged_in_at: i64,
+        expires_at: i64,
+        user_agent: String,
+    ) -> Result<(), DbError> {
+        let user = to_i64(user)?;
+        // The id's 64 bits, stored as SQLite's signed integer.
+        let id = i64::from_ne_bytes(id.to_ne_bytes());
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT OR REPLACE INTO sessions (id, user_id, logged_in_at, expires_at, user_agent)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, user, logged_in_at, expires_at, user_agent],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// `user`'s sessions that have not expired at `now`, newest first.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn sessions_of(&self, user: u64, now: i64) -> Result<Vec<SessionRow>, DbError> {
+        let user = to_i64(user)?;
+        self.run(move |conn| {
+            let mut statement = conn.prepare(
+                "SELECT id, logged_in_at, expires_at, user_agent, ended_at FROM sessions
+                 WHERE user_id = ?1 AND expires_at > ?2 ORDER BY logged_in_at DESC, id LIMIT 100",
+            )?;
+            let rows = statement.query_map(params![user, now], |row| {
+                Ok(SessionRow {
+                    id: u64::from_ne_bytes(row.get::<_, i64>(0)?.to_ne_bytes()),
+                    logged_in_at: row.get(1)?,
+                    expires_at: row.get(2)?,
+                    user_agent: row.get(3)?,
+                    ended_at: row.get(4)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Marks session `id` of `user` ended at `now`; its row, `None` if
+    /// `user` has no such session (so nobody ends another user's session).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn end_session(
+        &self,
+        user: u64,
+        id: u64,
+        now: i64,
+    ) -> Result<Option<SessionRow>, DbError> {
+        let user = to_i64(user)?;
+        let id = i64::from_ne_bytes(id.to_ne_bytes());
+        self.run(move |conn| {
+            Ok(conn
+                .query_row(
+                    "UPDATE sessions SET ended_at = COALESCE(ended_at, ?3)
+                     WHERE id = ?1 AND user_id = ?2
+                     RETURNING id, logged_in_at, expires_at, user_agent, ended_at",
+                    params![id, user, now],
+                    |row| {
+                        Ok(SessionRow {
+                            id: u64::from_ne_bytes(row.get::<_, i64>(0)?.to_ne_bytes()),
+                            logged_in_at: row.get(1)?,
+                            expires_at: row.get(2)?,
+                            user_agent: row.get(3)?,
+                            ended_at: row.get(4)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    /// Marks every session of `user` that logged in at or before `now`
+    /// ended ("log out everywhere").
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn end_all_sessions(&self, user: u64, now: i64) -> Result<(), DbError> {
+        let user = to_i64(user)?;
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE sessions SET ended_at = ?2
+                 WHERE user_id = ?1 AND ended_at IS NULL AND logged_in_at <= ?2",
+                params![user, now],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn to_i64(n: u64) -> Result<i64, DbError> {
+    i64::try_from(n).map_err(|_| DbError("user id out of range".into()))
 }
 
 fn to_u64(n: i64) -> Result<u64, DbError> {

@@ -46,7 +46,7 @@ pub fn page(title: &str, body: &str) -> String {
 </style>
 </head>
 <body>
-<nav><a href="/">Home</a> · <a href="/session">Session details</a> · <a href="/size-cap">Size cap</a></nav>
+<nav><a href="/">Home</a> · <a href="/sessions" id="nav-sessions">Your sessions</a> · <a href="/session">Session details</a> · <a href="/size-cap">Size cap</a></nav>
 {body}
 </body>
 </html>
@@ -65,12 +65,21 @@ pub fn notice(class: &str, id: &str, message: &str) -> String {
     )
 }
 
-/// The signed-out home page: log in and sign up forms.
-pub fn logged_out(message: Option<(&str, &str)>) -> String {
+/// The signed-out home page: log in and sign up forms, and the visit
+/// counter of a visitor's anonymous session (`visits`, if there is one).
+pub fn logged_out(message: Option<(&str, &str)>, visits: Option<u64>) -> String {
     let mut body = String::from(r#"<h1 id="status">You are not signed in</h1>"#);
     if let Some((class, text)) = message {
         body.push_str(&notice(class, "message", text));
     }
+    let _ = write!(
+        body,
+        r#"
+<p>Visits counted in an anonymous session (no login): <span id="visits">{}</span></p>
+<form method="post" action="/visits" class="inline"><button type="submit" id="count-visit">Count a visit</button></form>
+"#,
+        visits.unwrap_or(0)
+    );
     body.push_str(
         r#"
 <fieldset>
@@ -114,11 +123,80 @@ pub fn home(username: &str, counter: u64, message: Option<(&str, &str)>) -> Stri
 <hr>
 <form method="post" action="/logout" class="inline"><button type="submit" id="logout">Log out</button></form>
 <form method="post" action="/logout-everywhere" class="inline"><button type="submit" id="logout-everywhere">Log out everywhere</button></form>
-<p><small>"Log out everywhere" bumps your epoch in the database: every session
-cookie of yours, in every browser, stops opening at its next request.</small></p>
+<p><small>"Log out" revokes this browser's session, so even a copy of its
+cookie stops working. "Log out everywhere" revokes every session of yours, in
+every browser, on every server. <a href="/sessions">Your sessions</a> lists
+them.</small></p>
 "#
     );
     page("Home", &body)
+}
+
+/// One row of the "your sessions" page (all text, escaped here).
+#[derive(Clone, Debug)]
+pub struct DeviceRow {
+    /// The session id, 16 hex digits.
+    pub id: String,
+    /// Login time (RFC 3339).
+    pub logged_in_at: String,
+    /// Absolute deadline (RFC 3339).
+    pub expires_at: String,
+    /// The browser at login.
+    pub user_agent: String,
+    /// When it was logged out, if it was.
+    pub ended: Option<String>,
+    /// Whether it is the session of this request.
+    pub this_device: bool,
+}
+
+/// The "your sessions" page.
+pub fn sessions(username: &str, rows: &[DeviceRow], message: Option<(&str, &str)>) -> String {
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        r#"<h1 id="status">Sessions of <span id="whoami">{}</span></h1>"#,
+        escape(username)
+    );
+    if let Some((class, text)) = message {
+        body.push_str(&notice(class, "message", text));
+    }
+    body.push_str(
+        r#"<table id="sessions"><tr><th>Session</th><th>Logged in</th><th>Browser</th><th>State</th><th></th></tr>"#,
+    );
+    for row in rows {
+        let id = escape(&row.id);
+        let state = match (&row.ended, row.this_device) {
+            (Some(at), _) => format!("logged out at {}", escape(at)),
+            (None, true) => "active (this device)".to_owned(),
+            (None, false) => format!("active until {}", escape(&row.expires_at)),
+        };
+        let action = if row.ended.is_some() {
+            String::new()
+        } else {
+            format!(
+                r#"<form method="post" action="/sessions/end" class="inline"><input type="hidden" name="id" value="{id}"><button type="submit" id="end-{id}">Log out this device</button></form>"#
+            )
+        };
+        let _ = write!(
+            body,
+            r#"<tr id="session-{id}" class="{class}"><td><code>{id}</code></td><td>{login}</td><td>{agent}</td><td class="state">{state}</td><td>{action}</td></tr>"#,
+            class = if row.ended.is_some() {
+                "ended"
+            } else {
+                "active"
+            },
+            login = escape(&row.logged_in_at),
+            agent = escape(&row.user_agent),
+        );
+    }
+    body.push_str(
+        r#"</table>
+<form method="post" action="/logout-everywhere" class="inline"><button type="submit" id="logout-everywhere">Log out everywhere</button></form>
+<p><small>The list comes from the database, written at each login; it is
+read on this page only. Checking a cookie on every other request is a lookup
+in memory.</small></p>"#,
+    );
+    page("Your sessions", &body)
 }
 
 /// Rows of the session details table.

@@ -7,6 +7,13 @@
 //!   `2:xaes-256-gcm:BASE64KEY,1:xchacha20-poly1305:BASE64KEY` (sealing key
 //!   first). Unset: a random key is generated, and sessions end when the
 //!   demo stops. `cargo run -p demo -- --generate-keys` prints a fresh value.
+//! * `DEMO_REDIS_URL` — e.g. `redis://127.0.0.1:6379/`: share revocations
+//!   ("log out", "log out this device", "log out everywhere") with every
+//!   demo instance on that Redis. Unset: this server's in-memory revocation
+//!   set alone (one server). Run several instances with the same keys, the
+//!   same `DEMO_DB` and the same Redis for a fleet.
+//! * `DEMO_EPOCHS=sqlite` — the demo as it was before revocation sets: the
+//!   user's epoch is read from SQLite on every request (for comparison).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -14,7 +21,8 @@ use std::process::ExitCode;
 
 use demo::{AppState, Db, Sessions, build_store, router};
 use sealed_session::cookie::CookieOptions;
-use sealed_session::{KEYS_ENV_VAR, Key, KeyRing};
+use sealed_session::redis::{Client, RedisFeed, RedisFeedConfig};
+use sealed_session::{KEYS_ENV_VAR, Key, KeyRing, RevocationSet};
 
 fn main() -> ExitCode {
     match run() {
@@ -36,7 +44,7 @@ fn run() -> Result<(), String> {
             return Ok(());
         }
         Some(_) => {
-            return Err("usage: demo [--generate-keys] (configuration is read from PORT, DEMO_DB and SEALED_SESSION_KEYS)".into());
+            return Err("usage: demo [--generate-keys] (configuration is read from PORT, DEMO_DB, SEALED_SESSION_KEYS, DEMO_REDIS_URL and DEMO_EPOCHS)".into());
         }
     }
 
@@ -66,11 +74,51 @@ fn run() -> Result<(), String> {
 
     let existed = db_path.exists();
     let db = Db::open(&db_path).map_err(|e| format!("{}: {e}", db_path.display()))?;
-    let sessions = Sessions::new(store, CookieOptions::new()).map_err(|e| e.to_string())?;
+    let sqlite_epochs = match std::env::var("DEMO_EPOCHS") {
+        Ok(mode) if mode == "sqlite" => true,
+        Ok(mode) if mode.is_empty() || mode == "revocations" => false,
+        Ok(mode) => return Err(format!("DEMO_EPOCHS={mode:?}: use sqlite or revocations")),
+        Err(_) => false,
+    };
+    let redis_url = std::env::var("DEMO_REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    let revocations = RevocationSet::new(&store);
+    let mut sessions = Sessions::new(store, CookieOptions::new()).map_err(|e| e.to_string())?;
+    if !sqlite_epochs {
+        sessions = sessions.with_revocations(revocations.clone());
+    }
     let state = AppState::new(db, sessions)?;
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
+        let feed = match (&redis_url, sqlite_epochs) {
+            (Some(_), true) => {
+                return Err("DEMO_REDIS_URL needs the revocation set (unset DEMO_EPOCHS)".into());
+            }
+            (Some(url), false) => {
+                let client = Client::open(url.as_str()).map_err(|e| format!("DEMO_REDIS_URL: {e}"))?;
+                let feed = RedisFeed::start(client, &revocations, RedisFeedConfig::default())
+                    .map_err(|e| format!("DEMO_REDIS_URL: {e}"))?;
+                // Serve at once either way: until the feed is caught up, user
+                // sessions answer 503 (fail closed) and anonymous ones work.
+                match feed.wait_fresh(std::time::Duration::from_secs(5)).await {
+                    Ok(()) => println!("demo: revocations shared through Redis ({url})"),
+                    Err(_) => eprintln!(
+                        "demo: WARNING: Redis at {url} is not answering; user sessions are refused until it does"
+                    ),
+                }
+                Some(feed)
+            }
+            (None, true) => {
+                println!("demo: epochs read from SQLite on every request (DEMO_EPOCHS=sqlite)");
+                None
+            }
+            (None, false) => {
+                println!("demo: revocations in this server's memory (set DEMO_REDIS_URL to share them)");
+                None
+            }
+        };
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -84,11 +132,15 @@ fn run() -> Result<(), String> {
         println!("demo: sealing key id {sealing_key_id}");
         // The e2e driver waits for this line (and reads the port from it).
         println!("demo: listening on http://{addr}");
-        axum::serve(listener, router(state))
+        let served = axum::serve(listener, router(state))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string());
+        if let Some(feed) = feed {
+            feed.shutdown().await;
+        }
+        served
     })
 }

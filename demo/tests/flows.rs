@@ -159,8 +159,8 @@ async fn a_tampered_cookie_is_treated_as_logged_out_and_cleared() {
 }
 
 #[tokio::test]
-async fn cookies_for_missing_users_and_anonymous_cookies_are_cleared() {
-    let app = TestApp::start().await;
+async fn with_sqlite_epochs_a_cookie_for_a_missing_user_is_cleared() {
+    let app = TestApp::start_with_sqlite_epochs().await;
     let store = app.sessions.store();
     let browser = app.browser();
     let ghost = store
@@ -175,13 +175,117 @@ async fn cookies_for_missing_users_and_anonymous_cookies_are_cleared() {
     let page = browser.get("/").await;
     assert!(page.signed_out());
     assert!(page.removed_session_cookie());
-    let anonymous = store
-        .seal_at(&demo::SessionData::default(), common::t0())
-        .unwrap();
-    browser.set_session_cookie(anonymous.value());
-    let page = browser.get("/session").await;
+    // Log out everywhere bumps the epoch in this mode.
+    let first = signed_up(&app, "erin").await;
+    let second = app.browser();
+    second.login("erin", PASSWORD).await;
+    first.post("/logout-everywhere", &[]).await;
+    assert!(second.get("/").await.signed_out());
+    assert_eq!(app.db.user(1).await.unwrap().unwrap().epoch, 1);
+}
+
+#[tokio::test]
+async fn a_visitor_counts_visits_in_an_anonymous_session() {
+    let app = TestApp::start().await;
+    let visitor = app.browser();
+    assert_eq!(visitor.get("/").await.text("visits").as_deref(), Some("0"));
+    assert!(
+        visitor.session_cookie().is_none(),
+        "no cookie until it is used"
+    );
+    for n in 1..=2 {
+        let page = visitor.post("/visits", &[]).await;
+        assert_eq!(page.text("visits"), Some(n.to_string()));
+    }
+    assert!(visitor.get("/").await.signed_out());
+    // Pages that need a user refuse it.
+    assert!(visitor.get("/sessions").await.signed_out());
+    assert!(
+        visitor.session_cookie().is_some(),
+        "the visit counter stays"
+    );
+}
+
+#[tokio::test]
+async fn the_sessions_page_logs_out_one_device_and_a_copied_cookie_stays_out() {
+    let app = TestApp::start().await;
+    let laptop = signed_up(&app, "frank").await;
+    let phone = app.browser();
+    phone.login("frank", PASSWORD).await;
+    app.clock.advance(Duration::minutes(1));
+
+    let page = laptop.get("/sessions").await;
+    assert_eq!(page.whoami().as_deref(), Some("frank"));
+    assert_eq!(
+        page.body.matches("class=\"active\"").count(),
+        2,
+        "{}",
+        page.body
+    );
+    assert_eq!(page.body.matches("active (this device)").count(), 1);
+    // The phone's row: the one that is not this device.
+    let phone_id = page
+        .body
+        .split("<tr id=\"session-")
+        .skip(1)
+        .find(|row| !row.contains("(this device)"))
+        .and_then(|row| row.get(..16))
+        .unwrap()
+        .to_owned();
+
+    let stolen = phone.session_cookie().unwrap();
+    let page = laptop.post("/sessions/end", &[("id", &phone_id)]).await;
+    assert_eq!(
+        page.message().as_deref(),
+        Some("That device is logged out.")
+    );
+    assert!(page.body.contains("logged out at"), "{}", page.body);
+    // The phone is out; the laptop is not.
+    let page = phone.get("/").await;
     assert!(page.signed_out());
     assert!(page.removed_session_cookie());
+    assert_eq!(laptop.get("/").await.whoami().as_deref(), Some("frank"));
+    // A copy of the phone's cookie stays out.
+    let thief = app.browser();
+    thief.set_session_cookie(&stolen);
+    assert!(thief.get("/").await.signed_out());
+
+    // Another user's session id cannot be ended from here.
+    let other = signed_up(&app, "grace").await;
+    let page = other.post("/sessions/end", &[("id", &phone_id)]).await;
+    assert_eq!(page.message().as_deref(), Some("No such session of yours."));
+    let page = other.post("/sessions/end", &[("id", "not hex")]).await;
+    assert_eq!(page.message().as_deref(), Some("No such session of yours."));
+}
+
+#[tokio::test]
+async fn log_out_revokes_the_session_not_only_the_browsers_cookie() {
+    let app = TestApp::start().await;
+    let browser = signed_up(&app, "heidi").await;
+    browser.increment().await;
+    let copy = browser.session_cookie().unwrap();
+    assert!(browser.post("/logout", &[]).await.signed_out());
+    assert!(browser.session_cookie().is_none());
+    let thief = app.browser();
+    thief.set_session_cookie(&copy);
+    let page = thief.get("/").await;
+    assert!(page.signed_out());
+    assert!(page.removed_session_cookie());
+    assert!(
+        page.message()
+            .unwrap()
+            .starts_with("You were logged out everywhere (or this device was logged out)")
+    );
+    // The sessions page shows it logged out.
+    let again = app.browser();
+    again.login("heidi", PASSWORD).await;
+    let page = again.get("/sessions").await;
+    assert_eq!(
+        page.body.matches("logged out at").count(),
+        1,
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]

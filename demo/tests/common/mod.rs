@@ -16,7 +16,7 @@ use reqwest::{StatusCode, Url};
 use sealed_session::cookie::Cookie;
 use sealed_session::cookie::CookieOptions;
 use sealed_session::time::{Duration, OffsetDateTime};
-use sealed_session::{Key, KeyRing};
+use sealed_session::{Key, KeyRing, RevocationSet};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -37,11 +37,25 @@ impl TestApp {
     /// Binds 127.0.0.1:0 before spawning the server, so the first request
     /// simply waits in the accept queue: no sleeping.
     pub async fn start() -> TestApp {
+        TestApp::start_with(true).await
+    }
+
+    /// The demo as it was before revocation sets: the user's epoch read
+    /// from SQLite on every request.
+    pub async fn start_with_sqlite_epochs() -> TestApp {
+        TestApp::start_with(false).await
+    }
+
+    async fn start_with(revocations: bool) -> TestApp {
         let (clock, handle) = Clock::manual(t0());
         let ring = KeyRing::new(1, Key::generate());
-        let sessions = Sessions::new(build_store(ring.clone()).unwrap(), CookieOptions::new())
+        let store = build_store(ring.clone()).unwrap();
+        let mut sessions = Sessions::new(store.clone(), CookieOptions::new())
             .unwrap()
             .with_clock(clock);
+        if revocations {
+            sessions = sessions.with_revocations(RevocationSet::new(&store));
+        }
         let db = Db::in_memory().unwrap();
         let state = AppState::new(db.clone(), sessions.clone()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
