@@ -110,9 +110,11 @@ impl SessionError {
         }
     }
 
-    /// The default handling's logging: server errors go to stderr.
+    /// The default handling's logging: server errors go to stderr, except
+    /// a stale revocation feed (the feed reports its own disconnects; one
+    /// line per refused request during an outage would flood the log).
     pub(crate) fn log_if_server_error(&self) {
-        if self.status() >= 500 {
+        if self.status() >= 500 && !matches!(self, SessionError::Revocations(_)) {
             eprintln!("sealed-session: {self}");
         }
     }
