@@ -6,6 +6,15 @@
 //! * `private-jar`: axum-extra's `PrivateCookieJar` with the session as JSON,
 //! * `tower-sessions`: tower-sessions with its `MemoryStore`.
 //!
+//! and then the demo's own signed-in home page (`GET /`, nothing changed,
+//! no `Set-Cookie`) both ways:
+//!
+//! * `revocations`: the demo as it ships, each cookie checked against the
+//!   in-memory revocation set (10^5 session and 10^4 user entries), no
+//!   epoch lookup;
+//! * `sqlite-epoch`: the demo with `DEMO_EPOCHS=sqlite`, the user's epoch
+//!   read from the SQLite file on every request.
+//!
 //! Each server is an axum 0.8 app on 127.0.0.1 on its own one-worker tokio
 //! runtime; a hyper client on one kept-alive connection sends the request and
 //! carries the new cookie into the next one, like a browser. Criterion bounds
@@ -40,8 +49,10 @@ use hyper_util::rt::TokioExecutor;
 use sealed_session::axum::SessionLayer;
 use sealed_session::cookie::CookieOptions;
 use sealed_session::testing::ClientCookies;
+use sealed_session::time::{Duration as TimeDuration, OffsetDateTime};
 use sealed_session::{
-    Key, KeyRing, MemoryEpochs, SessionHandle, SessionStore, Sessions, UserSession,
+    Key, KeyRing, MemoryEpochs, Revocation, RevocationSet, SessionHandle, SessionId, SessionStore,
+    Sessions, UserId, UserSession,
 };
 use serde::{Deserialize, Serialize};
 
@@ -168,6 +179,55 @@ fn ts_app() -> Router {
         .layer(tower_sessions::SessionManagerLayer::new(store))
 }
 
+// ---- the demo's home page, both ways ------------------------------------------
+
+/// The demo's router with a signed-in user's cookie, with or without the
+/// revocation set; the database is a file, as in production.
+fn demo_app(revocations: bool, dir: &std::path::Path) -> (Router, String) {
+    let db_path = dir.join(if revocations {
+        "rev.sqlite3"
+    } else {
+        "epoch.sqlite3"
+    });
+    let _ = std::fs::remove_file(&db_path);
+    let db = demo::Db::open(&db_path).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let user = runtime
+        .block_on(db.create_user("bench".into(), "not a real hash".into(), 1_800_000_000))
+        .unwrap()
+        .unwrap();
+    let store = demo::build_store(KeyRing::new(1, Key::generate())).unwrap();
+    let data = demo::SessionData {
+        counter: 3,
+        username: user.username.clone(),
+    };
+    let cookie = store
+        .seal_for_user(&UserId::from(user.id), user.epoch, &data)
+        .unwrap()
+        .into_value();
+    let mut sessions = Sessions::new(store.clone(), CookieOptions::new()).unwrap();
+    if revocations {
+        let set = RevocationSet::new(&store);
+        let later = OffsetDateTime::now_utc() + TimeDuration::days(1);
+        for i in 0..100_000u64 {
+            set.revoke(Revocation::session(
+                SessionId::from_u64(i.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+                later,
+            ));
+        }
+        let before = OffsetDateTime::now_utc() - TimeDuration::hours(1);
+        for i in 0..10_000u64 {
+            set.revoke(Revocation::user(UserId::from(1_000_000 + i), before));
+        }
+        sessions = sessions.with_revocations(set);
+    }
+    let state = demo::AppState::new(db, sessions).unwrap();
+    (demo::router(state), cookie)
+}
+
 // ---- the harness -------------------------------------------------------------
 
 /// Serves `app` on 127.0.0.1:0 from a one-worker runtime on its own thread.
@@ -241,9 +301,9 @@ fn criterion_dir() -> PathBuf {
     )
 }
 
-fn median_ns(function: &str, since: SystemTime) -> Option<f64> {
+fn median_ns(group: &str, function: &str, since: SystemTime) -> Option<f64> {
     let path = criterion_dir()
-        .join("e2e-small")
+        .join(group)
         .join(function)
         .join("new")
         .join("estimates.json");
@@ -280,9 +340,28 @@ fn main() {
         group.bench_function(name, |b| b.iter(|| browser.get("/")));
     }
     group.finish();
-    c.final_summary();
 
-    let rate = |name: &str| median_ns(name, since).map(|ns| 1e9 / ns);
+    let dir = std::env::temp_dir().join(format!("sealed-session-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut group = c.benchmark_group("e2e-demo-home");
+    for (name, revocations) in [("revocations", true), ("sqlite-epoch", false)] {
+        let (app, cookie) = demo_app(revocations, &dir);
+        let mut browser = Browser::new(serve(app));
+        browser.jar.set(demo::COOKIE_NAME, &cookie);
+        let page = browser.get("/");
+        assert!(
+            std::str::from_utf8(&page)
+                .unwrap()
+                .contains("id=\"whoami\">bench<"),
+            "{name}: signed in"
+        );
+        group.bench_function(name, |b| b.iter(|| browser.get("/")));
+    }
+    group.finish();
+    c.final_summary();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let rate = |name: &str| median_ns("e2e-small", name, since).map(|ns| 1e9 / ns);
     let fmt = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |r| format!("{r:.0}"));
     let ratio = |a: Option<f64>, b: Option<f64>| {
         a.zip(b)
@@ -302,4 +381,11 @@ fn main() {
         "  ours / tower-sessions     {:>8}  (aim >= 1)",
         ratio(ours, ts)
     );
+    let home = |name: &str| median_ns("e2e-demo-home", name, since).map(|ns| 1e9 / ns);
+    let (rev, sqlite) = (home("revocations"), home("sqlite-epoch"));
+    println!();
+    println!("==== the demo's signed-in home page, one connection ====");
+    println!("  revocation set in memory  {:>8} req/s", fmt(rev));
+    println!("  SQLite epoch per request  {:>8} req/s", fmt(sqlite));
+    println!("  revocations / SQLite      {:>8}", ratio(rev, sqlite));
 }
