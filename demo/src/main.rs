@@ -7,7 +7,8 @@
 //!   `2:xaes-256-gcm:BASE64KEY,1:xchacha20-poly1305:BASE64KEY` (sealing key
 //!   first). Unset: a random key is generated, and sessions end when the
 //!   demo stops. `cargo run -p demo -- --generate-keys` prints a fresh value.
-//! * `DEMO_REDIS_URL` — e.g. `redis://127.0.0.1:6379/`: share revocations
+//! * `DEMO_REDIS_URL` — e.g. `redis://127.0.0.1:6379/` (built with
+//!   `--features redis`): share revocations
 //!   ("log out", "log out this device", "log out everywhere") with every
 //!   demo instance on that Redis. Unset: this server's in-memory revocation
 //!   set alone (one server). Run several instances with the same keys, the
@@ -21,8 +22,15 @@ use std::process::ExitCode;
 
 use demo::{AppState, Db, Sessions, build_store, router};
 use sealed_session::cookie::CookieOptions;
+#[cfg(feature = "redis")]
 use sealed_session::redis::{Client, RedisFeed, RedisFeedConfig};
 use sealed_session::{KEYS_ENV_VAR, Key, KeyRing, RevocationSet};
+
+/// The Redis feed, when built with it.
+#[cfg(feature = "redis")]
+type Feed = RedisFeed;
+#[cfg(not(feature = "redis"))]
+type Feed = std::convert::Infallible;
 
 fn main() -> ExitCode {
     match run() {
@@ -92,10 +100,19 @@ fn run() -> Result<(), String> {
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let feed = match (&redis_url, sqlite_epochs) {
+        let feed: Option<Feed> = match (&redis_url, sqlite_epochs) {
             (Some(_), true) => {
                 return Err("DEMO_REDIS_URL needs the revocation set (unset DEMO_EPOCHS)".into());
             }
+            #[cfg(not(feature = "redis"))]
+            (Some(_), false) => {
+                let _ = &revocations;
+                return Err(
+                    "DEMO_REDIS_URL needs the demo built with Redis: cargo run -p demo --features redis"
+                        .into(),
+                );
+            }
+            #[cfg(feature = "redis")]
             (Some(url), false) => {
                 let client = Client::open(url.as_str()).map_err(|e| format!("DEMO_REDIS_URL: {e}"))?;
                 let feed = RedisFeed::start(client, &revocations, RedisFeedConfig::default())
@@ -138,9 +155,12 @@ fn run() -> Result<(), String> {
             })
             .await
             .map_err(|e| e.to_string());
+        #[cfg(feature = "redis")]
         if let Some(feed) = feed {
             feed.shutdown().await;
         }
+        #[cfg(not(feature = "redis"))]
+        let _: Option<Feed> = feed;
         served
     })
 }

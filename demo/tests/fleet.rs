@@ -16,7 +16,7 @@
 //! 6. Replay: cookies copied before each logout stay refused everywhere.
 //!
 //! Needs Debian's `redis-server` (`apt-get install redis-server`), so it is
-//! not part of a plain `cargo test`: `cargo test -p demo --test fleet`.
+//! not part of a plain `cargo test`: `cargo test -p demo --features redis --test fleet`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
