@@ -6,7 +6,8 @@ loopback, and drives headless Chromium over the W3C WebDriver protocol with
 plain urllib (nothing is downloaded). Two browser profiles:
 
   A signs up, increments the counter, reloads;
-  B logs in as the same user and clicks "Log out everywhere";
+  B logs in as the same user; C too, and B logs C out from its
+  "your sessions" page; then B clicks "Log out everywhere";
   A reloads and must be signed out, its cookie cleared.
 
 Then the size cap: the demo sets a sealed cookie of exactly 4096 bytes of
@@ -166,6 +167,12 @@ class Browser:
             raise AssertionError(f"[{self.label}] no element {css}")
         self.cmd("POST", f"/element/{el}/click", {})
 
+    def attribute(self, css, name):
+        el = self.find(css)
+        if el is None:
+            raise AssertionError(f"[{self.label}] no element {css}")
+        return self.cmd("GET", f"/element/{el}/attribute/{name}")
+
     def cookies(self):
         return self.cmd("GET", "/cookie") or []
 
@@ -324,6 +331,38 @@ def run(args, checks, procs, browsers, tmp):
     b.click("#login-submit")
     checks.check(b.wait_text("#whoami", user) == user, f"[B] second profile logged in as {user}")
     checks.check(b.wait_text("#counter") == "0", "[B] has its own session (counter 0)")
+
+    # ---- C: a third device, logged out from B's "your sessions" page ---------------
+    c = browser("C")
+    c.get(base + "/")
+    c.wait_text("#status", "You are not signed in")
+    c.type("#login-username", user)
+    c.type("#login-password", password)
+    c.click("#login-submit")
+    checks.check(c.wait_text("#whoami", user) == user, f"[C] third profile logged in as {user}")
+    c.get(base + "/sessions")
+    c.wait_text("#whoami", user)
+    c_row = c.attribute("tr[data-this-device]", "id") or ""
+    checks.check(c_row.startswith("session-"), f"[C] its own row on the sessions page: {c_row!r}")
+    c_id = c_row.removeprefix("session-")
+    b.get(base + "/sessions")
+    b.wait_text("#whoami", user)
+    table = b.text("#sessions") or ""
+    checks.check(
+        table.count("Log out this device") == 3 and table.count("(this device)") == 1,
+        "[B] the sessions page lists 3 active sessions, one of them this device",
+    )
+    b.screenshot("b-sessions")
+    b.click(f"#end-{c_id}")
+    msg = b.wait_text("#message")
+    checks.check(msg == "That device is logged out.", f"[B] logged C out from the sessions page: {msg!r}")
+    c.get(base + "/")
+    status = c.wait_text("#status")
+    checks.check(status == "You are not signed in", f"[C] signed out after B ended its session: {status!r}")
+    checks.check(c.session_cookie() is None, "[C] its revoked cookie was cleared")
+    b.get(base + "/")
+    checks.check(b.wait_text("#whoami", user) == user, "[B] still signed in")
+
     b.click("#logout-everywhere")
     msg = b.wait_text("#message")
     checks.check(msg.startswith("You are logged out everywhere"), f"[B] clicked 'Log out everywhere': {msg!r}")

@@ -179,11 +179,16 @@ pub fn sessions(username: &str, rows: &[DeviceRow], message: Option<(&str, &str)
         };
         let _ = write!(
             body,
-            r#"<tr id="session-{id}" class="{class}"><td><code>{id}</code></td><td>{login}</td><td>{agent}</td><td class="state">{state}</td><td>{action}</td></tr>"#,
+            r#"<tr id="session-{id}" class="{class}"{this}><td><code>{id}</code></td><td>{login}</td><td>{agent}</td><td class="state">{state}</td><td>{action}</td></tr>"#,
             class = if row.ended.is_some() {
                 "ended"
             } else {
                 "active"
+            },
+            this = if row.this_device {
+                r#" data-this-device="yes""#
+            } else {
+                ""
             },
             login = escape(&row.logged_in_at),
             agent = escape(&row.user_agent),
