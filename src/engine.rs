@@ -687,9 +687,12 @@ impl<T> SessionState<T> {
         };
     }
 
-    /// Ends the session in this browser: the response removes the cookie.
-    /// Bump the user's epoch as well to end it everywhere (a copied cookie
-    /// is otherwise valid until it expires).
+    /// Ends the session: the response removes the cookie, and
+    /// [`Sessions::finish`](crate::Sessions::finish) revokes the session
+    /// ([`SessionState::ended_session`]) in its revocation set, if it has
+    /// one, so a copied cookie is refused too. Without a revocation set a
+    /// copy stays valid until it expires. To end every session of the user,
+    /// revoke the user (or bump their epoch).
     ///
     /// # Example
     /// ```

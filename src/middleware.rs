@@ -478,8 +478,11 @@ impl<T> SessionHandle<T> {
         self.lock().login(user.into(), epoch, data);
     }
 
-    /// Logs out in this browser: the response removes the cookie. To end
-    /// the user's sessions everywhere, bump their epoch too.
+    /// Logs out: the response removes the cookie and, with a
+    /// [revocation set](Sessions::with_revocations), the session is revoked
+    /// (a copy of the cookie is refused too). To end every session of the
+    /// user, [`logout_everywhere`](SessionHandle::logout_everywhere) (or bump
+    /// their epoch).
     ///
     /// # Example
     /// ```
