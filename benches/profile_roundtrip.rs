@@ -106,7 +106,12 @@ fn main() {
             match op.as_str() {
                 "seal" => total += jar.seal(black_box(&session)).len(),
                 "open" => total += jar.open::<Session>(black_box(&sealed)).cart.len(),
-                _ => total += jar.open::<Session>(&jar.seal(black_box(&session))).cart.len(),
+                _ => {
+                    total += jar
+                        .open::<Session>(&jar.seal(black_box(&session)))
+                        .cart
+                        .len()
+                }
             }
         }
         println!("profile_roundtrip: jar {n} x {op:?} done ({total})");
