@@ -6,7 +6,6 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
-use zeroize::Zeroize;
 
 use crate::crypto::{self, Cipher};
 use crate::envelope::{self, HeadIn, HeadOut, TIMES_MAX_LEN, V2_EXTRA_MAX_LEN};
@@ -832,6 +831,7 @@ impl SessionStore {
     /// assert_eq!(store.open::<u32>("AAAA").unwrap_err(), OpenError::Invalid);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>, OpenError> {
         self.open_unix(value, expiry::now_unix())
     }
@@ -853,6 +853,7 @@ impl SessionStore {
     /// assert_eq!(store.open_at::<()>(sealed.value(), late).unwrap_err(), OpenError::Expired);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn open_at<T: DeserializeOwned>(
         &self,
         value: &str,
@@ -862,6 +863,7 @@ impl SessionStore {
     }
 
     /// [`SessionStore::open_at`] at `now` unix seconds.
+    #[inline]
     fn open_unix<T: DeserializeOwned>(
         &self,
         value: &str,
@@ -874,7 +876,7 @@ impl SessionStore {
             // plaintext.
             let written = max_decoded_len(value.len()).min(MAX_DECODED_LEN);
             if let Some(used) = buf.get_mut(..written) {
-                used.zeroize();
+                scratch::wipe(used);
             }
             result
         })
@@ -1016,7 +1018,7 @@ impl SessionStore {
             // failure it may hold a partial plaintext anywhere in the
             // plaintext room.
             if result.is_err() {
-                buf.zeroize();
+                scratch::wipe(buf);
             }
             result
         });
