@@ -267,6 +267,17 @@ impl<'a> Reader<'a> {
     /// or out-of-range one is not.
     #[inline]
     fn varint(&mut self, max_len: u32, last_max: u8) -> Option<u64> {
+        // Most head varints (tags, small ids and epochs) are one byte.
+        if let Some((&byte, rest)) = self.rest.split_first()
+            && byte < 0x80
+        {
+            self.rest = rest;
+            return Some(u64::from(byte));
+        }
+        self.varint_long(max_len, last_max)
+    }
+
+    fn varint_long(&mut self, max_len: u32, last_max: u8) -> Option<u64> {
         let mut value: u64 = 0;
         for i in 0..max_len {
             let byte = self.byte()?;
