@@ -4,8 +4,11 @@
 //! algorithm, optionally only seals (`PROFILE_OP=seal`) or only opens
 //! (`PROFILE_OP=open`). `PROFILE_IMPL=floor` runs the raw floor (postcard +
 //! XAES-256-GCM + base64url) instead, to compare instruction counts.
+//! `PROFILE_IMPL=jar` runs the incumbent (`cookie`'s PrivateJar + JSON).
 //! `PROFILE_BACKEND=ring` (built with `--features ring`) runs the store on
-//! the ring backend; `PROFILE_ALG=xchacha` uses XChaCha20-Poly1305.
+//! the ring backend; `PROFILE_ALG=xchacha` uses XChaCha20-Poly1305;
+//! `PROFILE_SIZE=large` uses the large session of the `seal_open` bench
+//! (1,318 bytes of postcard) instead of the small one.
 //!
 //! Instructions per round trip, without the set-up:
 //! ```sh
@@ -20,7 +23,7 @@ mod common;
 
 use std::hint::black_box;
 
-use common::{Floor, Ours};
+use common::{Floor, Jar, Ours};
 use sealed_session::__backend::Backend;
 use sealed_session::Algorithm;
 use serde::{Deserialize, Serialize};
@@ -56,21 +59,64 @@ fn small() -> Session {
     }
 }
 
+/// Large: 50 roles like "org-07:billing", 200 cart items; 1,318 bytes of
+/// postcard, 2,487 of JSON (the `seal_open` bench's large session).
+fn large() -> Session {
+    const ROLES: [&str; 5] = ["billing", "reports", "support", "finance", "invoice"];
+    let roles = (0..50)
+        .map(|i| format!("org-{i:02}:{}", ROLES[i % ROLES.len()]))
+        .collect();
+    let mut cart: Vec<u32> = (0..86).map(|i| 10_000 + i * 73).collect();
+    cart.extend((0..25).map(|i| 100_000 + i * 35_000));
+    cart.extend((0..89).map(|i| 1_000_000 + i * 12_001));
+    Session {
+        roles,
+        cart,
+        ..small()
+    }
+}
+
 fn main() {
     let n: u64 = std::env::var("PROFILE_ROUNDTRIPS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
     let op = std::env::var("PROFILE_OP").unwrap_or_default();
-    let floor = std::env::var("PROFILE_IMPL").is_ok_and(|v| v == "floor");
+    let imp = std::env::var("PROFILE_IMPL").unwrap_or_default();
+    let floor = imp == "floor";
     let alg = match std::env::var("PROFILE_ALG").ok().as_deref() {
         Some("xchacha") => Algorithm::XChaCha20Poly1305,
         _ => Algorithm::default(),
     };
-    let session = small();
-    common::check_size("small", &session, 99, 327);
+    let session = if std::env::var("PROFILE_SIZE").is_ok_and(|v| v == "large") {
+        let session = large();
+        common::check_size("large", &session, 1318, 2487);
+        session
+    } else {
+        let session = small();
+        common::check_size("small", &session, 99, 327);
+        session
+    };
     let (user, epoch) = (session.user_id, u64::from(session.epoch));
     let mut total = 0usize;
+    if imp == "jar" {
+        let jar = Jar::new();
+        let sealed = jar.seal(&session);
+        for _ in 0..n {
+            match op.as_str() {
+                "seal" => total += jar.seal(black_box(&session)).len(),
+                "open" => total += jar.open::<Session>(black_box(&sealed)).cart.len(),
+                _ => {
+                    total += jar
+                        .open::<Session>(&jar.seal(black_box(&session)))
+                        .cart
+                        .len()
+                }
+            }
+        }
+        println!("profile_roundtrip: jar {n} x {op:?} done ({total})");
+        return;
+    }
     if floor {
         let floor = Floor::new(alg);
         let sealed = floor.seal(&session);

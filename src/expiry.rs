@@ -34,6 +34,26 @@ pub(crate) fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
+/// The system clock as unix seconds (rounded down, as
+/// [`OffsetDateTime::unix_timestamp`] does), without building an
+/// `OffsetDateTime`: what seal and open use when no time is given.
+/// Saturates at the ends of `i64` (such a time is rejected later anyway).
+pub(crate) fn now_unix() -> i64 {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => {
+            let before = before.duration();
+            let secs = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
+            let secs = if before.subsec_nanos() > 0 {
+                secs.saturating_add(1)
+            } else {
+                secs
+            };
+            secs.saturating_neg()
+        }
+    }
+}
+
 /// Unix seconds of a point in time.
 pub(crate) fn unix(t: OffsetDateTime) -> i64 {
     t.unix_timestamp()
@@ -234,6 +254,17 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn now_unix_agrees_with_offset_date_time() {
+        let before = unix(now());
+        let got = now_unix();
+        let after = unix(now());
+        assert!(
+            before <= got && got <= after,
+            "{before} <= {got} <= {after}"
+        );
+    }
 
     #[test]
     fn times_round_trip_and_reject_out_of_range() {

@@ -112,7 +112,7 @@ fn seed() -> Result<StdRng, SealError> {
 /// [`SealError::Random`] if the operating system's generator fails.
 pub(crate) fn fresh() -> Result<[u8; NONCE_LEN], SealError> {
     let mut nonce = [0u8; NONCE_LEN];
-    fill(&mut nonce)?;
+    fill(&mut nonce, &mut [])?;
     Ok(nonce)
 }
 
@@ -122,11 +122,24 @@ pub(crate) fn fresh() -> Result<[u8; NONCE_LEN], SealError> {
 /// [`SealError::Random`] if the operating system's generator fails.
 pub(crate) fn session_id() -> Result<SessionId, SealError> {
     let mut bytes = [0u8; SessionId::LEN];
-    fill(&mut bytes)?;
+    fill(&mut bytes, &mut [])?;
     Ok(SessionId::from_bytes(bytes))
 }
 
-fn fill(out: &mut [u8]) -> Result<(), SealError> {
+/// A fresh nonce and a fresh session id, in one visit to the generator.
+///
+/// # Errors
+/// [`SealError::Random`] if the operating system's generator fails.
+pub(crate) fn fresh_with_session_id() -> Result<([u8; NONCE_LEN], SessionId), SealError> {
+    let mut nonce = [0u8; NONCE_LEN];
+    let mut id = [0u8; SessionId::LEN];
+    fill(&mut nonce, &mut id)?;
+    Ok((nonce, SessionId::from_bytes(id)))
+}
+
+/// Fills `out` then `more` from this thread's generator (one borrow, one
+/// fork check).
+fn fill(out: &mut [u8], more: &mut [u8]) -> Result<(), SealError> {
     let drawn = GENERATOR.try_with(|cell| -> Result<(), SealError> {
         let mut slot = cell.borrow_mut();
         let seeded = match &mut *slot {
@@ -146,6 +159,7 @@ fn fill(out: &mut [u8]) -> Result<(), SealError> {
             }
         };
         seeded.rng.fill_bytes(out);
+        seeded.rng.fill_bytes(more);
         Ok(())
     });
     match drawn {
@@ -153,7 +167,9 @@ fn fill(out: &mut [u8]) -> Result<(), SealError> {
         // This thread's storage is being torn down: draw from a one-off
         // generator seeded from the OS instead.
         Err(_) => {
-            seed()?.fill_bytes(out);
+            let mut rng = seed()?;
+            rng.fill_bytes(out);
+            rng.fill_bytes(more);
             Ok(())
         }
     }

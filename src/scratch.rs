@@ -8,10 +8,13 @@
 //! use (a `Serialize` impl that seals, re-entrantly) or the thread is being
 //! torn down, a fresh one is used instead. A buffer that is dropped (at
 //! thread exit) is wiped whole.
+//!
+//! Wiping is [`wipe`]: a plain `fill(0)` (a `memset`, not zeroize's
+//! byte-at-a-time volatile stores) followed by
+//! [`zeroize::optimization_barrier`], which makes the compiler treat the
+//! zeroed bytes as read, so the writes cannot be elided.
 
 use core::cell::Cell;
-
-use zeroize::Zeroize as _;
 
 use crate::wire::MAX_DECODED_LEN;
 
@@ -29,8 +32,16 @@ impl Owned {
 
 impl Drop for Owned {
     fn drop(&mut self) {
-        self.0.zeroize();
+        wipe(self.0.as_mut_slice());
     }
+}
+
+/// Zeroes `bytes` in a way the compiler must keep (zeroize's
+/// `optimization_barrier` pattern).
+#[inline]
+pub(crate) fn wipe(bytes: &mut [u8]) {
+    bytes.fill(0);
+    zeroize::optimization_barrier(bytes);
 }
 
 thread_local! {
@@ -38,6 +49,7 @@ thread_local! {
 }
 
 /// Runs `f` with this thread's scratch buffer (or a fresh one).
+#[inline]
 pub(crate) fn with<R>(f: impl FnOnce(&mut Buffer) -> R) -> R {
     let mut buf = SCRATCH
         .try_with(Cell::take)

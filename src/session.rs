@@ -388,6 +388,7 @@ impl<T> Session<T> {
 
     /// The application's session data, by value.
     #[must_use]
+    #[inline]
     pub fn into_data(self) -> T {
         self.data
     }
@@ -454,6 +455,7 @@ impl<T> Unverified<T> {
     ///
     /// # Errors
     /// [`OpenError::Revoked`] if the epoch changed since the cookie was sealed.
+    #[inline]
     pub fn verify_epoch(self, current: u64) -> Result<Session<T>, OpenError> {
         if self.claim.epoch != current {
             return Err(OpenError::Revoked);
@@ -480,6 +482,7 @@ impl<T> Unverified<T> {
     /// assert_eq!(session.epoch(), Some(0));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn dangerously_skip_epoch_check(self) -> Session<T> {
         Session {
             data: self.data,
@@ -540,6 +543,7 @@ impl<T> Opened<T> {
     /// The session if it is anonymous; `None` for a user session (which
     /// must go through [`Unverified::verify_epoch`]).
     #[must_use]
+    #[inline]
     pub fn anonymous(self) -> Option<Session<T>> {
         match self {
             Opened::Anonymous(s) => Some(s),
@@ -566,6 +570,7 @@ impl<T> Opened<T> {
     /// assert_eq!(session.epoch(), Some(1));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn verify_with(
         self,
         lookup: impl FnOnce(&UserId) -> Option<u64>,

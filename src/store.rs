@@ -6,7 +6,6 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
-use zeroize::Zeroize;
 
 use crate::crypto::{self, Cipher};
 use crate::envelope::{self, HeadIn, HeadOut, TIMES_MAX_LEN, V2_EXTRA_MAX_LEN};
@@ -652,7 +651,7 @@ impl SessionStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn seal<T: Serialize + ?Sized>(&self, data: &T) -> Result<Sealed, SealError> {
-        self.seal_at(data, expiry::now())
+        self.seal_unix(data, expiry::now_unix())
     }
 
     /// Seals an anonymous session at `now`.
@@ -675,8 +674,13 @@ impl SessionStore {
         data: &T,
         now: OffsetDateTime,
     ) -> Result<Sealed, SealError> {
-        let times = self.inner.policy.login(expiry::unix(now))?;
-        self.seal_envelope(data, None, times, nonce::session_id()?, None)
+        self.seal_unix(data, expiry::unix(now))
+    }
+
+    /// [`SessionStore::seal_at`] at `now` unix seconds.
+    fn seal_unix<T: Serialize + ?Sized>(&self, data: &T, now: i64) -> Result<Sealed, SealError> {
+        let times = self.inner.policy.login(now)?;
+        self.seal_envelope(data, None, times, None, None)
     }
 
     /// Seals a session for `user` whose current epoch is `epoch`, at the
@@ -699,7 +703,7 @@ impl SessionStore {
         epoch: u64,
         data: &T,
     ) -> Result<Sealed, SealError> {
-        self.seal_for_user_at(user, epoch, data, expiry::now())
+        self.seal_for_user_unix(user, epoch, data, expiry::now_unix())
     }
 
     /// Seals a session for `user` at `now`.
@@ -724,9 +728,20 @@ impl SessionStore {
         data: &T,
         now: OffsetDateTime,
     ) -> Result<Sealed, SealError> {
-        let times = self.inner.policy.login(expiry::unix(now))?;
+        self.seal_for_user_unix(user, epoch, data, expiry::unix(now))
+    }
+
+    /// [`SessionStore::seal_for_user_at`] at `now` unix seconds.
+    fn seal_for_user_unix<T: Serialize + ?Sized>(
+        &self,
+        user: &UserId,
+        epoch: u64,
+        data: &T,
+        now: i64,
+    ) -> Result<Sealed, SealError> {
+        let times = self.inner.policy.login(now)?;
         let claim = UserClaimRef { id: user, epoch };
-        self.seal_envelope(data, Some(claim), times, nonce::session_id()?, None)
+        self.seal_envelope(data, Some(claim), times, None, None)
     }
 
     /// Seals a new session (a login, or a new anonymous session) at `now`
@@ -774,7 +789,7 @@ impl SessionStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn reseal<T: Serialize>(&self, session: &Session<T>) -> Result<Sealed, SealError> {
-        self.reseal_at(session, expiry::now())
+        self.reseal_unix(session, expiry::now_unix())
     }
 
     /// Seals an opened session again at `now`.
@@ -805,17 +820,20 @@ impl SessionStore {
         session: &Session<T>,
         now: OffsetDateTime,
     ) -> Result<Sealed, SealError> {
-        let times = self
-            .inner
-            .policy
-            .renew(session.info.times, expiry::unix(now))?;
+        self.reseal_unix(session, expiry::unix(now))
+    }
+
+    /// [`SessionStore::reseal_at`] at `now` unix seconds.
+    fn reseal_unix<T: Serialize>(
+        &self,
+        session: &Session<T>,
+        now: i64,
+    ) -> Result<Sealed, SealError> {
+        let times = self.inner.policy.renew(session.info.times, now)?;
         let claim = session.user.as_ref().map(UserClaimRef::from);
-        // The session keeps its id; a v1 cookie, which had none, gets one.
-        let session_id = match session.info.session_id {
-            Some(id) => id,
-            None => nonce::session_id()?,
-        };
-        self.seal_envelope(&session.data, claim, times, session_id, None)
+        // The session keeps its id; a v1 cookie, which had none, gets one
+        // (drawn with the nonce).
+        self.seal_envelope(&session.data, claim, times, session.info.session_id, None)
     }
 
     /// Opens a cookie value at the system clock's time.
@@ -834,8 +852,9 @@ impl SessionStore {
     /// assert_eq!(store.open::<u32>("AAAA").unwrap_err(), OpenError::Invalid);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>, OpenError> {
-        self.open_at(value, expiry::now())
+        self.open_unix(value, expiry::now_unix())
     }
 
     /// Opens a cookie value at `now`.
@@ -855,19 +874,30 @@ impl SessionStore {
     /// assert_eq!(store.open_at::<()>(sealed.value(), late).unwrap_err(), OpenError::Expired);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn open_at<T: DeserializeOwned>(
         &self,
         value: &str,
         now: OffsetDateTime,
     ) -> Result<Opened<T>, OpenError> {
+        self.open_unix(value, expiry::unix(now))
+    }
+
+    /// [`SessionStore::open_at`] at `now` unix seconds.
+    #[inline]
+    fn open_unix<T: DeserializeOwned>(
+        &self,
+        value: &str,
+        now: i64,
+    ) -> Result<Opened<T>, OpenError> {
         scratch::with(|buf| {
-            let result = self.open_frame(value, expiry::unix(now), buf);
+            let result = self.open_frame(value, now, buf);
             // Base64 decoding writes nothing past the decoded bytes, at most
             // `max_decoded_len(value.len())`: only that prefix can hold
             // plaintext.
             let written = max_decoded_len(value.len()).min(MAX_DECODED_LEN);
             if let Some(used) = buf.get_mut(..written) {
-                used.zeroize();
+                scratch::wipe(used);
             }
             result
         })
@@ -961,16 +991,17 @@ impl SessionStore {
         inner.retired.iter().find(|s| s.id == id).map(|s| (s, true))
     }
 
-    /// Seals `data` with `user`, `times` and `session_id` under the sealing
-    /// key: head → payload (down-migrated during a rollout) → padding → AEAD
-    /// → frame → base64url. `nonce` is `None` except in tests that
-    /// reproduce golden vectors.
+    /// Seals `data` with `user`, `times` and `session_id` (`None`: a fresh
+    /// one, drawn with the nonce) under the sealing key: head → payload
+    /// (down-migrated during a rollout) → padding → AEAD → frame →
+    /// base64url. `nonce` is `None` except in tests that reproduce golden
+    /// vectors.
     fn seal_envelope<T: Serialize + ?Sized>(
         &self,
         data: &T,
         user: Option<UserClaimRef<'_>>,
         times: Times,
-        session_id: SessionId,
+        session_id: Option<SessionId>,
         nonce: Option<[u8; NONCE_LEN]>,
     ) -> Result<Sealed, SealError> {
         self.seal_version(self.inner.version, data, user, times, session_id, nonce)
@@ -982,10 +1013,16 @@ impl SessionStore {
         data: &T,
         user: Option<UserClaimRef<'_>>,
         times: Times,
-        session_id: SessionId,
+        session_id: Option<SessionId>,
         nonce: Option<[u8; NONCE_LEN]>,
     ) -> Result<Sealed, SealError> {
         let (issued_at, login_age, lifetime, idle) = times.to_wire().ok_or(SealError::Clock)?;
+        let (nonce, session_id) = match (nonce, session_id) {
+            (None, None) => nonce::fresh_with_session_id()?,
+            (None, Some(id)) => (nonce::fresh()?, id),
+            (Some(n), Some(id)) => (n, id),
+            (Some(n), None) => (n, nonce::session_id()?),
+        };
         let head = HeadOut {
             issued_at,
             login_age,
@@ -995,10 +1032,6 @@ impl SessionStore {
             session_id,
             schema: self.inner.schemas.sealing(),
         };
-        let nonce = match nonce {
-            Some(n) => n,
-            None => nonce::fresh()?,
-        };
         let result = scratch::with(|buf| {
             let result = self.seal_into(version, &head, data, &nonce, buf);
             // On success the plaintext was encrypted in place: the buffer
@@ -1006,7 +1039,7 @@ impl SessionStore {
             // failure it may hold a partial plaintext anywhere in the
             // plaintext room.
             if result.is_err() {
-                buf.zeroize();
+                scratch::wipe(buf);
             }
             result
         });
@@ -1043,13 +1076,12 @@ impl SessionStore {
                 .map_err(|_| SealError::Serialize)
         };
         let head_len = match head.write(version, pt_room) {
-            Ok(len) => len,
+            Some(len) => len,
             // A tiny size cap: not even the head fits.
-            Err(postcard::Error::SerializeBufferFull) => {
-                let head_size = head.size(version).map_err(|_| SealError::Serialize)?;
+            None => {
+                let head_size = head.size(version).ok_or(SealError::Serialize)?;
                 return Err(too_large(head_size.saturating_add(payload_size()?)));
             }
-            Err(_) => return Err(SealError::Serialize),
         };
         let payload_room = pt_room.get_mut(head_len..).ok_or(SealError::Serialize)?;
         let payload_len = match inner.schemas.downgrade() {
@@ -1151,7 +1183,7 @@ impl SessionStore {
         nonce: [u8; NONCE_LEN],
     ) -> Result<Sealed, SealError> {
         let claim = user.map(|(id, epoch)| UserClaimRef { id, epoch });
-        self.seal_version(version, data, claim, times, session_id, Some(nonce))
+        self.seal_version(version, data, claim, times, Some(session_id), Some(nonce))
     }
 
     /// Seals a v1 cookie with a fixed nonce, to reproduce the v1 golden
