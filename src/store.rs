@@ -756,7 +756,7 @@ impl SessionStore {
     ) -> Result<Sealed, SealError> {
         let times = self.inner.policy.login(expiry::unix(now))?;
         let claim = user.map(|(id, epoch)| UserClaimRef { id, epoch });
-        self.seal_envelope(data, claim, times, session_id, None)
+        self.seal_envelope(data, claim, times, Some(session_id), None)
     }
 
     /// Whether cookies sealed now carry a session id (format v2; not when
