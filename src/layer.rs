@@ -760,7 +760,9 @@ impl Sessions {
     /// Opens the session cookie out of a raw `Cookie` request header (for
     /// HTTP/2, join the fields with `"; "`, or use [`Sessions::open`]) with
     /// the current store, at the clock's time. The lower-level half of
-    /// [`Sessions::open`]: no epoch handling, no `Set-Cookie` decision.
+    /// [`Sessions::open`]: no epoch handling, no `Set-Cookie` decision, and
+    /// no revocation check (call [`RevocationSet::check_opened`] on the
+    /// result if these sessions have a [revocation set](Sessions::with_revocations)).
     ///
     /// The header may hold many cookies, junk between them, and several
     /// cookies with the session's name: a stale one for another path or
@@ -828,7 +830,8 @@ impl Sessions {
     }
 
     /// Opens the session cookie out of a [`CookieJar`] with the current
-    /// store, at the clock's time.
+    /// store, at the clock's time. No epoch handling and no revocation
+    /// check, as [`Sessions::open_cookie_header`].
     ///
     /// ⚠️ A jar holds at most one cookie per name (the last one parsed), so
     /// it cannot see duplicates: a planted cookie with the session's name

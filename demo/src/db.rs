@@ -278,15 +278,7 @@ impl Db {
                 "SELECT id, logged_in_at, expires_at, user_agent, ended_at FROM sessions
                  WHERE user_id = ?1 AND expires_at > ?2 ORDER BY logged_in_at DESC, id LIMIT 100",
             )?;
-            let rows = statement.query_map(params![user, now], |row| {
-                Ok(SessionRow {
-                    id: u64::from_ne_bytes(row.get::<_, i64>(0)?.to_ne_bytes()),
-                    logged_in_at: row.get(1)?,
-                    expires_at: row.get(2)?,
-                    user_agent: row.get(3)?,
-                    ended_at: row.get(4)?,
-                })
-            })?;
+            let rows = statement.query_map(params![user, now], session_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
@@ -312,15 +304,7 @@ impl Db {
                      WHERE id = ?1 AND user_id = ?2
                      RETURNING id, logged_in_at, expires_at, user_agent, ended_at",
                     params![id, user, now],
-                    |row| {
-                        Ok(SessionRow {
-                            id: u64::from_ne_bytes(row.get::<_, i64>(0)?.to_ne_bytes()),
-                            logged_in_at: row.get(1)?,
-                            expires_at: row.get(2)?,
-                            user_agent: row.get(3)?,
-                            ended_at: row.get(4)?,
-                        })
-                    },
+                    session_row,
                 )
                 .optional()?)
         })
@@ -344,6 +328,18 @@ impl Db {
         })
         .await
     }
+}
+
+/// A `sessions` row selected as `id, logged_in_at, expires_at, user_agent,
+/// ended_at`.
+fn session_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+    Ok(SessionRow {
+        id: u64::from_ne_bytes(row.get::<_, i64>(0)?.to_ne_bytes()),
+        logged_in_at: row.get(1)?,
+        expires_at: row.get(2)?,
+        user_agent: row.get(3)?,
+        ended_at: row.get(4)?,
+    })
 }
 
 fn to_i64(n: u64) -> Result<i64, DbError> {
