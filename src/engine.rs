@@ -1013,14 +1013,8 @@ impl<T: Serialize> SessionState<T> {
         id: Option<SessionId>,
         now: OffsetDateTime,
     ) -> Result<Sealed, SealError> {
-        match (id, user) {
-            (Some(id), user) => {
-                let user = user.map(|(user, epoch)| (user, *epoch));
-                self.store.seal_new_with_id_at(user, data, id, now)
-            }
-            (None, Some((user, epoch))) => self.store.seal_for_user_at(user, *epoch, data, now),
-            (None, None) => self.store.seal_at(data, now),
-        }
+        let user = user.map(|(user, epoch)| (user, *epoch));
+        self.store.seal_new_at(user, data, id, now)
     }
 
     fn decide(&self, now: OffsetDateTime, server_error: bool) -> Result<Outcome, SealError> {

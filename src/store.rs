@@ -744,19 +744,19 @@ impl SessionStore {
         self.seal_envelope(data, Some(claim), times, None, None)
     }
 
-    /// Seals a new session (a login, or a new anonymous session) at `now`
-    /// with a session id drawn beforehand, so the engine can tell the
-    /// handler the id before the response is sealed.
-    pub(crate) fn seal_new_with_id_at<T: Serialize + ?Sized>(
+    /// Seals a new session (a login, or a new anonymous session) at `now`,
+    /// with the session id the engine drew beforehand (so it could tell the
+    /// handler), or a fresh one for `None`.
+    pub(crate) fn seal_new_at<T: Serialize + ?Sized>(
         &self,
         user: Option<(&UserId, u64)>,
         data: &T,
-        session_id: SessionId,
+        session_id: Option<SessionId>,
         now: OffsetDateTime,
     ) -> Result<Sealed, SealError> {
         let times = self.inner.policy.login(expiry::unix(now))?;
         let claim = user.map(|(id, epoch)| UserClaimRef { id, epoch });
-        self.seal_envelope(data, claim, times, Some(session_id), None)
+        self.seal_envelope(data, claim, times, session_id, None)
     }
 
     /// Whether cookies sealed now carry a session id (format v2; not when
