@@ -40,8 +40,6 @@ mod layer;
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 mod middleware;
 mod nonce;
-#[cfg(feature = "redis")]
-pub mod redis;
 mod revocation;
 mod schema;
 mod scratch;

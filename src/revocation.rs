@@ -12,8 +12,8 @@
 //!   time plus the store's lifetime plus the leeway: a session logged in by
 //!   then has expired by then.
 //!
-//! The set is local memory. A feed (such as [`crate::redis::RedisFeed`],
-//! feature `redis`) shares it across servers; a fed set knows when the feed
+//! The set is local memory. A feed (such as the `sealed-session-redis`
+//! crate's `RedisFeed`) shares it across servers; a fed set knows when the feed
 //! last confirmed it was caught up, and answers
 //! [`RevocationError::Stale`] for user sessions once that is older than the
 //! staleness bound (fail closed).
@@ -427,8 +427,8 @@ struct Inner {
 ///   refused. Kept until that time plus the store's lifetime plus the
 ///   leeway: a session logged in by then no longer opens by then.
 ///
-/// The set is local memory. A feed (such as the Redis feed of the `redis`
-/// feature) shares it across servers: see [`RevocationSet::attach_feed`].
+/// The set is local memory. A feed (such as the Redis feed of the
+/// `sealed-session-redis` crate) shares it across servers: see [`RevocationSet::attach_feed`].
 ///
 /// A check is one or two hash lookups under a read lock, with no I/O.
 /// Entries are spread over 16 shards, each behind its own `RwLock`, and
@@ -811,14 +811,6 @@ impl RevocationSet {
             .saturating_add(self.inner.leeway)
     }
 
-    /// The unix second at which an entry for `revocation` may be dropped:
-    /// the session's deadline plus the leeway, or the user's time plus the
-    /// lifetime plus the leeway.
-    #[cfg(feature = "redis")]
-    pub(crate) fn deadline_of(&self, revocation: &Revocation) -> i64 {
-        self.deadline(revocation)
-    }
-
     /// Applies locally only (no publishing). Returns whether it was kept.
     pub(crate) fn apply_at(&self, revocation: &Revocation, now: OffsetDateTime) -> bool {
         let now = unix(now);
@@ -1131,6 +1123,47 @@ impl RevocationSet {
     /// within the bound — also before its first confirmation, and after the
     /// feed stops. A set has at most one feed.
     ///
+    /// # The extension point for feeds
+    ///
+    /// This method and [`FeedLink`] are all a feed needs: the
+    /// `sealed-session-redis` crate is built on them alone, and a feed for
+    /// another store (a database table, a message bus, ...) implements the
+    /// same contract. The set fails closed for user sessions whenever the
+    /// feed does not keep it, so a feed must:
+    ///
+    /// 1. **Publish without blocking and never drop.** `publish` runs inside
+    ///    [`RevocationSet::revoke`] on the request path: put the revocation
+    ///    on an unbounded (or back-pressured, never discarding) queue and
+    ///    write it from a task, in order, retrying failed writes forever
+    ///    (with a pause). Batch the writes: a flood of logouts must not
+    ///    outrun one round trip per revocation. Store each entry with its
+    ///    [deadline](FeedLink::deadline): nothing needs it after that.
+    /// 2. **Apply remote entries** with [`FeedLink::apply`] (never
+    ///    [`RevocationSet::revoke`], which would publish them again). Treat
+    ///    every stored byte as attacker-controlled: parse without panicking,
+    ///    and reject (do not apply) what does not parse.
+    /// 3. **Confirm only what it can show.** Call [`FeedLink::confirm_at`]`(t)`
+    ///    only when (a) every revocation this set handed to `publish` before
+    ///    `t` is acknowledged by the store, and (b) this set has applied
+    ///    everything the store held at `t`. A simple way to show both is a
+    ///    heartbeat: write a small marker through the same queue and write
+    ///    path as the revocations at `t`, and confirm `t` once that marker
+    ///    has come back through the reader. Then a store that refuses writes
+    ///    (full, read-only, partitioned) turns every server stale within
+    ///    the bound, which is what failing closed needs. Never confirm on a
+    ///    timer or because a read returned without error.
+    /// 4. **Resynchronise** from a full copy (a snapshot) whenever the feed
+    ///    may have missed entries (start-up, reconnect, a gap, the store
+    ///    restarted or failed over), reading the position first, then the
+    ///    copy, then following from the position. After loading it,
+    ///    re-publish the live entries this set holds that the copy lacks
+    ///    ([`FeedLink::entries`]): then a store that lost data (restarted
+    ///    empty, an older backup, a promoted replica that missed writes)
+    ///    converges back to every revocation a live server knows.
+    /// 5. **Report** failures the application must see (a write refused for
+    ///    longer than the bound, rejected entries) through its own API, not
+    ///    only a log line.
+    ///
     /// # Errors
     /// [`AlreadyFed`] if the set already has a feed.
     ///
@@ -1325,6 +1358,82 @@ impl FeedLink {
             let at = nanos(at.saturating_duration_since(self.set.inner.base)).saturating_add(1);
             feed.confirmed.fetch_max(at, Ordering::AcqRel);
         }
+    }
+
+    /// The unix second after which no cookie that `revocation` matches can
+    /// open any more, so a stored copy of it may go: the session's
+    /// `expires_at` plus the leeway, or the user's `logged_in_until` plus
+    /// the lifetime plus the leeway (saturating). A feed stores each entry
+    /// with it (for example as the TTL or the score by which the store
+    /// prunes it).
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{FeedOptions, Revocation, RevocationSet, SessionId};
+    /// # use time::{Duration, OffsetDateTime};
+    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// let at = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+    /// assert_eq!(link.deadline(&Revocation::session(SessionId::from_u64(1), at)), 1_800_000_060);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn deadline(&self, revocation: &Revocation) -> i64 {
+        self.set.deadline(revocation)
+    }
+
+    /// Every entry the set holds that is still live at `now`, as the
+    /// revocations that would make it (a session entry as its session,
+    /// a user entry as its latest "logged in until"), in no particular
+    /// order. A feed re-publishes those its store lacks after a
+    /// resynchronisation (see [`RevocationSet::attach_feed`]). Takes each
+    /// lock briefly, one shard at a time.
+    ///
+    /// # Example
+    /// ```
+    /// # use sealed_session::{FeedOptions, Revocation, RevocationSet, SessionId, UserId};
+    /// # use time::{Duration, OffsetDateTime};
+    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// let now = OffsetDateTime::now_utc();
+    /// let r = Revocation::session(SessionId::from_u64(3), now + Duration::hours(1));
+    /// link.apply(&r);
+    /// link.apply(&Revocation::user(UserId::from(4u64), now));
+    /// let entries = link.entries(now);
+    /// assert_eq!(entries.len(), 2);
+    /// assert!(entries.contains(&r));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn entries(&self, now: OffsetDateTime) -> Vec<Revocation> {
+        let now = unix(now);
+        let leeway = self.set.inner.leeway;
+        let mut out = Vec::new();
+        for shard in self.set.inner.shards.iter() {
+            let shard = read(shard);
+            out.extend(
+                shard
+                    .deadlines
+                    .iter()
+                    .filter(|(_, deadline)| **deadline > now)
+                    .map(|(id, deadline)| Revocation::Session {
+                        id: SessionId::from_u64(*id),
+                        expires_at: datetime(deadline.saturating_sub(leeway)),
+                    }),
+            );
+        }
+        let users = read(&self.set.inner.users);
+        out.extend(
+            users
+                .until
+                .iter()
+                .filter(|(_, until)| self.set.user_deadline(**until) > now)
+                .map(|(user, until)| Revocation::User {
+                    user: user.clone(),
+                    logged_in_until: datetime(*until),
+                }),
+        );
+        out
     }
 
     /// The set this link feeds.

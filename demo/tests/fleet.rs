@@ -20,7 +20,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../../tests/common/redis.rs"]
+#[path = "../../sealed-session-redis/tests/common/redis.rs"]
 mod redis_server;
 
 use std::io::{BufRead, BufReader};

@@ -1,15 +1,12 @@
-//! The feed's message format, version 1 (see the module docs of
-//! [`crate::redis`]): one short ASCII line per revocation, the same bytes
-//! in the stream entry and in the snapshot.
+//! The feed's message format, version 1 (see the crate docs): one short
+//! ASCII line per revocation (the same bytes in the stream entry and in the
+//! snapshot), or per heartbeat (stream only).
 
 use core::fmt;
-use core::fmt::Write as _;
 
 use time::OffsetDateTime;
 
-use crate::epoch::UserId;
-use crate::revocation::Revocation;
-use crate::session_id::SessionId;
+use sealed_session::{Revocation, SessionId, UserId};
 
 /// The message version this build writes and reads.
 pub(crate) const VERSION: &str = "1";
@@ -19,7 +16,7 @@ pub(crate) const VERSION: &str = "1";
 ///
 /// # Example
 /// ```
-/// assert_eq!(sealed_session::redis::MAX_MESSAGE_LEN, 256);
+/// assert_eq!(sealed_session_redis::MAX_MESSAGE_LEN, 256);
 /// ```
 pub const MAX_MESSAGE_LEN: usize = 256;
 
@@ -30,7 +27,7 @@ const MAX_UNIX: i64 = 253_402_300_799;
 ///
 /// # Example
 /// ```
-/// use sealed_session::redis::RejectReason;
+/// use sealed_session_redis::RejectReason;
 ///
 /// assert_eq!(RejectReason::UnknownVersion.to_string(), "unknown message version");
 /// ```
@@ -57,36 +54,63 @@ impl fmt::Display for RejectReason {
     }
 }
 
-/// The message for a revocation.
-pub(crate) fn encode(revocation: &Revocation) -> String {
-    let mut out = String::with_capacity(48);
-    // Writing to a `String` cannot fail.
-    let _ = match revocation {
-        Revocation::Session { id, expires_at } => {
-            write!(out, "{VERSION}:s:{id}:{}", expires_at.unix_timestamp())
-        }
+/// A parsed message: a revocation, or a server's heartbeat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Message {
+    /// `1:s:...` or `1:u:...`.
+    Revocation(Revocation),
+    /// `1:h:<nonce, 16 lowercase hex digits>:<sequence, decimal>`: written
+    /// by the server whose feed drew `nonce`, through the same path as its
+    /// revocations; it proves to that server that writes work and come
+    /// back. Other servers skip it.
+    Heartbeat {
+        /// The writing feed's random nonce.
+        nonce: u64,
+        /// Its sequence number, from 1.
+        seq: u64,
+    },
+}
+
+/// The message of a heartbeat.
+pub(crate) fn encode_heartbeat(nonce: u64, seq: u64) -> String {
+    format!("{VERSION}:h:{nonce:016x}:{seq}")
+}
+
+/// The message for a revocation (`None` for a kind this version cannot
+/// write).
+pub(crate) fn encode(revocation: &Revocation) -> Option<String> {
+    match revocation {
+        Revocation::Session { id, expires_at } => Some(format!(
+            "{VERSION}:s:{id}:{}",
+            expires_at.unix_timestamp()
+        )),
         Revocation::User {
             user,
             logged_in_until,
-        } => match (user.as_u64(), user.as_str()) {
-            (Some(n), _) => write!(
-                out,
-                "{VERSION}:u:{}:i:{n}",
-                logged_in_until.unix_timestamp()
-            ),
-            (None, Some(text)) => write!(
-                out,
-                "{VERSION}:u:{}:t:{text}",
-                logged_in_until.unix_timestamp()
-            ),
-            (None, None) => Ok(()),
-        },
-    };
-    out
+        } => {
+            let until = logged_in_until.unix_timestamp();
+            match (user.as_u64(), user.as_str()) {
+                (Some(n), _) => Some(format!("{VERSION}:u:{until}:i:{n}")),
+                (None, Some(text)) => Some(format!("{VERSION}:u:{until}:t:{text}")),
+                (None, None) => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Parses a revocation message (a heartbeat is rejected as malformed).
+/// Never panics, whatever the bytes.
+#[cfg(test)]
+pub(crate) fn parse(bytes: &[u8]) -> Result<Revocation, RejectReason> {
+    match parse_message(bytes)? {
+        Message::Revocation(r) => Ok(r),
+        Message::Heartbeat { .. } => Err(RejectReason::Malformed),
+    }
 }
 
 /// Parses a message. Never panics, whatever the bytes.
-pub(crate) fn parse(bytes: &[u8]) -> Result<Revocation, RejectReason> {
+pub(crate) fn parse_message(bytes: &[u8]) -> Result<Message, RejectReason> {
     if bytes.len() > MAX_MESSAGE_LEN {
         return Err(RejectReason::Oversized);
     }
@@ -103,9 +127,19 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Revocation, RejectReason> {
     match kind {
         "s" => {
             let (id, expires) = rest.split_once(':').ok_or(RejectReason::Malformed)?;
-            Ok(Revocation::Session {
-                id: session_id(id)?,
-                expires_at: time(expires)?,
+            Ok(Message::Revocation(Revocation::session(
+                session_id(id)?,
+                time(expires)?,
+            )))
+        }
+        "h" => {
+            let (nonce, seq) = rest.split_once(':').ok_or(RejectReason::Malformed)?;
+            if !is_decimal(seq, 20) {
+                return Err(RejectReason::Malformed);
+            }
+            Ok(Message::Heartbeat {
+                nonce: session_id(nonce)?.as_u64(),
+                seq: seq.parse::<u64>().map_err(|_| RejectReason::Malformed)?,
             })
         }
         "u" => {
@@ -118,10 +152,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Revocation, RejectReason> {
                 "t" => UserId::text(id).map_err(|_| RejectReason::Malformed)?,
                 _ => return Err(RejectReason::Malformed),
             };
-            Ok(Revocation::User {
-                user,
-                logged_in_until: time(until)?,
-            })
+            Ok(Message::Revocation(Revocation::user(user, time(until)?)))
         }
         _ => Err(RejectReason::Malformed),
     }
@@ -185,16 +216,16 @@ mod tests {
             ),
         ];
         for r in cases {
-            let m = encode(&r);
+            let m = encode(&r).unwrap();
             assert!(m.len() <= MAX_MESSAGE_LEN, "{m}");
             assert_eq!(parse(m.as_bytes()), Ok(r));
         }
         assert_eq!(
-            encode(&Revocation::session(SessionId::from_u64(1), at(5))),
+            encode(&Revocation::session(SessionId::from_u64(1), at(5))).unwrap(),
             "1:s:0000000000000001:5"
         );
         assert_eq!(
-            encode(&Revocation::user(UserId::from(3u64), at(9))),
+            encode(&Revocation::user(UserId::from(3u64), at(9))).unwrap(),
             "1:u:9:i:3"
         );
     }
@@ -244,16 +275,60 @@ mod tests {
         assert_eq!(parse(&huge), Err(Oversized));
     }
 
+    #[test]
+    fn heartbeats() {
+        let m = encode_heartbeat(0x00ab_cdef_0123_4567, 42);
+        assert_eq!(m, "1:h:00abcdef01234567:42");
+        assert_eq!(
+            parse_message(m.as_bytes()),
+            Ok(Message::Heartbeat {
+                nonce: 0x00ab_cdef_0123_4567,
+                seq: 42
+            })
+        );
+        let max = encode_heartbeat(u64::MAX, u64::MAX);
+        assert!(max.len() <= MAX_MESSAGE_LEN);
+        assert!(matches!(
+            parse_message(max.as_bytes()),
+            Ok(Message::Heartbeat { nonce: u64::MAX, seq: u64::MAX })
+        ));
+        // a heartbeat is no revocation
+        assert_eq!(parse(m.as_bytes()), Err(RejectReason::Malformed));
+        for bad in [
+            &b"1:h:00abcdef01234567"[..],
+            b"1:h:00abcdef01234567:",
+            b"1:h:00abcdef01234567:042",
+            b"1:h:00abcdef01234567:-1",
+            b"1:h:00abcdef01234567:18446744073709551616",
+            b"1:h:00ABCDEF01234567:1",
+            b"1:h:abcdef01234567:1",
+            b"1:h:00abcdef01234567:1:2",
+            b"2:h:00abcdef01234567:1",
+        ] {
+            assert!(
+                parse_message(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn any_bytes_parse_without_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
-            let parsed = parse(&bytes);
+            let parsed = parse_message(&bytes);
             if bytes.len() > MAX_MESSAGE_LEN {
                 proptest::prop_assert_eq!(&parsed, &Err(RejectReason::Oversized));
             }
             // Whatever parses is exactly what it encodes back to.
-            if let Ok(r) = parsed {
-                proptest::prop_assert_eq!(encode(&r).into_bytes(), bytes);
+            match parsed {
+                Ok(Message::Revocation(r)) => {
+                    proptest::prop_assert_eq!(encode(&r).unwrap().into_bytes(), bytes);
+                }
+                Ok(Message::Heartbeat { nonce, seq }) => {
+                    proptest::prop_assert_eq!(encode_heartbeat(nonce, seq).into_bytes(), bytes);
+                }
+                Err(_) => {}
             }
         }
 
@@ -270,7 +345,7 @@ mod tests {
                 Revocation::user(user.clone(), at(secs)),
                 Revocation::user(UserId::from(numeric), at(secs)),
             ] {
-                let m = encode(&r);
+                let m = encode(&r).unwrap();
                 proptest::prop_assert!(m.len() <= MAX_MESSAGE_LEN);
                 proptest::prop_assert_eq!(parse(m.as_bytes()), Ok(r));
             }

@@ -11,18 +11,18 @@ use core::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ::redis::aio::MultiplexedConnection;
-use ::redis::streams::StreamReadOptions;
-use ::redis::{AsyncConnectionConfig, ErrorKind, RedisError, Value};
+use std::collections::HashSet;
 
-use super::message::{self, MAX_MESSAGE_LEN, RejectReason};
-use super::{FeedEvent, Shared, bump};
-use crate::expiry;
+use redis::aio::MultiplexedConnection;
+use redis::streams::StreamReadOptions;
+use redis::{ErrorKind, RedisError, Value};
+
+use crate::message::{self, MAX_MESSAGE_LEN, Message, RejectReason};
+use crate::writer::Item;
+use crate::{FeedEvent, Shared, bump};
 
 const MIN_BACKOFF: Duration = Duration::from_millis(50);
 
-/// How often an idle feed checks that the stream was not recreated under it.
-const CHECK_EVERY: Duration = Duration::from_secs(5);
 
 /// How often the feed purges expired entries from the set.
 const PURGE_EVERY: Duration = Duration::from_secs(1);
@@ -30,12 +30,10 @@ const PURGE_EVERY: Duration = Duration::from_secs(1);
 /// Snapshot members per `ZSCAN` call.
 const SCAN_COUNT: usize = 1000;
 
-/// The name the reading connection gives itself (`CLIENT LIST` shows it).
-pub(super) const CLIENT_NAME: &str = "sealed-session-revocation-feed";
 
 /// A stream entry id, `<ms>-<seq>`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct StreamId {
+pub(crate) struct StreamId {
     ms: u64,
     seq: u64,
 }
@@ -234,7 +232,7 @@ async fn stream_info(
     shared: &Shared,
     conn: &mut MultiplexedConnection,
 ) -> Result<StreamInfo, RedisError> {
-    let reply = ::redis::cmd("XINFO")
+    let reply = redis::cmd("XINFO")
         .arg("STREAM")
         .arg(&shared.stream)
         .query_async::<Value>(conn)
@@ -251,59 +249,90 @@ async fn stream_info(
 
 /// The start-up / reconnect / gap order: the stream's current last id
 /// first, then the whole snapshot; reading then goes on from that id.
+/// Then every live entry of the set that the snapshot lacks is queued to be
+/// written again: a Redis that lost data (restarted empty or from an older
+/// snapshot, a promoted replica that missed writes) gets back every
+/// revocation this server knows.
 async fn resync(
     shared: &Shared,
     conn: &mut MultiplexedConnection,
     gap: bool,
 ) -> Result<StreamId, RedisError> {
     let start = stream_info(shared, conn).await?.last_generated;
-    let now = expiry::now();
+    let now = time::OffsetDateTime::now_utc();
     let mut cursor = b"0".to_vec();
     let mut entries = 0usize;
+    let mut members: HashSet<Vec<u8>> = HashSet::new();
     loop {
-        let reply = ::redis::cmd("ZSCAN")
+        let reply = redis::cmd("ZSCAN")
             .arg(&shared.snapshot)
             .arg(cursor.as_slice())
             .arg("COUNT")
             .arg(SCAN_COUNT)
             .query_async::<Value>(conn)
             .await?;
-        let Some([next, members]) = items(&reply) else {
+        let Some([next, page]) = items(&reply) else {
             return Err(protocol_error("unexpected ZSCAN reply"));
         };
         let next = bytes(next).ok_or_else(|| protocol_error("unexpected ZSCAN cursor"))?;
-        let members = items(members).ok_or_else(|| protocol_error("unexpected ZSCAN members"))?;
+        let page = items(page).ok_or_else(|| protocol_error("unexpected ZSCAN members"))?;
         // Members and scores alternate; the score is only for pruning.
-        for member in members.iter().step_by(2) {
+        for member in page.iter().step_by(2) {
             entries = entries.saturating_add(1);
-            let parsed = bytes(member)
+            let raw = bytes(member);
+            let parsed = raw
                 .ok_or(RejectReason::Malformed)
-                .and_then(message::parse);
+                .and_then(message::parse_message);
             apply(shared, &"snapshot", parsed, now);
+            if let Some(raw) = raw {
+                members.insert(raw.to_vec());
+            }
         }
         if next == b"0" {
             break;
         }
         cursor = next.to_vec();
     }
+    let mut republished = 0usize;
+    for revocation in shared.link.entries(now) {
+        let Some(msg) = message::encode(&revocation) else {
+            continue;
+        };
+        if !members.contains(msg.as_bytes()) && shared.enqueue(Item::Revoke(revocation, None)) {
+            republished = republished.saturating_add(1);
+        }
+    }
     bump(&shared.counters.resyncs);
     if gap {
         bump(&shared.counters.gaps);
     }
-    shared.emit(&FeedEvent::Resynced { entries, gap });
+    shared
+        .counters
+        .republished
+        .fetch_add(u64::try_from(republished).unwrap_or(u64::MAX), core::sync::atomic::Ordering::Relaxed);
+    shared.emit(&FeedEvent::Resynced {
+        entries,
+        gap,
+        republished,
+    });
     Ok(start)
 }
 
 fn apply(
     shared: &Shared,
     entry: &dyn fmt::Display,
-    parsed: Result<crate::revocation::Revocation, RejectReason>,
+    parsed: Result<Message, RejectReason>,
     now: time::OffsetDateTime,
 ) {
     match parsed {
-        Ok(revocation) => {
+        Ok(Message::Revocation(revocation)) => {
             shared.link.apply_at(&revocation, now);
             bump(&shared.counters.applied);
+        }
+        Ok(Message::Heartbeat { nonce, seq }) => {
+            if nonce == shared.nonce {
+                shared.beat_heard(seq);
+            }
         }
         Err(reason) => {
             bump(&shared.counters.rejected);
@@ -315,48 +344,28 @@ fn apply(
     }
 }
 
-async fn connect(shared: &Shared) -> Result<MultiplexedConnection, RedisError> {
-    // The blocking read must come back before the response timeout.
-    let config = AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(shared.bound))
-        .set_response_timeout(Some(
-            shared
-                .block
-                .saturating_add(shared.bound.max(Duration::from_millis(500))),
-        ));
-    let mut conn = shared
-        .client
-        .get_multiplexed_async_connection_with_config(&config)
-        .await?;
-    ::redis::cmd("CLIENT")
-        .arg("SETNAME")
-        .arg(CLIENT_NAME)
-        .query_async::<()>(&mut conn)
-        .await?;
-    Ok(conn)
-}
-
 /// Follows the stream on one connection until it fails.
 async fn follow(
     shared: &Shared,
     conn: &mut MultiplexedConnection,
 ) -> Result<Infallible, RedisError> {
     let mut last = resync(shared, conn, false).await?;
-    // The first read after a (re)load does not block, so the set is
-    // confirmed fresh as soon as it has caught up.
-    let mut block = false;
     let mut last_check = Instant::now();
     let mut last_purge = Instant::now();
+    // How often the feed checks that the stream was not recreated under it
+    // (deleted, restarted, an older copy): a reader stuck at an id the
+    // stream will never reach again would otherwise stay stale.
+    let check_every = shared.bound.checked_div(2).unwrap_or_default();
     let block_ms = usize::try_from(shared.block.as_millis())
         .unwrap_or(usize::MAX)
         .max(1);
+    let mut block = false;
     loop {
         let mut options = StreamReadOptions::default().count(shared.batch);
         if block {
             options = options.block(block_ms);
         }
-        let sent = Instant::now();
-        let reply = ::redis::cmd("XREAD")
+        let reply = redis::cmd("XREAD")
             .arg(&options)
             .arg("STREAMS")
             .arg(&shared.stream)
@@ -367,12 +376,12 @@ async fn follow(
         let read = entries.len();
         let from = last;
         let first_read = entries.first().map(|(id, _)| *id);
-        let now = expiry::now();
+        let now = time::OffsetDateTime::now_utc();
         for (id, msg) in entries {
-            apply(shared, &id, msg.and_then(message::parse), now);
+            apply(shared, &id, msg.and_then(message::parse_message), now);
             last = last.max(id);
         }
-        if read > 0 || last_check.elapsed() >= CHECK_EVERY {
+        if read > 0 || last_check.elapsed() >= check_every {
             last_check = Instant::now();
             let info = stream_info(shared, conn).await?;
             let gap = first_read.is_some_and(|first| info.gap_after(from, first));
@@ -384,9 +393,6 @@ async fn follow(
         }
         // A full batch: there may be more, read again at once.
         block = read < shared.batch;
-        if block {
-            shared.link.confirm_at(sent);
-        }
         if last_purge.elapsed() >= PURGE_EVERY {
             last_purge = Instant::now();
             shared.link.set().purge();
@@ -396,11 +402,15 @@ async fn follow(
 
 /// The reader task: connect, follow, and on any failure reconnect with a
 /// growing pause (up to the staleness bound), for as long as it runs.
-pub(super) async fn run(shared: Arc<Shared>) {
+pub(crate) async fn run(shared: Arc<Shared>) {
     let mut pause = MIN_BACKOFF;
     let mut reported = false;
+    // The blocking read must come back before the response timeout.
+    let response = shared
+        .block
+        .saturating_add(shared.bound.max(Duration::from_millis(500)));
     loop {
-        match connect(&shared).await {
+        match crate::connect(&shared, response).await {
             Ok(mut conn) => {
                 bump(&shared.counters.connections);
                 shared.emit(&FeedEvent::Connected);
