@@ -97,6 +97,9 @@ impl Fleet {
 
     /// A new server that joins now (it learns everything from Redis), fresh.
     pub async fn join(&self, connector: Connector) -> Server {
+        // Whatever the fleet queued (re-published entries included) is
+        // written first.
+        self.flush().await;
         let server = start_one(&self.store, connector, &self.config);
         server.feed.wait_fresh(PATIENCE).await.unwrap();
         server
