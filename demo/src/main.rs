@@ -22,9 +22,9 @@ use std::process::ExitCode;
 
 use demo::{AppState, Db, Sessions, build_store, router};
 use sealed_session::cookie::CookieOptions;
+use sealed_session::{KEYS_ENV_VAR, Key, KeyRing, RevocationSet};
 #[cfg(feature = "redis")]
 use sealed_session_redis::{Client, RedisFeed, RedisFeedConfig};
-use sealed_session::{KEYS_ENV_VAR, Key, KeyRing, RevocationSet};
 
 /// The Redis feed, when built with it.
 #[cfg(feature = "redis")]

@@ -101,7 +101,10 @@ fn main() {
     // 1. publish throughput
     let start = Instant::now();
     for i in 0..burst {
-        set_a.revoke(Revocation::session(SessionId::from_u64(1 << 40 | i), expires_at));
+        set_a.revoke(Revocation::session(
+            SessionId::from_u64(1 << 40 | i),
+            expires_at,
+        ));
     }
     let queued = start.elapsed();
     runtime
@@ -132,7 +135,10 @@ fn main() {
         let start = Instant::now();
         for id in &watch {
             while !b.is_session_revoked(*id) {
-                assert!(start.elapsed() < Duration::from_secs(120), "flood never reached B");
+                assert!(
+                    start.elapsed() < Duration::from_secs(120),
+                    "flood never reached B"
+                );
                 std::thread::sleep(Duration::from_micros(50));
             }
             seen.push(Instant::now());
@@ -172,7 +178,10 @@ fn main() {
             .unwrap();
         acknowledged.push(start.elapsed());
         while !set_b.is_session_revoked(id) {
-            assert!(start.elapsed() < Duration::from_secs(5), "revocation {i} lost");
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "revocation {i} lost"
+            );
             std::thread::sleep(Duration::from_micros(20));
         }
         propagated.push(start.elapsed());

@@ -122,10 +122,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use redis::AsyncConnectionConfig;
+use redis::aio::MultiplexedConnection;
 pub use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
 pub use redis::{Client, RedisError, TlsCertificates};
-use redis::aio::MultiplexedConnection;
-use redis::AsyncConnectionConfig;
 use sealed_session::time::OffsetDateTime;
 use sealed_session::{
     AlreadyFed, FeedLink, FeedOptions, Revocation, RevocationSet, SessionInfo, UserId,
@@ -821,7 +821,7 @@ pub struct Connector(ConnectorKind);
 
 #[derive(Clone)]
 enum ConnectorKind {
-    Client(Client),
+    Client(Box<Client>),
     Sentinel(Arc<tokio::sync::Mutex<SentinelClient>>),
 }
 
@@ -836,7 +836,7 @@ impl fmt::Debug for Connector {
 
 impl From<Client> for Connector {
     fn from(client: Client) -> Connector {
-        Connector(ConnectorKind::Client(client))
+        Connector(ConnectorKind::Client(Box::new(client)))
     }
 }
 
@@ -869,7 +869,7 @@ impl Connector {
 
     async fn client(&self) -> Result<Client, RedisError> {
         match &self.0 {
-            ConnectorKind::Client(client) => Ok(client.clone()),
+            ConnectorKind::Client(client) => Ok(Client::clone(client)),
             ConnectorKind::Sentinel(sentinel) => sentinel.lock().await.async_get_client().await,
         }
     }

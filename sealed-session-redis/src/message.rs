@@ -80,10 +80,9 @@ pub(crate) fn encode_heartbeat(nonce: u64, seq: u64) -> String {
 /// write).
 pub(crate) fn encode(revocation: &Revocation) -> Option<String> {
     match revocation {
-        Revocation::Session { id, expires_at } => Some(format!(
-            "{VERSION}:s:{id}:{}",
-            expires_at.unix_timestamp()
-        )),
+        Revocation::Session { id, expires_at } => {
+            Some(format!("{VERSION}:s:{id}:{}", expires_at.unix_timestamp()))
+        }
         Revocation::User {
             user,
             logged_in_until,
@@ -290,7 +289,10 @@ mod tests {
         assert!(max.len() <= MAX_MESSAGE_LEN);
         assert!(matches!(
             parse_message(max.as_bytes()),
-            Ok(Message::Heartbeat { nonce: u64::MAX, seq: u64::MAX })
+            Ok(Message::Heartbeat {
+                nonce: u64::MAX,
+                seq: u64::MAX
+            })
         ));
         // a heartbeat is no revocation
         assert_eq!(parse(m.as_bytes()), Err(RejectReason::Malformed));

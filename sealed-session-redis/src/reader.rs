@@ -23,13 +23,11 @@ use crate::{FeedEvent, Shared, bump};
 
 const MIN_BACKOFF: Duration = Duration::from_millis(50);
 
-
 /// How often the feed purges expired entries from the set.
 const PURGE_EVERY: Duration = Duration::from_secs(1);
 
 /// Snapshot members per `ZSCAN` call.
 const SCAN_COUNT: usize = 1000;
-
 
 /// A stream entry id, `<ms>-<seq>`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -306,10 +304,10 @@ async fn resync(
     if gap {
         bump(&shared.counters.gaps);
     }
-    shared
-        .counters
-        .republished
-        .fetch_add(u64::try_from(republished).unwrap_or(u64::MAX), core::sync::atomic::Ordering::Relaxed);
+    shared.counters.republished.fetch_add(
+        u64::try_from(republished).unwrap_or(u64::MAX),
+        core::sync::atomic::Ordering::Relaxed,
+    );
     shared.emit(&FeedEvent::Resynced {
         entries,
         gap,

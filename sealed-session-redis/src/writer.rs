@@ -144,15 +144,16 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queued: UnboundedReceiver<Item>
         loop {
             let result = match conn.as_mut() {
                 Some(c) => write(&shared, c, &batch).await,
-                None => match crate::connect(&shared, shared.bound.max(Duration::from_secs(1))).await
-                {
-                    Ok(mut c) => {
-                        let result = write(&shared, &mut c, &batch).await;
-                        conn = Some(c);
-                        result
+                None => {
+                    match crate::connect(&shared, shared.bound.max(Duration::from_secs(1))).await {
+                        Ok(mut c) => {
+                            let result = write(&shared, &mut c, &batch).await;
+                            conn = Some(c);
+                            result
+                        }
+                        Err(err) => Err(err),
                     }
-                    Err(err) => Err(err),
-                },
+                }
             };
             match result {
                 Ok(()) => {
@@ -187,10 +188,10 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queued: UnboundedReceiver<Item>
             }
         }
         if revocations > 0 {
-            shared
-                .counters
-                .published
-                .fetch_add(u64::try_from(revocations).unwrap_or(u64::MAX), Ordering::Relaxed);
+            shared.counters.published.fetch_add(
+                u64::try_from(revocations).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
             shared
                 .counters
                 .pending

@@ -107,7 +107,10 @@ fn a_flood_of_100_000_logouts_loses_none() {
         let mut lat: Vec<Duration> = seen
             .iter()
             .zip(&at)
-            .map(|(s, t)| s.expect("sampled revocation never reached B").duration_since(*t))
+            .map(|(s, t)| {
+                s.expect("sampled revocation never reached B")
+                    .duration_since(*t)
+            })
             .collect();
         lat.sort();
         let snapshot = int(&server, &["ZCARD", &fleet.config.snapshot_key()]).await;
@@ -117,13 +120,25 @@ fn a_flood_of_100_000_logouts_loses_none() {
         assert_eq!(fleet::missing(&joined.set, &all), 0);
         let snap_bytes = int(
             &server,
-            &["MEMORY", "USAGE", &fleet.config.snapshot_key(), "SAMPLES", "0"],
+            &[
+                "MEMORY",
+                "USAGE",
+                &fleet.config.snapshot_key(),
+                "SAMPLES",
+                "0",
+            ],
         )
         .await;
         let stream_len = int(&server, &["XLEN", &fleet.config.stream_key()]).await;
         let stream_bytes = int(
             &server,
-            &["MEMORY", "USAGE", &fleet.config.stream_key(), "SAMPLES", "0"],
+            &[
+                "MEMORY",
+                "USAGE",
+                &fleet.config.stream_key(),
+                "SAMPLES",
+                "0",
+            ],
         )
         .await;
         let heap = fleet.servers[1].set.heap_bytes();
@@ -169,7 +184,10 @@ fn a_partition_during_a_flood_loses_none() {
             );
         }
         eventually("the write failure is reported past the bound", || {
-            fleet.servers.iter().all(|s| s.feed.health().write_error.is_some())
+            fleet
+                .servers
+                .iter()
+                .all(|s| s.feed.health().write_error.is_some())
         })
         .await;
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -220,16 +238,30 @@ fn refused_writes(refusal: Refusal) {
         let stream = fleet.config.stream_key();
         match refusal {
             Refusal::Oom => {
-                cmd(&server, &["CONFIG", "SET", "maxmemory-policy", "noeviction"]).await;
+                cmd(
+                    &server,
+                    &["CONFIG", "SET", "maxmemory-policy", "noeviction"],
+                )
+                .await;
                 cmd(&server, &["CONFIG", "SET", "maxmemory", "1"]).await;
             }
             Refusal::ReadOnly => {
-                cmd(&server, &["REPLICAOF", "127.0.0.1", &other.port().to_string()]).await;
+                cmd(
+                    &server,
+                    &["REPLICAOF", "127.0.0.1", &other.port().to_string()],
+                )
+                .await;
             }
             Refusal::ExhaustedIds => {
                 cmd(
                     &server,
-                    &["XADD", &stream, "18446744073709551615-18446744073709551615", "m", "x"],
+                    &[
+                        "XADD",
+                        &stream,
+                        "18446744073709551615-18446744073709551615",
+                        "m",
+                        "x",
+                    ],
                 )
                 .await;
             }
@@ -247,12 +279,18 @@ fn refused_writes(refusal: Refusal) {
             );
         }
         eventually("every server reports the write failure", || {
-            fleet.servers.iter().all(|s| s.feed.health().write_error.is_some())
+            fleet
+                .servers
+                .iter()
+                .all(|s| s.feed.health().write_error.is_some())
         })
         .await;
         let error = fleet.servers[0].feed.health().write_error.unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
-        assert!(fleet.servers.iter().all(|s| s.set.is_stale()), "still stale");
+        assert!(
+            fleet.servers.iter().all(|s| s.set.is_stale()),
+            "still stale"
+        );
 
         match refusal {
             Refusal::Oom => {
@@ -359,9 +397,10 @@ fn redis_restarted_from_an_older_snapshot_gets_every_revocation_back() {
         assert_eq!(in_rdb, saved.len() as i64, "the older snapshot");
         // (The kill and restart took less than the bound: the servers may
         // never have gone stale. Their readers resynchronise on reconnect.)
-        eventually("every server resynchronised with the restarted Redis", || {
-            fleet.servers.iter().all(|s| s.feed.stats().resyncs >= 2)
-        })
+        eventually(
+            "every server resynchronised with the restarted Redis",
+            || fleet.servers.iter().all(|s| s.feed.stats().resyncs >= 2),
+        )
         .await;
         fleet.all_fresh().await;
         let fresh = killed.elapsed();

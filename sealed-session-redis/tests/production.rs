@@ -66,20 +66,55 @@ fn certificates(dir: &Path) {
          keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
     )
     .unwrap();
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
     let mut ca = vec!["req", "-x509"];
     ca.extend(ec);
-    ca.extend(["-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=sealed-session test CA"]);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=sealed-session test CA",
+    ]);
     openssl(dir, &ca);
     let mut csr = vec!["req"];
     csr.extend(ec);
-    csr.extend(["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]);
+    csr.extend([
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
     openssl(dir, &csr);
     openssl(
         dir,
         &[
-            "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext",
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
         ],
     );
 }
@@ -125,7 +160,11 @@ fn tls_with_an_acl_user_limited_to_the_feeds_keys() {
         let joined = fleet.join(connect()).await;
         assert_eq!(fleet::missing(&joined.set, &all), 0);
         for s in &fleet.servers {
-            assert_eq!(s.feed.stats().publish_failures, 0, "the ACL allows every write");
+            assert_eq!(
+                s.feed.stats().publish_failures,
+                0,
+                "the ACL allows every write"
+            );
         }
 
         // The feed's user can touch nothing else.
@@ -135,10 +174,16 @@ fn tls_with_an_acl_user_limited_to_the_feeds_keys() {
             .unwrap();
         for (what, args) in [
             ("another key", vec!["SET", "app:other", "1"]),
-            ("another key's stream", vec!["XADD", "app:stream", "*", "m", "x"]),
+            (
+                "another key's stream",
+                vec!["XADD", "app:stream", "*", "m", "x"],
+            ),
             ("the keyspace", vec!["FLUSHALL"]),
             ("the configuration", vec!["CONFIG", "SET", "maxmemory", "1"]),
-            ("deleting the feed's keys", vec!["DEL", "{sealed-session}:revocations:stream"]),
+            (
+                "deleting the feed's keys",
+                vec!["DEL", "{sealed-session}:revocations:stream"],
+            ),
         ] {
             let mut c = redis::cmd(args[0]);
             for a in &args[1..] {
@@ -146,7 +191,9 @@ fn tls_with_an_acl_user_limited_to_the_feeds_keys() {
             }
             let refused = c.query_async::<Value>(&mut feed_conn).await;
             assert!(
-                refused.as_ref().is_err_and(|e| e.to_string().to_lowercase().contains("permissions")),
+                refused
+                    .as_ref()
+                    .is_err_and(|e| e.to_string().to_lowercase().contains("permissions")),
                 "{what}: {refused:?}"
             );
         }
@@ -170,7 +217,9 @@ fn info_field(info: &str, field: &str) -> Option<String> {
 }
 
 async fn query(url: String, args: &'static [&'static str]) -> redis::RedisResult<Value> {
-    let mut conn = Client::open(url)?.get_multiplexed_async_connection().await?;
+    let mut conn = Client::open(url)?
+        .get_multiplexed_async_connection()
+        .await?;
     let mut c = redis::cmd(args[0]);
     for a in &args[1..] {
         c.arg(*a);
@@ -205,7 +254,8 @@ fn fields(value: &Value) -> Vec<(String, String)> {
 #[test]
 fn a_sentinel_failover_mid_flood_loses_none() {
     let mut primary = RedisServer::start();
-    let replica = RedisServer::start_with(&["--replicaof", "127.0.0.1", &primary.port().to_string()]);
+    let replica =
+        RedisServer::start_with(&["--replicaof", "127.0.0.1", &primary.port().to_string()]);
     let sentinels: Vec<RedisServer> = (0..3)
         .map(|_| RedisServer::start_sentinel("feedmaster", primary.port()))
         .collect();
@@ -213,8 +263,9 @@ fn a_sentinel_failover_mid_flood_loses_none() {
         // The replica is in sync, and every sentinel knows the replica and
         // the two other sentinels.
         eventually("the replica's link is up", || {
-            futures_ready(query(replica.url(), &["INFO", "replication"]))
-                .is_some_and(|v| info_field(&text(&v), "master_link_status").as_deref() == Some("up"))
+            futures_ready(query(replica.url(), &["INFO", "replication"])).is_some_and(|v| {
+                info_field(&text(&v), "master_link_status").as_deref() == Some("up")
+            })
         })
         .await;
         for s in &sentinels {
@@ -252,11 +303,19 @@ fn a_sentinel_failover_mid_flood_loses_none() {
         fleet.converge(&all).await;
         let converged = killed.elapsed();
         // The promoted replica now holds every revocation.
-        let role = text(&query(replica.url(), &["INFO", "replication"]).await.unwrap());
+        let role = text(
+            &query(replica.url(), &["INFO", "replication"])
+                .await
+                .unwrap(),
+        );
         assert_eq!(info_field(&role, "role").as_deref(), Some("master"));
         let joined = fleet.join(connect()).await;
         assert_eq!(fleet::missing(&joined.set, &all), 0);
-        let republished: u64 = fleet.servers.iter().map(|s| s.feed.stats().republished).sum();
+        let republished: u64 = fleet
+            .servers
+            .iter()
+            .map(|s| s.feed.stats().republished)
+            .sum();
         println!(
             "sentinel failover (primary SIGKILLed mid-flood of {}): all 3 stale {:.0} ms after the kill, \
              fresh on the promoted replica {:.0} ms after it, every revocation everywhere after {:.0} ms \

@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 use redis::aio::MultiplexedConnection;
 use redis_server::RedisServer;
 use sealed_session::time::{self, OffsetDateTime};
-use sealed_session_redis::{
-    Client, FeedError, FeedEvent, RedisFeed, RedisFeedConfig, RejectReason,
-};
 use sealed_session::{
     Key, KeyRing, Opened, Revocation, RevocationError, RevocationSet, SessionId, SessionStore,
     UserId,
+};
+use sealed_session_redis::{
+    Client, FeedError, FeedEvent, RedisFeed, RedisFeedConfig, RejectReason,
 };
 
 /// The staleness bound of these tests (the default).

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sealed_session::time::{Duration as TimeDuration, OffsetDateTime};
-use sealed_session::{Key, KeyRing, Opened, Revocation, RevocationSet, SessionId, SessionStore, UserId};
+use sealed_session::{
+    Key, KeyRing, Opened, Revocation, RevocationSet, SessionId, SessionStore, UserId,
+};
 use sealed_session_redis::{Connector, FeedEvent, RedisFeed, RedisFeedConfig};
 
 /// Generous: how long a test waits for something that must happen.
@@ -34,12 +36,16 @@ pub struct Fleet {
 
 /// `n` distinct session ids, tagged so tests never share one.
 pub fn ids(tag: u64, n: u64) -> Vec<SessionId> {
-    (0..n).map(|i| SessionId::from_u64((tag << 40) | i)).collect()
+    (0..n)
+        .map(|i| SessionId::from_u64((tag << 40) | i))
+        .collect()
 }
 
 /// How many of `ids` `set` does not hold.
 pub fn missing(set: &RevocationSet, ids: &[SessionId]) -> usize {
-    ids.iter().filter(|id| !set.is_session_revoked(**id)).count()
+    ids.iter()
+        .filter(|id| !set.is_session_revoked(**id))
+        .count()
 }
 
 /// Polls `done` every 5 ms until it holds; panics after [`PATIENCE`].
@@ -112,7 +118,10 @@ impl Fleet {
 
     /// A user cookie, opened.
     pub fn login(&self, user: u64) -> Opened<()> {
-        let cookie = self.store.seal_for_user(&UserId::from(user), 0, &()).unwrap();
+        let cookie = self
+            .store
+            .seal_for_user(&UserId::from(user), 0, &())
+            .unwrap();
         self.store.open::<()>(cookie.value()).unwrap()
     }
 
@@ -186,7 +195,14 @@ impl Fleet {
     pub fn events_of(&self, matches: impl Fn(&FeedEvent) -> bool) -> usize {
         self.servers
             .iter()
-            .map(|s| s.events.lock().unwrap().iter().filter(|e| matches(e)).count())
+            .map(|s| {
+                s.events
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| matches(e))
+                    .count()
+            })
             .sum()
     }
 

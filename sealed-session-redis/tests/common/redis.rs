@@ -276,7 +276,10 @@ impl Drop for RedisServer {
             // A paused process does not die of SIGKILL until continued on
             // some kernels' accounting: continue it first.
             let _ = Command::new("kill")
-                .args(["-CONT", &self.child.as_ref().map_or(0, Child::id).to_string()])
+                .args([
+                    "-CONT",
+                    &self.child.as_ref().map_or(0, Child::id).to_string(),
+                ])
                 .status();
         }
         self.kill();
