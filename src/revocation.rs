@@ -1384,8 +1384,8 @@ impl FeedLink {
 
     /// Every entry the set holds that is still live at `now`, as the
     /// revocations that would make it (a session entry as its session,
-    /// a user entry as its latest "logged in until"), in no particular
-    /// order. A feed re-publishes those its store lacks after a
+    /// a user entry as its latest "logged in until"; times to the whole
+    /// second, as the set keeps them), in no particular order. A feed re-publishes those its store lacks after a
     /// resynchronisation (see [`RevocationSet::attach_feed`]). Takes each
     /// lock briefly, one shard at a time.
     ///
@@ -1395,7 +1395,8 @@ impl FeedLink {
     /// # use time::{Duration, OffsetDateTime};
     /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
     /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
-    /// let now = OffsetDateTime::now_utc();
+    /// // (entries keep whole seconds)
+    /// let now = OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp())?;
     /// let r = Revocation::session(SessionId::from_u64(3), now + Duration::hours(1));
     /// link.apply(&r);
     /// link.apply(&Revocation::user(UserId::from(4u64), now));
