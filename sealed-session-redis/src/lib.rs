@@ -118,7 +118,7 @@ mod writer;
 
 use core::fmt;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -653,6 +653,24 @@ struct Beats {
     heard: u64,
 }
 
+impl Beats {
+    /// When the latest heartbeat both acknowledged and read back was
+    /// queued (forgetting it and the ones before): the moment as of which
+    /// the set is proven caught up. `None` if no new one is proven.
+    fn proven(&mut self) -> Option<Instant> {
+        let proven = self.acked.min(self.heard);
+        let mut at = None;
+        while let Some(&(seq, sent)) = self.sent.front() {
+            if seq > proven {
+                break;
+            }
+            at = Some(sent);
+            self.sent.pop_front();
+        }
+        at
+    }
+}
+
 /// Write failures, for [`RedisFeed::health`].
 #[derive(Default)]
 struct Writes {
@@ -677,7 +695,6 @@ struct Shared {
     next_beat: AtomicU64,
     beats: Mutex<Beats>,
     writes: Mutex<Writes>,
-    stopped: AtomicBool,
 }
 
 /// The tracing target of every event.
@@ -749,16 +766,7 @@ impl Shared {
     /// read back: everything queued before it was written, and the reader
     /// has applied everything the stream held before it.
     fn confirm(&self, beats: &mut Beats) {
-        let proven = beats.acked.min(beats.heard);
-        let mut at = None;
-        while let Some(&(seq, sent)) = beats.sent.front() {
-            if seq > proven {
-                break;
-            }
-            at = Some(sent);
-            beats.sent.pop_front();
-        }
-        if let Some(at) = at {
+        if let Some(at) = beats.proven() {
             self.link.confirm_at(at);
         }
     }
@@ -997,7 +1005,6 @@ impl RedisFeed {
             next_beat: AtomicU64::new(0),
             beats: Mutex::default(),
             writes: Mutex::default(),
-            stopped: AtomicBool::new(false),
         });
         let tasks = [
             runtime.spawn(reader::run(Arc::clone(&shared))),
@@ -1210,7 +1217,6 @@ impl RedisFeed {
     /// ```
     pub async fn shutdown(mut self) {
         let _ = self.flush(self.shared.bound).await;
-        self.shared.stopped.store(true, Ordering::Release);
         for task in &self.tasks {
             task.abort();
         }
@@ -1226,5 +1232,73 @@ impl Drop for RedisFeed {
         for task in &self.tasks {
             task.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_heartbeat_proves_freshness_only_once_acknowledged_and_read_back() {
+        let t0 = Instant::now();
+        let at = |n: u64| t0 + Duration::from_millis(n);
+        let mut beats = Beats::default();
+        beats.sent.extend([(1, at(1)), (2, at(2)), (3, at(3))]);
+        // read back but not acknowledged (the reply was lost): nothing
+        beats.heard = 2;
+        assert_eq!(beats.proven(), None);
+        // acknowledged but not read back (the reader is behind): only up to what was read
+        beats.acked = 3;
+        assert_eq!(beats.proven(), Some(at(2)));
+        assert_eq!(beats.proven(), None, "once");
+        // a forged or unknown sequence proves nothing beyond what was sent and acknowledged
+        beats.heard = 99;
+        assert_eq!(beats.proven(), Some(at(3)));
+        assert!(beats.sent.is_empty());
+        beats.sent.push_back((4, at(4)));
+        assert_eq!(beats.proven(), None, "4 is not acknowledged");
+    }
+
+    #[test]
+    fn events_display_lower_case() {
+        for event in [
+            FeedEvent::Connected,
+            FeedEvent::Stale,
+            FeedEvent::Fresh,
+            FeedEvent::WriteRecovered,
+            FeedEvent::WriteRetrying { error: "x".into() },
+            FeedEvent::WriteFailing {
+                error: "x".into(),
+                failing_for: Duration::from_secs(2),
+            },
+            FeedEvent::Resynced {
+                entries: 1,
+                gap: true,
+                republished: 2,
+            },
+        ] {
+            let text = event.to_string();
+            assert!(text.starts_with(|c: char| c.is_lowercase()), "{text}");
+        }
+        for error in [
+            FeedError::Timeout,
+            FeedError::NotAcknowledged,
+            FeedError::Stopped,
+            FeedError::NoSessionId,
+        ] {
+            let text = error.to_string();
+            assert!(text.starts_with(|c: char| c.is_lowercase()), "{text}");
+        }
+        assert!(FeedEvent::Stale.is_warning());
+        assert!(!FeedEvent::Fresh.is_warning());
+        assert!(
+            FeedEvent::Resynced {
+                entries: 0,
+                gap: false,
+                republished: 1
+            }
+            .is_warning()
+        );
     }
 }
