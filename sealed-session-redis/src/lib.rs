@@ -125,7 +125,7 @@ use std::time::{Duration, Instant};
 use redis::AsyncConnectionConfig;
 use redis::aio::MultiplexedConnection;
 pub use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
-pub use redis::{Client, RedisError, TlsCertificates};
+pub use redis::{Client, IntoConnectionInfo, RedisError, TlsCertificates};
 use sealed_session::time::OffsetDateTime;
 use sealed_session::{
     AlreadyFed, FeedLink, FeedOptions, Revocation, RevocationSet, SessionInfo, UserId,
@@ -873,6 +873,35 @@ impl Connector {
         Connector(ConnectorKind::Sentinel(Arc::new(tokio::sync::Mutex::new(
             client,
         ))))
+    }
+
+    /// [`Connector::sentinel`] from the sentinels' addresses and the name
+    /// of the monitored primary (`sentinel monitor <name> ...`); `node`
+    /// carries the primary's user, password and TLS settings (`None`: no
+    /// authentication, plain TCP).
+    ///
+    /// # Errors
+    /// A malformed sentinel address.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session_redis::Connector;
+    ///
+    /// let connector = Connector::from_sentinels(
+    ///     vec!["redis://10.0.0.1:26379/", "redis://10.0.0.2:26379/", "redis://10.0.0.3:26379/"],
+    ///     "mymaster",
+    ///     None,
+    /// )?;
+    /// # let _ = connector;
+    /// # Ok::<(), sealed_session_redis::RedisError>(())
+    /// ```
+    pub fn from_sentinels<T: IntoConnectionInfo>(
+        sentinels: Vec<T>,
+        primary: &str,
+        node: Option<SentinelNodeConnectionInfo>,
+    ) -> Result<Connector, RedisError> {
+        SentinelClient::build(sentinels, primary, node, SentinelServerType::Master)
+            .map(Connector::sentinel)
     }
 
     async fn client(&self) -> Result<Client, RedisError> {

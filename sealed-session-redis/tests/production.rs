@@ -20,9 +20,7 @@ use std::time::{Duration, Instant};
 use fleet::{Fleet, eventually, ids, run};
 use redis::Value;
 use redis_server::{RedisServer, temp_dir};
-use sealed_session_redis::{
-    Client, Connector, RedisFeedConfig, SentinelClient, SentinelServerType, TlsCertificates,
-};
+use sealed_session_redis::{Client, Connector, RedisFeedConfig, TlsCertificates};
 
 /// The minimal ACL of the README ("Trust model"), exactly.
 const FEED_ACL: &[&str] = &[
@@ -283,10 +281,7 @@ fn a_sentinel_failover_mid_flood_loses_none() {
         }
         let urls: Vec<String> = sentinels.iter().map(RedisServer::url).collect();
         let connect = || -> Connector {
-            Connector::sentinel(
-                SentinelClient::build(urls.clone(), "feedmaster", None, SentinelServerType::Master)
-                    .unwrap(),
-            )
+            Connector::from_sentinels(urls.clone(), "feedmaster", None).unwrap()
         };
         let fleet = Fleet::start(3, connect, RedisFeedConfig::default()).await;
         let all = ids(21, 20_000);
