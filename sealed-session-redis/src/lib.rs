@@ -42,9 +42,11 @@
 //! * **Start-up, every reconnect and every gap, in this order:** read the
 //!   stream's current last id (`XINFO STREAM`), load the snapshot, then
 //!   read the stream from that id; then **re-publish** every live entry of
-//!   the set that the snapshot lacks. A Redis that lost data (restarted
-//!   empty or from an older snapshot, a replica promoted before it had the
-//!   last writes) thus gets back every revocation any live server knows.
+//!   the set that the snapshot lacks (one not yet written since an
+//!   earlier resync queued it is not queued twice). A Redis that lost data
+//!   (restarted empty or from an older snapshot, a replica promoted before
+//!   it had the last writes) thus gets back every revocation any live
+//!   server knows.
 //! * **Gaps.** The feed compares `XINFO STREAM` with where it read from:
 //!   if trimming removed an entry it had not read, or the stream went
 //!   backwards (deleted, recreated, an older copy), it resynchronises.
@@ -117,7 +119,7 @@ mod reader;
 mod writer;
 
 use core::fmt;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -695,6 +697,8 @@ struct Shared {
     next_beat: AtomicU64,
     beats: Mutex<Beats>,
     writes: Mutex<Writes>,
+    /// Messages queued for re-publishing and not yet written.
+    pending_republish: Mutex<HashSet<String>>,
 }
 
 /// The tracing target of every event.
@@ -716,9 +720,27 @@ impl Shared {
         }
     }
 
+    /// Whether `msg` may be queued for re-publishing: `false` while an
+    /// earlier resync's copy of it still waits in the queue (it is marked
+    /// as waiting from now on).
+    fn republishing(&self, msg: &str) -> bool {
+        self.pending_republish
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(msg.to_owned())
+    }
+
+    /// A re-published message was written.
+    fn republished(&self, msg: &str) {
+        self.pending_republish
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(msg);
+    }
+
     /// Queues an item; `false` once the feed is gone.
     fn enqueue(&self, item: Item) -> bool {
-        let revocation = matches!(item, Item::Revoke(..));
+        let revocation = matches!(item, Item::Revoke(..) | Item::Republish(..));
         if revocation {
             self.counters.pending.fetch_add(1, Ordering::AcqRel);
         }
@@ -1034,6 +1056,7 @@ impl RedisFeed {
             next_beat: AtomicU64::new(0),
             beats: Mutex::default(),
             writes: Mutex::default(),
+            pending_republish: Mutex::default(),
         });
         let tasks = [
             runtime.spawn(reader::run(Arc::clone(&shared))),

@@ -296,7 +296,10 @@ async fn resync(
         let Some(msg) = message::encode(&revocation) else {
             continue;
         };
-        if !members.contains(msg.as_bytes()) && shared.enqueue(Item::Revoke(revocation, None)) {
+        if !members.contains(msg.as_bytes())
+            && shared.republishing(&msg)
+            && shared.enqueue(Item::Republish(revocation, msg))
+        {
             republished = republished.saturating_add(1);
         }
     }

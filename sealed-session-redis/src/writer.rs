@@ -25,6 +25,9 @@ pub(crate) const MAX_BATCH: usize = 2_000;
 pub(crate) enum Item {
     /// A revocation, with whoever waits for its acknowledgement.
     Revoke(Revocation, Option<oneshot::Sender<()>>),
+    /// A revocation re-published after a resync, with its message (so a
+    /// later resync does not queue it again while it waits).
+    Republish(Revocation, String),
     /// This feed's heartbeat number `seq`.
     Beat(u64),
 }
@@ -53,7 +56,7 @@ fn encode(shared: &Shared, items: Vec<Item>) -> Batch {
     };
     for item in &items {
         match item {
-            Item::Revoke(revocation, _) => {
+            Item::Revoke(revocation, _) | Item::Republish(revocation, _) => {
                 let deadline = shared.link.deadline(revocation);
                 // Past its life: no cookie it matches can open, nothing to share.
                 if deadline <= now {
@@ -183,6 +186,10 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queued: UnboundedReceiver<Item>
                     if let Some(waiter) = waiter {
                         let _ = waiter.send(());
                     }
+                }
+                Item::Republish(_, msg) => {
+                    revocations = revocations.saturating_add(1);
+                    shared.republished(&msg);
                 }
                 Item::Beat(_) => {}
             }
