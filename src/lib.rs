@@ -32,6 +32,8 @@ mod epoch;
 #[cfg(feature = "cookie")]
 mod epochs;
 mod error;
+#[cfg_attr(not(feature = "cookie"), allow(dead_code))]
+mod events;
 mod expiry;
 mod key;
 mod keyring;

@@ -949,6 +949,7 @@ impl SessionStore {
         let verdict = inner.policy.check(cookie_times, now)?;
         let info = SessionInfo {
             times: verdict.times,
+            cookie_expires_at: cookie_times.expires_at,
             key_id: frame.key_id,
             version: frame.version,
             session_id: head.session_id,
