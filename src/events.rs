@@ -24,24 +24,24 @@
 use crate::epoch::UserId;
 use crate::error::{OpenError, SealError};
 
-/// The `reason` field of a `cookie_rejected` event.
-pub(crate) fn reason(err: OpenError) -> &'static str {
-    match err {
-        OpenError::Invalid => "invalid",
-        OpenError::Expired => "expired",
-        OpenError::IdleExpired => "idle_expired",
-        OpenError::NotYetValid => "not_yet_valid",
-        OpenError::Revoked => "revoked",
-        OpenError::Decode => "decode",
-        OpenError::Ambiguous => "ambiguous",
-        OpenError::UnknownSchema => "unknown_schema",
-        OpenError::Migration => "migration",
-    }
-}
-
 #[cfg(feature = "tracing")]
 mod on {
-    use super::{OpenError, SealError, UserId, reason};
+    use super::{OpenError, SealError, UserId};
+
+    /// The `reason` field of a `cookie_rejected` event.
+    fn reason(err: OpenError) -> &'static str {
+        match err {
+            OpenError::Invalid => "invalid",
+            OpenError::Expired => "expired",
+            OpenError::IdleExpired => "idle_expired",
+            OpenError::NotYetValid => "not_yet_valid",
+            OpenError::Revoked => "revoked",
+            OpenError::Decode => "decode",
+            OpenError::Ambiguous => "ambiguous",
+            OpenError::UnknownSchema => "unknown_schema",
+            OpenError::Migration => "migration",
+        }
+    }
 
     pub(crate) fn cookie_rejected(cookie: &str, err: OpenError) {
         let reason = reason(err);
@@ -79,6 +79,7 @@ mod on {
         tracing::debug!(target: "sealed_session", event = "session_unavailable", "user session refused: the revocation feed is stale");
     }
 
+    #[cfg(any(feature = "axum", feature = "actix-web"))]
     pub(crate) fn server_error(error: &dyn core::fmt::Display) {
         tracing::error!(target: "sealed_session", event = "server_error", error = %error, "session error answered with a server error");
     }
@@ -94,11 +95,12 @@ mod on {
     pub(crate) fn logout_everywhere(_user: &UserId) {}
     pub(crate) fn reseal_skipped(_err: &SealError) {}
     pub(crate) fn session_unavailable() {}
+    #[cfg(any(feature = "axum", feature = "actix-web"))]
     pub(crate) fn server_error(_error: &dyn core::fmt::Display) {}
 }
 
-#[allow(unused_imports)] // some are used only with some features
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub(crate) use on::server_error;
 pub(crate) use on::{
-    cookie_rejected, login, logout, logout_everywhere, reseal_skipped, server_error,
-    session_unavailable,
+    cookie_rejected, login, logout, logout_everywhere, reseal_skipped, session_unavailable,
 };

@@ -32,7 +32,7 @@ mod epoch;
 #[cfg(feature = "cookie")]
 mod epochs;
 mod error;
-#[cfg_attr(not(feature = "cookie"), allow(dead_code))]
+#[cfg(feature = "cookie")]
 mod events;
 mod expiry;
 mod key;

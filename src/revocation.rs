@@ -814,6 +814,7 @@ impl RevocationSet {
     /// and leeway only ever grow to the store's. [`Sessions`](crate::Sessions)
     /// calls it for every store it is given, so a store swapped in with a
     /// longer lifetime never outlives the revocations made under it.
+    #[cfg(feature = "cookie")]
     pub(crate) fn cover_store(&self, store: &SessionStore) {
         if let Some(ttl) = expiry::secs(store.ttl()) {
             self.inner.lifetime.fetch_max(ttl, Ordering::Relaxed);
@@ -830,6 +831,7 @@ impl RevocationSet {
     /// that already reaches as far, so a second "log out everywhere" in the
     /// same second also ends the logins made between the two (they were
     /// sealed just past the first point: [`RevocationSet::login_floor`]).
+    #[cfg(feature = "cookie")]
     pub(crate) fn user_until(&self, user: &UserId, now: i64) -> i64 {
         let covered = now.saturating_add(self.inner.leeway.load(Ordering::Relaxed));
         match read(&self.inner.users).until.get(user) {
@@ -840,6 +842,7 @@ impl RevocationSet {
 
     /// The earliest login time (unix seconds) that `user`'s revocation
     /// does not cover: `None` if a login at `now` is not covered anyway.
+    #[cfg(feature = "cookie")]
     pub(crate) fn login_floor(&self, user: &UserId, now: i64) -> Option<i64> {
         if self.inner.user_count.load(Ordering::Acquire) == 0 {
             return None;
