@@ -518,3 +518,39 @@ async fn a_failed_login_over_a_user_session_revokes_nothing() {
     assert_eq!(browse(&app, &mut old, "GET", "/").await.body, "signed out");
     assert_eq!(browse(&app, &mut laptop, "GET", "/").await.body, "7: 0");
 }
+
+#[tokio::test]
+async fn a_logout_entry_keeps_the_cookies_own_deadline_not_a_local_cap() {
+    // Server A caps sessions at one day, server B (same keys, same set, as
+    // with a shared feed) at seven. A cookie sealed by B for seven days and
+    // logged out on A must stay refused on B after A's day is over.
+    let store = |ttl| {
+        SessionStore::builder(NAME, KeyRing::new(1, key(3)))
+            .ttl(ttl)
+            .build()
+            .unwrap()
+    };
+    let (short, long) = (store(Duration::days(1)), store(Duration::days(7)));
+    let revocations = RevocationSet::new(&long);
+    let (clock, hand) = Clock::manual(common::t0());
+    let on = |store: SessionStore| {
+        app_on(
+            Sessions::new(store, CookieOptions::new())
+                .unwrap()
+                .with_clock(clock.clone())
+                .with_revocations(revocations.clone()),
+        )
+    };
+    let (a, b) = (on(short), on(long));
+    let mut phone = ClientCookies::new();
+    browse(&b, &mut phone, "POST", "/login").await;
+    let copy = phone.clone();
+    hand.advance(Duration::hours(1));
+    browse(&a, &mut phone, "POST", "/logout").await;
+    assert_eq!(revocations.session_entries(), 1);
+    hand.advance(Duration::days(3));
+    revocations.purge_at(hand.now());
+    assert_eq!(revocations.session_entries(), 1, "kept for the cookie's own week");
+    let mut copy = copy;
+    assert_eq!(browse(&b, &mut copy, "GET", "/").await.body, "signed out");
+}
