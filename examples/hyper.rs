@@ -213,6 +213,9 @@ mod tests {
             let mut phone = ClientCookies::new();
             let call = async |jar: &mut ClientCookies, method: Method, path: &str| {
                 let response = send(jar, method, path).await.unwrap();
+                // Every answer depends on the session: private to caches.
+                assert_eq!(response.headers()[CACHE_CONTROL], "private");
+                assert_eq!(response.headers()[VARY], "Cookie");
                 jar.receive(response.headers().get_all(SET_COOKIE));
                 let body = response.into_body().collect().await.unwrap().to_bytes();
                 String::from_utf8(body.to_vec()).unwrap()
