@@ -550,7 +550,11 @@ async fn a_logout_entry_keeps_the_cookies_own_deadline_not_a_local_cap() {
     assert_eq!(revocations.session_entries(), 1);
     hand.advance(Duration::days(3));
     revocations.purge_at(hand.now());
-    assert_eq!(revocations.session_entries(), 1, "kept for the cookie's own week");
+    assert_eq!(
+        revocations.session_entries(),
+        1,
+        "kept for the cookie's own week"
+    );
     let mut copy = copy;
     assert_eq!(browse(&b, &mut copy, "GET", "/").await.body, "signed out");
 }

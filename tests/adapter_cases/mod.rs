@@ -182,6 +182,9 @@ pub enum Sent {
     /// a re-seal is due) whose cookie is as large as the cap allows: the
     /// re-seal's longer login-age varint no longer fits.
     HintTooLarge,
+    /// A user session issued past the leeway in this server's future (a
+    /// login sealed just past a "log out everywhere", or a clock far ahead).
+    Future,
 }
 
 /// How the `Set-Cookie` for the session cookie must look.
@@ -324,6 +327,9 @@ pub const CASES: &[Case] = &[
         Some("user=42 counter=5 error=-"), Expect::NoCookie),
     case("re-seal due but too large, changed", Sent::HintTooLarge, Route::Change, 500, None,
         Expect::NoCookie),
+    // issued ahead of this clock: not served, and kept (it opens later)
+    case("issued in the future, read", Sent::Future, Route::Read, 200,
+        Some("user=- counter=0 error=not-yet-valid"), Expect::NoCookie),
     // an anonymous logout drops the cookie and adds no revocation entry
     case("anonymous logout", Sent::Anonymous, Route::Logout, 200, NONE_0, Expect::Removal),
     // the revocation set: checked before the epoch, answered like a revoked epoch
@@ -552,6 +558,15 @@ impl World {
                 sealed.into_value()
             }
             Sent::HintTooLarge => self.largest_user_cookie(now - Duration::minutes(40)),
+            Sent::Future => store
+                .seal_for_user_at(
+                    &UserId::from(LOGIN_USER),
+                    CURRENT_EPOCH,
+                    &data(5),
+                    now + LEEWAY + Duration::seconds(1),
+                )
+                .unwrap()
+                .into_value(),
             Sent::StaleUser => return self.cookie_header(CURRENT),
             Sent::StaleAnonymous => return self.cookie_header(Sent::Anonymous),
             Sent::Several => {
