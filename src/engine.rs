@@ -169,6 +169,19 @@ impl Outcome {
 /// assert_eq!(state.data().map(String::as_str), Some("data"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// Glue that forgets the stale-feed case does not compile (so it cannot
+/// run a handler on an empty session and overwrite a valid user cookie):
+///
+/// ```compile_fail,E0004
+/// # use sealed_session::engine::{Opening, SessionState};
+/// # fn glue(opening: Opening<u32>) -> SessionState<u32> {
+/// match opening {
+///     Opening::Ready(state) => state,
+///     Opening::NeedsEpoch(pending) => pending.verify(Some(0)),
+/// }
+/// # }
+/// ```
 #[derive(Debug)]
 #[must_use]
 pub enum Opening<T> {
