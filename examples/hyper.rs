@@ -15,12 +15,12 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{COOKIE, HeaderValue, SET_COOKIE};
+use hyper::header::{CACHE_CONTROL, COOKIE, HeaderValue, SET_COOKIE, VARY};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use sealed_session::cookie::CookieOptions;
+use sealed_session::cookie::{CACHE_CONTROL_PRIVATE, CookieOptions, needs_vary_cookie};
 use sealed_session::engine::{Opening, SessionState};
 use sealed_session::{Key, KeyRing, MemoryEpochs, SessionStore, Sessions, UserId};
 use serde::{Deserialize, Serialize};
@@ -84,6 +84,12 @@ async fn serve(
             let epoch = epochs.get(pending.user_id());
             pending.verify(epoch)
         }
+        // The revocation feed is stale: fail closed, no handler, no cookie.
+        Opening::Unavailable(_) => {
+            let mut response = Response::new(Full::from("try again in a moment\n"));
+            *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            return Ok(response);
+        }
     };
     let (status, body) = app(
         request.method(),
@@ -110,6 +116,17 @@ async fn serve(
             response = Response::new(Full::from("internal error\n"));
             *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
         }
+    }
+    // This response depends on the session: no shared cache may keep it.
+    let headers = response.headers_mut();
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static(CACHE_CONTROL_PRIVATE),
+        );
+    }
+    if needs_vary_cookie(headers.get_all(VARY)) {
+        headers.append(VARY, HeaderValue::from_static("Cookie"));
     }
     Ok(response)
 }
@@ -196,6 +213,9 @@ mod tests {
             let mut phone = ClientCookies::new();
             let call = async |jar: &mut ClientCookies, method: Method, path: &str| {
                 let response = send(jar, method, path).await.unwrap();
+                // Every answer depends on the session: private to caches.
+                assert_eq!(response.headers()[CACHE_CONTROL], "private");
+                assert_eq!(response.headers()[VARY], "Cookie");
                 jar.receive(response.headers().get_all(SET_COOKIE));
                 let body = response.into_body().collect().await.unwrap().to_bytes();
                 String::from_utf8(body.to_vec()).unwrap()

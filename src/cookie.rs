@@ -6,12 +6,11 @@
 //!   `SameSite=Lax`, `Path=/`, a `Max-Age` that never outlives the seal's
 //!   [deadline](Sealed::deadline)), and makes the matching removal cookie for
 //!   logout.
-//! * Reading: [`Sessions::open_cookie_header`](crate::Sessions::open_cookie_header)
-//!   picks the session out of a raw `Cookie` request header (several
-//!   cookies, duplicates, junk) and
-//!   [`Sessions::open_cookie_jar`](crate::Sessions::open_cookie_jar) out of a
-//!   [`CookieJar`]; the [engine](crate::engine) and the framework adapters
-//!   do it for you.
+//! * Reading: [`Sessions::open`](crate::Sessions::open) picks the session
+//!   out of the raw `Cookie` request header field(s) (several cookies,
+//!   duplicates, junk, cookie tossing); the framework adapters do it for
+//!   you. There is deliberately no way to read it from a `CookieJar`: a jar
+//!   keeps one cookie per name, so a planted duplicate would silently win.
 //!
 //! Name the cookie with the `__Host-` prefix (for example `__Host-session`):
 //! browsers then only accept it from a secure origin, with `Secure`, `Path=/`
@@ -42,8 +41,10 @@
 //! let (clock, _) = sealed_session::Clock::manual(now);
 //! let sessions = sealed_session::Sessions::new(store, options)?.with_clock(clock);
 //! let header = format!("theme=dark; __Host-session={}", sealed.value());
-//! let opened = sessions.open_cookie_header::<u32>(&header)?.expect("the cookie is there");
-//! assert_eq!(*opened.anonymous().unwrap().data(), 5);
+//! let sealed_session::engine::Opening::Ready(state) = sessions.open::<u32>([header]) else {
+//!     unreachable!("an anonymous session")
+//! };
+//! assert_eq!(state.data(), Some(&5));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -70,15 +71,65 @@ pub use ::cookie::{Cookie, CookieJar, SameSite};
 /// use sealed_session::cookie::{CookieOptions, MAX_HEADER_PAIRS};
 /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
 ///
-/// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+/// use sealed_session::engine::Opening;
+///
+/// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
 /// let value = store.seal(&1u8)?.into_value();
 /// let sessions = Sessions::new(store, CookieOptions::new())?;
 /// let filler = "a=1; ".repeat(MAX_HEADER_PAIRS);
 /// // a session cookie past the limit is not looked at
-/// assert!(sessions.open_cookie_header::<u8>(&format!("{filler}sid={value}"))?.is_none());
+/// let Opening::Ready(state) = sessions.open::<u8>([format!("{filler}__Host-sid={value}")]) else {
+///     unreachable!()
+/// };
+/// assert!(state.data().is_none() && state.cookie_error().is_none());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub const MAX_HEADER_PAIRS: usize = 512;
+
+/// The `Cache-Control` value the adapters give a response that sets the
+/// session cookie or depends on the session (the handler asked for it),
+/// unless the application set its own `Cache-Control`: a shared cache must
+/// never hand one user's session cookie, or a page made for them, to
+/// another (the bug class of Flask's CVE-2023-30861). With it goes
+/// `Vary: Cookie` ([`needs_vary_cookie`]).
+///
+/// Glue for another framework does the same after
+/// [`Sessions::finish`](crate::Sessions::finish): for every response to a
+/// request whose session it opened, set `Cache-Control: private` if the
+/// response has none, and append `Vary: Cookie` if [`needs_vary_cookie`].
+/// To opt out for a response (a public page that never reads the session),
+/// set `Cache-Control` on it yourself, or do not ask for the session there.
+///
+/// # Example
+/// ```
+/// assert_eq!(sealed_session::cookie::CACHE_CONTROL_PRIVATE, "private");
+/// ```
+pub const CACHE_CONTROL_PRIVATE: &str = "private";
+
+/// Whether a response whose `Vary` header fields are `vary` still needs
+/// `Vary: Cookie` appended: no field lists `Cookie` (in any case) or `*`.
+///
+/// # Example
+/// ```
+/// use sealed_session::cookie::needs_vary_cookie;
+///
+/// assert!(needs_vary_cookie::<[&str; 0], _>([]));
+/// assert!(needs_vary_cookie(["Accept-Encoding"]));
+/// assert!(!needs_vary_cookie(["accept-encoding, cookie"]));
+/// assert!(!needs_vary_cookie(["*"]));
+/// ```
+pub fn needs_vary_cookie<I, V>(vary: I) -> bool
+where
+    I: IntoIterator<Item = V>,
+    V: AsRef<[u8]>,
+{
+    !vary.into_iter().any(|field| {
+        field.as_ref().split(|b| *b == b',').any(|token| {
+            let token = token.trim_ascii();
+            token == b"*" || token.eq_ignore_ascii_case(b"cookie")
+        })
+    })
+}
 
 /// The attributes of the session cookie: secure by default, each one
 /// overridable. Cheap to clone; build once at start-up, next to the store.
@@ -122,6 +173,7 @@ pub struct CookieOptions {
     domain: Option<Cow<'static, str>>,
     persistent: bool,
     max_age: Option<Duration>,
+    allow_unprefixed: bool,
 }
 
 impl Default for CookieOptions {
@@ -151,6 +203,7 @@ impl CookieOptions {
             domain: None,
             persistent: true,
             max_age: None,
+            allow_unprefixed: false,
         }
     }
 
@@ -400,6 +453,47 @@ impl CookieOptions {
             return Err(CookieOptionsError::SameSiteNoneWithoutSecure);
         }
         Ok(())
+    }
+
+    /// Lets [`Sessions`](crate::Sessions) use a cookie name without the
+    /// `__Host-` prefix, which it otherwise refuses
+    /// ([`CookieOptionsError::NoHostPrefix`]).
+    ///
+    /// ⚠️ Without `__Host-`, a page on any sibling subdomain (or a
+    /// plain-HTTP response on the same host) can plant a cookie with the
+    /// session's name (cookie tossing). The engine then sees two authentic
+    /// cookies, serves no session and removes neither, so the victim is
+    /// never signed in as the attacker; but a planted cookie still signs
+    /// the victim out wherever it is sent, and signs a visitor with no
+    /// session of their own in as the attacker. Use it only where `__Host-`
+    /// cannot work: a cookie scoped to a path or shared by subdomains.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::cookie::CookieOptions;
+    /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
+    ///
+    /// let store = SessionStore::builder("cart", KeyRing::new(1, Key::generate())).build()?;
+    /// let options = CookieOptions::new().path("/shop").dangerously_allow_unprefixed_name();
+    /// Sessions::new(store, options)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn dangerously_allow_unprefixed_name(mut self) -> CookieOptions {
+        self.allow_unprefixed = true;
+        self
+    }
+
+    /// [`CookieOptions::validate_strict`], or [`CookieOptions::validate`]
+    /// where the name without `__Host-` was allowed loudly.
+    pub(crate) fn validate_for_sessions(
+        &self,
+        cookie_name: &str,
+    ) -> Result<(), CookieOptionsError> {
+        if self.allow_unprefixed {
+            self.validate(cookie_name)
+        } else {
+            self.validate_strict(cookie_name)
+        }
     }
 
     /// [`CookieOptions::validate`], and the name must carry the `__Host-`

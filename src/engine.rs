@@ -84,9 +84,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
-use crate::cookie::{Cookie, CookieJar, MAX_HEADER_PAIRS};
+use crate::cookie::{Cookie, MAX_HEADER_PAIRS};
 use crate::epoch::UserId;
 use crate::error::{OpenError, SealError};
+use crate::events;
 use crate::nonce;
 use crate::revocation::{Revocation, RevocationError, RevocationSet};
 use crate::session::{Opened, Sealed, Session, SessionInfo, Unverified};
@@ -141,8 +142,11 @@ impl Outcome {
     }
 }
 
-/// The request side's result: a session ready to use, or a user session
-/// that needs its epoch checked first.
+/// The request side's result: a session ready to use, a user session that
+/// needs its epoch checked first, or a user session that cannot be checked
+/// now (the revocation feed is stale). Every caller must handle all three:
+/// there is no session state to run a handler on while sessions are
+/// unavailable.
 ///
 /// # Example
 /// ```
@@ -159,9 +163,24 @@ impl Outcome {
 ///         let current = Some(3); // look pending.user_id() up in your database
 ///         pending.verify(current)
 ///     }
+///     // only with a revocation set whose feed is stale: answer 503
+///     Opening::Unavailable(err) => return Err(err.into()),
 /// };
 /// assert_eq!(state.data().map(String::as_str), Some("data"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Glue that forgets the stale-feed case does not compile (so it cannot
+/// run a handler on an empty session and overwrite a valid user cookie):
+///
+/// ```compile_fail,E0004
+/// # use sealed_session::engine::{Opening, SessionState};
+/// # fn glue(opening: Opening<u32>) -> SessionState<u32> {
+/// match opening {
+///     Opening::Ready(state) => state,
+///     Opening::NeedsEpoch(pending) => pending.verify(Some(0)),
+/// }
+/// # }
 /// ```
 #[derive(Debug)]
 #[must_use]
@@ -172,6 +191,13 @@ pub enum Opening<T> {
     /// A user session: look the user's current epoch up, then
     /// [`PendingEpoch::verify`].
     NeedsEpoch(PendingEpoch<T>),
+    /// A user session that cannot be checked now: the revocation feed is
+    /// stale ([`RevocationError::Stale`]), so it fails closed. Answer with
+    /// an error (the adapters answer 503) without running the handler and
+    /// without a `Set-Cookie`: the cookie may well be valid, and a handler
+    /// that ran on an empty session would replace it. Anonymous sessions
+    /// are never unavailable.
+    Unavailable(RevocationError),
 }
 
 /// A user session whose epoch has not been checked yet. Its data is not
@@ -292,7 +318,10 @@ impl<T> PendingEpoch<T> {
                     changed: false,
                 },
             ),
-            Err(err) => SessionState::with(self.store, Sent::Rejected(err), Phase::Empty),
+            Err(err) => {
+                events::cookie_rejected(self.store.cookie_name(), err);
+                SessionState::with(self.store, Sent::Rejected(err), Phase::Empty)
+            }
         }
     }
 }
@@ -303,9 +332,6 @@ enum Sent {
     Nothing,
     Opened,
     Rejected(OpenError),
-    /// A user session that cannot be checked now (the revocation feed is
-    /// stale): not served, and its cookie is left alone.
-    Unavailable(RevocationError),
 }
 
 enum Phase<T> {
@@ -356,6 +382,8 @@ pub struct SessionState<T> {
     /// The request's session, once `logout` (or a login over a user
     /// session) ended it: what to revoke.
     ended: Option<Revocation>,
+    /// The user `logout()` signed out, for the logout event.
+    logged_out_user: Option<UserId>,
 }
 
 impl<T> fmt::Debug for SessionState<T> {
@@ -446,27 +474,24 @@ impl<T: DeserializeOwned> SessionState<T> {
     ///   answered like a revoked epoch: no session, and the response removes
     ///   the cookie ([`OpenError::Revoked`]);
     /// * a user session while the set's feed is stale
-    ///   ([`RevocationError::Stale`]) fails closed: no session, the cookie
-    ///   is left alone (it may well be valid), and
-    ///   [`SessionState::unavailable`] says why. Answer with an error
-    ///   (503), as for an epoch source that is down; do not let the handler
-    ///   run, since a change it makes would replace the cookie. Anonymous
-    ///   sessions are not affected.
+    ///   ([`RevocationError::Stale`]) fails closed:
+    ///   [`Opening::Unavailable`]. Anonymous sessions are not affected.
     ///
     /// # Example
     /// ```
     /// use sealed_session::engine::{Opening, Outcome, SessionState};
-    /// use sealed_session::{Key, KeyRing, OpenError, RevocationSet, SessionStore};
+    /// use sealed_session::{Key, KeyRing, OpenError, RevocationSet, SessionStore, UserId};
     ///
     /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
     /// let revocations = RevocationSet::new(&store);
     /// let now = time::OffsetDateTime::now_utc();
-    /// let cookie = store.seal_at(&5u8, now)?;
+    /// let cookie = store.seal_for_user_at(&UserId::from(7u64), 0, &5u8, now)?;
     /// let header = format!("sid={}", cookie.value());
     ///
-    /// let Opening::Ready(mut state) = SessionState::<u8>::open_checked(&store, [header.as_str()], now, &revocations) else {
+    /// let Opening::NeedsEpoch(pending) = SessionState::<u8>::open_checked(&store, [header.as_str()], now, &revocations) else {
     ///     unreachable!()
     /// };
+    /// let mut state = pending.verify(Some(0));
     /// assert_eq!(state.data(), Some(&5));
     /// state.logout(); // ends this session: revoke it
     /// revocations.revoke(state.ended_session().cloned().unwrap());
@@ -510,10 +535,16 @@ impl<T: DeserializeOwned> SessionState<T> {
             (Ok(Some(opened)), Some(set)) => match set.check(opened.info(), opened.user_id()) {
                 Ok(()) => Ok(Some(opened)),
                 Err(RevocationError::Revoked) => Err(Sent::Rejected(OpenError::Revoked)),
-                Err(err) => Err(Sent::Unavailable(err)),
+                Err(err) => {
+                    events::session_unavailable();
+                    return Opening::Unavailable(err);
+                }
             },
             (opened, _) => opened.map_err(Sent::Rejected),
         };
+        if let Err(Sent::Rejected(err)) = checked {
+            events::cookie_rejected(store.cookie_name(), err);
+        }
         match checked {
             Ok(None) => Opening::Ready(SessionState::with(store, Sent::Nothing, Phase::Empty)),
             Err(sent) => Opening::Ready(SessionState::with(store, sent, Phase::Empty)),
@@ -539,6 +570,7 @@ impl<T> SessionState<T> {
             sent,
             phase,
             ended: None,
+            logged_out_user: None,
         }
     }
 
@@ -551,10 +583,14 @@ impl<T> SessionState<T> {
         }
     }
 
-    /// Remembers the request's own session as ended (to be revoked).
+    /// Remembers the request's own session as ended (to be revoked), if
+    /// it carries a user. An anonymous session has no authority to protect:
+    /// its logout drops the cookie and adds no (fleet-wide) entry, so a
+    /// client without an account cannot grow the revocation state.
     fn end_request_session(&mut self) {
         if self.ended.is_none()
             && let Phase::Open { session, .. } = &self.phase
+            && session.user_id().is_some()
         {
             self.ended = Revocation::of_session(session.info());
         }
@@ -707,7 +743,20 @@ impl<T> SessionState<T> {
     /// ```
     pub fn logout(&mut self) {
         self.end_request_session();
+        if let Some(user) = self.user_id().cloned() {
+            self.logged_out_user = Some(user);
+        }
         self.phase = Phase::LoggedOut;
+    }
+
+    /// Whether `logout()` was the handler's last word.
+    pub(crate) fn is_logged_out(&self) -> bool {
+        matches!(self.phase, Phase::LoggedOut)
+    }
+
+    /// The user the request's `logout()` signed out, if any.
+    pub(crate) fn logged_out_user(&self) -> Option<&UserId> {
+        self.logged_out_user.as_ref()
     }
 
     /// The revocation this request calls for: the session the request
@@ -724,14 +773,15 @@ impl<T> SessionState<T> {
     /// # Example
     /// ```
     /// use sealed_session::engine::{Opening, SessionState};
-    /// use sealed_session::{Key, KeyRing, Revocation, SessionStore};
+    /// use sealed_session::{Key, KeyRing, Revocation, SessionStore, UserId};
     /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
     /// let now = time::OffsetDateTime::now_utc();
-    /// let cookie = store.seal_at(&1u32, now)?;
+    /// let cookie = store.seal_for_user_at(&UserId::from(7u64), 0, &1u32, now)?;
     /// let header = format!("sid={}", cookie.value());
-    /// let Opening::Ready(mut state) = SessionState::<u32>::open(&store, [header.as_str()], now) else {
+    /// let Opening::NeedsEpoch(pending) = SessionState::<u32>::open(&store, [header.as_str()], now) else {
     ///     unreachable!()
     /// };
+    /// let mut state = pending.verify(Some(0));
     /// let id = state.session_id().unwrap();
     /// assert_eq!(state.ended_session(), None);
     /// state.logout();
@@ -771,27 +821,6 @@ impl<T> SessionState<T> {
             Phase::Open { session, .. } => session.info().session_id(),
             Phase::New { id, .. } => *id,
             Phase::Empty | Phase::LoggedOut => None,
-        }
-    }
-
-    /// Why the request's session could not be checked, if so: the
-    /// revocation feed is stale ([`RevocationError::Stale`]), so a user
-    /// session fails closed. Answer with an error (the adapters answer
-    /// 503); the cookie is left alone. See [`SessionState::open_checked`].
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::engine::SessionState;
-    /// use sealed_session::{Key, KeyRing, SessionStore};
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// assert_eq!(SessionState::<u32>::empty(&store).unavailable(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn unavailable(&self) -> Option<RevocationError> {
-        match self.sent {
-            Sent::Unavailable(err) => Some(err),
-            Sent::Nothing | Sent::Opened | Sent::Rejected(_) => None,
         }
     }
 
@@ -879,7 +908,7 @@ impl<T> SessionState<T> {
     pub fn cookie_error(&self) -> Option<OpenError> {
         match self.sent {
             Sent::Rejected(err) => Some(err),
-            Sent::Nothing | Sent::Opened | Sent::Unavailable(_) => None,
+            Sent::Nothing | Sent::Opened => None,
         }
     }
 
@@ -1018,16 +1047,27 @@ impl<T: Serialize> SessionState<T> {
     }
 
     fn decide(&self, now: OffsetDateTime, server_error: bool) -> Result<Outcome, SealError> {
-        let rejected = matches!(self.sent, Sent::Rejected(_));
+        // A cookie that did not open is removed, except when several
+        // authentic ones came (cookie tossing: the removal cookie, host-only
+        // like the session cookie, would delete the victim's own cookie and
+        // leave the planted one to sign them in as the attacker) and when
+        // one came issued ahead of this server's clock (it opens a moment
+        // later: a login sealed just past a "log out everywhere").
+        let (removable, ambiguous) = match self.sent {
+            Sent::Rejected(OpenError::Ambiguous) => (false, true),
+            Sent::Rejected(OpenError::NotYetValid) => (false, false),
+            Sent::Rejected(_) => (true, false),
+            Sent::Nothing | Sent::Opened => (false, false),
+        };
         match &self.phase {
+            // Logging out of nothing while tossed cookies are present: the
+            // removal would leave only the planted one.
+            Phase::LoggedOut if ambiguous => Ok(Outcome::Unchanged),
             Phase::LoggedOut => Ok(Outcome::Remove),
-            Phase::Empty if rejected => Ok(Outcome::Remove),
+            Phase::Empty | Phase::New { .. } if removable && server_error => Ok(Outcome::Remove),
+            Phase::Empty if removable => Ok(Outcome::Remove),
             Phase::Empty => Ok(Outcome::Unchanged),
-            Phase::New { .. } if server_error => Ok(if rejected {
-                Outcome::Remove
-            } else {
-                Outcome::Unchanged
-            }),
+            Phase::New { .. } if server_error => Ok(Outcome::Unchanged),
             Phase::New { user, data, id } => self
                 .seal_new(user.as_ref(), data, *id, now)
                 .map(Outcome::Fresh),
@@ -1050,6 +1090,14 @@ impl<T: Serialize> SessionState<T> {
                     Ok(sealed) => Ok(Outcome::Resealed(sealed)),
                     // Past a deadline by the response's clock: it is over.
                     Err(SealError::SessionExpired) => Ok(Outcome::Remove),
+                    // Only a change the handler made may fail the response:
+                    // a re-seal that a hint alone asked for (retired key,
+                    // idle refresh, older schema) and that no longer fits
+                    // serves the cookie as it came.
+                    Err(err) if !*changed => {
+                        events::reseal_skipped(&err);
+                        Ok(Outcome::Unchanged)
+                    }
                     Err(err) => Err(err),
                 }
             }
@@ -1073,7 +1121,8 @@ impl<T: Serialize> SessionState<T> {
 ///   counts once.
 /// * Cookies with the name but none authentic: [`OpenError::Invalid`].
 /// * No cookie with the name: `Ok(None)`.
-pub(crate) fn open_header<T: DeserializeOwned>(
+#[doc(hidden)] // a test hook: `Sessions::open` is the door
+pub fn open_header<T: DeserializeOwned>(
     store: &SessionStore,
     header: &str,
     now: OffsetDateTime,
@@ -1107,18 +1156,6 @@ pub(crate) fn open_header<T: DeserializeOwned>(
         Some((_, outcome)) => outcome.map(Some),
         None if seen_any => Err(OpenError::Invalid),
         None => Ok(None),
-    }
-}
-
-/// Opens the session cookie out of a [`CookieJar`] at `now`.
-pub(crate) fn open_jar<T: DeserializeOwned>(
-    store: &SessionStore,
-    jar: &CookieJar,
-    now: OffsetDateTime,
-) -> Result<Option<Opened<T>>, OpenError> {
-    match jar.get(store.cookie_name()) {
-        None => Ok(None),
-        Some(cookie) => store.open_at(cookie.value_trimmed(), now).map(Some),
     }
 }
 

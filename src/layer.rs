@@ -10,12 +10,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 
-use crate::cookie::{Cookie, CookieJar, CookieOptions, CookieOptionsError};
-use crate::engine::{self, Opening, Outcome, SessionState};
+use crate::cookie::{Cookie, CookieOptions, CookieOptionsError};
+use crate::engine::{Opening, Outcome, SessionState};
 use crate::epoch::UserId;
-use crate::error::{OpenError, SealError};
+use crate::error::SealError;
+use crate::events;
 use crate::revocation::RevocationSet;
-use crate::session::{Opened, Sealed};
+use crate::session::Sealed;
 use crate::store::SessionStore;
 
 /// Where [`Sessions`] reads "now" from: the system clock, or a manual one
@@ -170,11 +171,11 @@ impl ManualClock {
 /// use sealed_session::cookie::CookieOptions;
 /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
 ///
-/// let a = SessionStore::builder("a", KeyRing::new(1, Key::generate())).build()?;
-/// let b = SessionStore::builder("b", KeyRing::new(1, Key::generate())).build()?;
+/// let a = SessionStore::builder("__Host-a", KeyRing::new(1, Key::generate())).build()?;
+/// let b = SessionStore::builder("__Host-b", KeyRing::new(1, Key::generate())).build()?;
 /// let sessions = Sessions::new(a, CookieOptions::new())?;
 /// let err = sessions.replace(b).unwrap_err();
-/// assert_eq!(err.to_string(), "the new store is for cookie \"b\", not \"a\"");
+/// assert_eq!(err.to_string(), "the new store is for cookie \"__Host-b\", not \"__Host-a\"");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -282,9 +283,16 @@ impl Sessions {
     /// clock. The options are checked against the store's cookie name here,
     /// once, so every cookie made later is one browsers accept.
     ///
+    /// The cookie name must carry the `__Host-` prefix: browsers then
+    /// refuse a cookie of that name planted by a sibling subdomain (cookie
+    /// tossing) or a plain-HTTP page. A name without it is refused unless
+    /// the options say so loudly:
+    /// [`CookieOptions::dangerously_allow_unprefixed_name`].
+    ///
     /// # Errors
     /// [`CookieOptionsError`] if the options do not suit the name (for
-    /// example a `__Host-` name with a `Domain`).
+    /// example a `__Host-` name with a `Domain`), or
+    /// [`CookieOptionsError::NoHostPrefix`] for a name without `__Host-`.
     ///
     /// # Example
     /// ```
@@ -294,13 +302,18 @@ impl Sessions {
     /// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
     /// let err = Sessions::new(store, CookieOptions::new().domain("example.com")).unwrap_err();
     /// assert_eq!(err, CookieOptionsError::HostPrefix);
+    ///
+    /// let plain = SessionStore::builder("session", KeyRing::new(1, Key::generate())).build()?;
+    /// let err = Sessions::new(plain.clone(), CookieOptions::new()).unwrap_err();
+    /// assert_eq!(err, CookieOptionsError::NoHostPrefix);
+    /// Sessions::new(plain, CookieOptions::new().dangerously_allow_unprefixed_name())?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(
         store: SessionStore,
         options: CookieOptions,
     ) -> Result<Sessions, CookieOptionsError> {
-        options.validate(store.cookie_name())?;
+        options.validate_for_sessions(store.cookie_name())?;
         let removal = options.removal(store.cookie_name())?;
         Ok(Sessions {
             shared: Arc::new(Shared {
@@ -322,7 +335,7 @@ impl Sessions {
     /// use sealed_session::{Clock, Key, KeyRing, SessionStore, Sessions};
     /// use time::OffsetDateTime;
     ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let (clock, _hand) = Clock::manual(OffsetDateTime::from_unix_timestamp(1_800_000_000)?);
     /// let sessions = Sessions::new(store, CookieOptions::new())?.with_clock(clock);
     /// assert_eq!(sessions.now().unix_timestamp(), 1_800_000_000);
@@ -363,17 +376,18 @@ impl Sessions {
     /// ```
     /// use sealed_session::cookie::CookieOptions;
     /// use sealed_session::engine::Opening;
-    /// use sealed_session::{Key, KeyRing, OpenError, RevocationSet, SessionStore, Sessions};
+    /// use sealed_session::{Key, KeyRing, OpenError, RevocationSet, SessionStore, Sessions, UserId};
     ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let revocations = RevocationSet::new(&store);
     /// let sessions = Sessions::new(store, CookieOptions::new())?.with_revocations(revocations);
     ///
     /// let Opening::Ready(mut state) = sessions.open::<u32>([""]) else { unreachable!() };
-    /// *state.data_mut() = 7;
+    /// state.login(UserId::from(7u64), 0, 7);
     /// let copy = sessions.finish(&state)?.unwrap().stripped().to_string(); // kept by an attacker
     ///
-    /// let Opening::Ready(mut state) = sessions.open::<u32>([copy.as_str()]) else { unreachable!() };
+    /// let Opening::NeedsEpoch(pending) = sessions.open::<u32>([copy.as_str()]) else { unreachable!() };
+    /// let mut state = pending.verify(Some(0));
     /// state.logout();
     /// assert_eq!(sessions.finish(&state)?.unwrap().value(), ""); // removal cookie, and revoked
     ///
@@ -383,6 +397,7 @@ impl Sessions {
     /// ```
     #[must_use]
     pub fn with_revocations(self, revocations: RevocationSet) -> Sessions {
+        revocations.cover_store(&self.shared.store.load());
         Sessions {
             shared: Arc::new(Shared {
                 store: ArcSwap::new(self.shared.store.load_full()),
@@ -400,7 +415,7 @@ impl Sessions {
     /// # Example
     /// ```
     /// # use sealed_session::{cookie::CookieOptions, Key, KeyRing, RevocationSet, SessionStore, Sessions};
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let sessions = Sessions::new(store.clone(), CookieOptions::new())?;
     /// assert!(sessions.revocations().is_none());
     /// let sessions = sessions.with_revocations(RevocationSet::new(&store));
@@ -429,9 +444,9 @@ impl Sessions {
     /// use sealed_session::engine::Opening;
     /// use sealed_session::{Key, KeyRing, OpenError, RevocationSet, SessionStore, Sessions, UserId};
     ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let laptop = store.seal_for_user(&UserId::from(7u64), 0, &())?;
-    /// let header = format!("sid={}", laptop.value());
+    /// let header = format!("__Host-sid={}", laptop.value());
     /// let sessions = Sessions::new(store.clone(), CookieOptions::new())?;
     /// assert!(sessions.revoke_user(&UserId::from(7u64)).is_err());
     ///
@@ -444,7 +459,10 @@ impl Sessions {
     pub fn revoke_user(&self, user: &UserId) -> Result<(), NoRevocationSet> {
         let set = self.revocations().ok_or(NoRevocationSet)?;
         let now = self.now();
-        set.revoke_at(crate::Revocation::user(user.clone(), now), now);
+        let until = set.user_until(user, now.unix_timestamp());
+        let until = OffsetDateTime::from_unix_timestamp(until).unwrap_or(now);
+        set.revoke_at(crate::Revocation::user(user.clone(), until), now);
+        events::logout_everywhere(user);
         Ok(())
     }
 
@@ -454,7 +472,7 @@ impl Sessions {
     /// # Example
     /// ```
     /// # use sealed_session::{cookie::CookieOptions, Key, KeyRing, SessionStore, Sessions};
-    /// let store = SessionStore::builder("sid", KeyRing::new(3, Key::generate())).build()?;
+    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(3, Key::generate())).build()?;
     /// let sessions = Sessions::new(store, CookieOptions::new())?;
     /// assert_eq!(sessions.store().sealing_key_id(), 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -480,9 +498,9 @@ impl Sessions {
     /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
     ///
     /// let mut ring = KeyRing::new(1, Key::generate());
-    /// let sessions = Sessions::new(SessionStore::builder("sid", ring.clone()).build()?, CookieOptions::new())?;
+    /// let sessions = Sessions::new(SessionStore::builder("__Host-sid", ring.clone()).build()?, CookieOptions::new())?;
     /// ring.rotate(2, Key::generate())?; // key 1 stays, retired
-    /// sessions.replace(SessionStore::builder("sid", ring).build()?)?;
+    /// sessions.replace(SessionStore::builder("__Host-sid", ring).build()?)?;
     /// assert_eq!(sessions.store().sealing_key_id(), 2);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -494,6 +512,10 @@ impl Sessions {
                 found: store.cookie_name().to_owned(),
             });
         }
+        // The set keeps entries for the longest-lived store it served.
+        if let Some(set) = self.revocations() {
+            set.cover_store(&store);
+        }
         self.shared.store.store(Arc::new(store));
         Ok(())
     }
@@ -503,8 +525,9 @@ impl Sessions {
     /// # Example
     /// ```
     /// # use sealed_session::{cookie::CookieOptions, Key, KeyRing, SessionStore, Sessions};
-    /// # let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let sessions = Sessions::new(store, CookieOptions::new().path("/app"))?;
+    /// # let store = SessionStore::builder("app", KeyRing::new(1, Key::generate())).build()?;
+    /// let options = CookieOptions::new().path("/app").dangerously_allow_unprefixed_name();
+    /// let sessions = Sessions::new(store, options)?;
     /// assert_eq!(sessions.options().get_path(), "/app");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -517,7 +540,7 @@ impl Sessions {
     /// # Example
     /// ```
     /// # use sealed_session::{cookie::CookieOptions, Key, KeyRing, SessionStore, Sessions};
-    /// # let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// # let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let sessions = Sessions::new(store, CookieOptions::new())?;
     /// assert_eq!(format!("{:?}", sessions.clock()), "Clock::system()");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -532,7 +555,7 @@ impl Sessions {
     /// # Example
     /// ```
     /// # use sealed_session::{cookie::CookieOptions, Key, KeyRing, SessionStore, Sessions};
-    /// # let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// # let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let sessions = Sessions::new(store, CookieOptions::new())?;
     /// assert!(sessions.now().unix_timestamp() > 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -552,13 +575,14 @@ impl Sessions {
     /// use sealed_session::engine::Opening;
     /// use sealed_session::{Key, KeyRing, SessionStore, Sessions, UserId};
     ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let cookie = store.seal_for_user(&UserId::from(9u64), 4, &())?;
     /// let sessions = Sessions::new(store, CookieOptions::new())?;
-    /// let header = format!("sid={}", cookie.value());
+    /// let header = format!("__Host-sid={}", cookie.value());
     /// let state = match sessions.open::<()>([header]) {
     ///     Opening::Ready(state) => state,
     ///     Opening::NeedsEpoch(pending) => pending.verify(Some(4)), // from your database
+    ///     Opening::Unavailable(err) => return Err(err.into()), // answer 503
     /// };
     /// assert_eq!(state.user_id(), Some(&UserId::from(9u64)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -589,9 +613,9 @@ impl Sessions {
     /// use sealed_session::engine::Opening;
     /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
     ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let sessions = Sessions::new(store, CookieOptions::new())?;
-    /// let Opening::Ready(mut state) = sessions.open::<u8>(["sid=tampered"]) else { unreachable!() };
+    /// let Opening::Ready(mut state) = sessions.open::<u8>(["__Host-sid=tampered"]) else { unreachable!() };
     /// let removal = sessions.finish(&state)?.expect("the removal cookie");
     /// assert_eq!(removal.value(), "");
     /// state.logout();
@@ -604,7 +628,7 @@ impl Sessions {
     ) -> Result<Option<Cookie<'static>>, SealError> {
         let now = self.now();
         let outcome = state.finish(self.login_time(state, now))?;
-        self.revoke_ended(state, &outcome, now);
+        self.settle(state, &outcome, now);
         Ok(self.set_cookie(&outcome, now))
     }
 
@@ -613,33 +637,46 @@ impl Sessions {
     /// whole seconds and a user revocation covers its whole second, so such
     /// a login is sealed at the start of the next second instead (less than
     /// a second ahead, inside the leeway): logging in again at once works.
+    /// When a new login is sealed: now, or just past the user's "log out
+    /// everywhere" point if that covers now (it reaches the leeway ahead,
+    /// to cover servers whose clocks run ahead), so logging in again right
+    /// after works. A login in the very second of the revocation is sealed
+    /// ahead of the clock and opens from the next second on.
     fn login_time<T>(&self, state: &SessionState<T>, now: OffsetDateTime) -> OffsetDateTime {
         let (Some(set), Some(user), None) = (self.revocations(), state.user_id(), state.info())
         else {
             return now;
         };
-        let second = now.unix_timestamp();
-        match set.user_revoked_until(user) {
-            Some(until)
-                if until.unix_timestamp() == second
-                    && state.store().leeway() >= Duration::SECOND =>
-            {
-                second
-                    .checked_add(1)
-                    .and_then(|next| OffsetDateTime::from_unix_timestamp(next).ok())
-                    .unwrap_or(now)
-            }
-            _ => now,
-        }
+        set.login_floor(user, now.unix_timestamp())
+            .and_then(|floor| OffsetDateTime::from_unix_timestamp(floor).ok())
+            .map_or(now, |floor| floor.max(now))
     }
 
-    /// Revokes the session the request ended (a logout), unless the
-    /// response keeps the old cookie.
-    fn revoke_ended<T>(&self, state: &SessionState<T>, outcome: &Outcome, now: OffsetDateTime) {
-        if let (Some(set), Some(ended)) = (&self.shared.revocations, state.ended_session())
+    /// After the decision: revoke what the request ended (unless the
+    /// response keeps the old cookie, as a failed login does), and report
+    /// logins and logouts.
+    fn settle<T>(&self, state: &SessionState<T>, outcome: &Outcome, now: OffsetDateTime) {
+        let ended = state.ended_session();
+        let mut revoked = false;
+        if let (Some(set), Some(ended)) = (&self.shared.revocations, ended)
             && *outcome != Outcome::Unchanged
         {
             set.revoke_at(ended.clone(), now);
+            revoked = true;
+        }
+        match outcome {
+            Outcome::Fresh(_) => {
+                if let Some(user) = state.user_id() {
+                    events::login(user);
+                }
+                if ended.is_some() {
+                    events::logout(None, revoked);
+                }
+            }
+            Outcome::Remove if state.is_logged_out() => {
+                events::logout(state.logged_out_user(), revoked);
+            }
+            Outcome::Remove | Outcome::Resealed(_) | Outcome::Unchanged => {}
         }
     }
 
@@ -655,7 +692,7 @@ impl Sessions {
     /// use sealed_session::engine::Opening;
     /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
     ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let sessions = Sessions::new(store, CookieOptions::new())?;
     /// let Opening::Ready(mut state) = sessions.open::<u8>([""]) else { unreachable!() };
     /// *state.data_mut() = 1;
@@ -668,7 +705,7 @@ impl Sessions {
     ) -> Result<Option<Cookie<'static>>, SealError> {
         let now = self.now();
         let outcome = state.finish_after_error(now)?;
-        self.revoke_ended(state, &outcome, now);
+        self.settle(state, &outcome, now);
         Ok(self.set_cookie(&outcome, now))
     }
 
@@ -681,7 +718,7 @@ impl Sessions {
     /// use sealed_session::engine::Outcome;
     /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
     ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let sessions = Sessions::new(store, CookieOptions::new())?;
     /// let now = sessions.now();
     /// assert!(sessions.set_cookie(&Outcome::Unchanged, now).is_none());
@@ -712,7 +749,7 @@ impl Sessions {
     /// use sealed_session::cookie::CookieOptions;
     /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
     ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
+    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let sessions = Sessions::new(store, CookieOptions::new())?;
     /// let sealed = sessions.store().seal(&"hi")?;
     /// assert_eq!(sessions.cookie(&sealed)?.value(), sealed.value());
@@ -736,7 +773,8 @@ impl Sessions {
     /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
     ///
     /// let store = SessionStore::builder("app_session", KeyRing::new(1, Key::generate())).build()?;
-    /// let sessions = Sessions::new(store, CookieOptions::new().path("/app"))?;
+    /// let options = CookieOptions::new().path("/app").dangerously_allow_unprefixed_name();
+    /// let sessions = Sessions::new(store, options)?;
     /// let removal = sessions.removal().to_string();
     /// assert!(removal.starts_with("app_session=;"));
     /// assert!(removal.contains("Path=/app") && removal.contains("Max-Age=0"));
@@ -755,119 +793,5 @@ impl Sessions {
             .options
             .cookie_at(sealed, now)
             .unwrap_or_else(|_| self.removal())
-    }
-
-    /// Opens the session cookie out of a raw `Cookie` request header (for
-    /// HTTP/2, join the fields with `"; "`, or use [`Sessions::open`]) with
-    /// the current store, at the clock's time. The lower-level half of
-    /// [`Sessions::open`]: no epoch handling, no `Set-Cookie` decision, and
-    /// no revocation check (call [`RevocationSet::check_opened`] on the
-    /// result if these sessions have a [revocation set](Sessions::with_revocations)).
-    ///
-    /// The header may hold many cookies, junk between them, and several
-    /// cookies with the session's name: a stale one for another path or
-    /// domain, or one planted by a sibling subdomain when the name has no
-    /// `__Host-` prefix (cookie tossing). The rule:
-    ///
-    /// * **Every** cookie with the name is tried, in any position, so junk
-    ///   placed before the real cookie cannot hide it. The work stays
-    ///   bounded by the header's own length: at most
-    ///   [`MAX_HEADER_PAIRS`](crate::cookie::MAX_HEADER_PAIRS) pairs are
-    ///   looked at, a value longer than the size cap is refused before
-    ///   decoding, one with an unknown key id before any AEAD work, and
-    ///   every other byte is decrypted at most once.
-    /// * Exactly one different value authenticates: that cookie's outcome
-    ///   (`Ok` with the session, or its typed error such as
-    ///   [`OpenError::Expired`]).
-    /// * Two or more different values authenticate (whether or not they are
-    ///   expired): [`OpenError::Ambiguous`]. None is picked, since one of
-    ///   them may be the attacker's own valid session. The same value sent
-    ///   twice counts once.
-    /// * Cookies with the name but none authentic: [`OpenError::Invalid`].
-    ///
-    /// Never panics. Returns `Ok(None)` if no cookie has the name (nothing
-    /// to clear), `Ok(Some(opened))` for the one that opened (a user session
-    /// still needs its epoch verified).
-    ///
-    /// # Errors
-    /// As above: answer every error as logged out and send the
-    /// [removal cookie](Sessions::removal).
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::cookie::CookieOptions;
-    /// use sealed_session::{Clock, Key, KeyRing, OpenError, SessionStore, Sessions};
-    /// use time::{Duration, OffsetDateTime};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-    /// let sealed = store.seal_at(&1u8, t0)?;
-    /// let other = store.seal_at(&2u8, t0)?;
-    /// let (clock, hand) = Clock::manual(t0);
-    /// let sessions = Sessions::new(store, CookieOptions::new())?.with_clock(clock);
-    ///
-    /// // planted junk cookies with the same name first: skipped, however many
-    /// let junk = "sid=forged; ".repeat(100);
-    /// let header = format!("{junk}lang=en; sid={}", sealed.value());
-    /// assert!(sessions.open_cookie_header::<u8>(&header)?.is_some());
-    ///
-    /// // a second authentic session with the name (someone else's): ambiguous
-    /// let tossed = format!("sid={}; sid={}", other.value(), sealed.value());
-    /// assert_eq!(sessions.open_cookie_header::<u8>(&tossed).unwrap_err(), OpenError::Ambiguous);
-    ///
-    /// // no session cookie at all; only junk; expired
-    /// assert!(sessions.open_cookie_header::<u8>("lang=en")?.is_none());
-    /// assert_eq!(sessions.open_cookie_header::<u8>("sid=forged").unwrap_err(), OpenError::Invalid);
-    /// hand.advance(Duration::days(2));
-    /// assert_eq!(sessions.open_cookie_header::<u8>(&header).unwrap_err(), OpenError::Expired);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn open_cookie_header<T: DeserializeOwned>(
-        &self,
-        header: &str,
-    ) -> Result<Option<Opened<T>>, OpenError> {
-        engine::open_header(&self.shared.store.load(), header, self.now())
-    }
-
-    /// Opens the session cookie out of a [`CookieJar`] with the current
-    /// store, at the clock's time. No epoch handling and no revocation
-    /// check, as [`Sessions::open_cookie_header`].
-    ///
-    /// ⚠️ A jar holds at most one cookie per name (the last one parsed), so
-    /// it cannot see duplicates: a planted cookie with the session's name
-    /// (cookie tossing) silently replaces or hides the user's own, and this
-    /// method cannot answer [`OpenError::Ambiguous`]. Prefer
-    /// [`Sessions::open_cookie_header`] (or [`Sessions::open`]) on the raw
-    /// header, and a `__Host-` name
-    /// ([`CookieOptions::validate_strict`]).
-    ///
-    /// Returns `Ok(None)` if the jar has no cookie with the name.
-    ///
-    /// # Errors
-    /// As [`SessionStore::open_at`], if the cookie is there but does not
-    /// open: answer as logged out and send the
-    /// [removal cookie](Sessions::removal).
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::cookie::{Cookie, CookieJar, CookieOptions};
-    /// use sealed_session::{Key, KeyRing, OpenError, SessionStore, Sessions};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let sessions = Sessions::new(store, CookieOptions::new())?;
-    /// let mut jar = CookieJar::new();
-    /// assert!(sessions.open_cookie_jar::<()>(&jar)?.is_none());
-    /// jar.add(sessions.cookie(&sessions.store().seal(&())?)?);
-    /// assert!(sessions.open_cookie_jar::<()>(&jar)?.is_some());
-    /// let mut bad = CookieJar::new();
-    /// bad.add_original(Cookie::new("sid", "tampered"));
-    /// assert_eq!(sessions.open_cookie_jar::<()>(&bad).unwrap_err(), OpenError::Invalid);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn open_cookie_jar<T: DeserializeOwned>(
-        &self,
-        jar: &CookieJar,
-    ) -> Result<Option<Opened<T>>, OpenError> {
-        engine::open_jar(&self.shared.store.load(), jar, self.now())
     }
 }

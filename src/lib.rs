@@ -32,6 +32,8 @@ mod epoch;
 #[cfg(feature = "cookie")]
 mod epochs;
 mod error;
+#[cfg(feature = "cookie")]
+mod events;
 mod expiry;
 mod key;
 mod keyring;

@@ -10,6 +10,7 @@
 use core::any::Any;
 use core::fmt;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
@@ -115,7 +116,7 @@ impl SessionError {
     /// line per refused request during an outage would flood the log).
     pub(crate) fn log_if_server_error(&self) {
         if self.status() >= 500 && !matches!(self, SessionError::Revocations(_)) {
-            eprintln!("sealed-session: {self}");
+            crate::events::server_error(self);
         }
     }
 }
@@ -218,6 +219,9 @@ struct Slot {
 pub(crate) struct Context<H> {
     shared: Arc<Shared<H>>,
     slot: Mutex<Option<Slot>>,
+    /// A session extractor ran (whatever it answered): the response
+    /// depends on the request's cookie.
+    asked: AtomicBool,
 }
 
 impl<H> Context<H> {
@@ -225,6 +229,7 @@ impl<H> Context<H> {
         Context {
             shared,
             slot: Mutex::new(None),
+            asked: AtomicBool::new(false),
         }
     }
 
@@ -259,7 +264,15 @@ impl<H> Context<H> {
         &self,
         cookie_fields: impl IntoIterator<Item = impl AsRef<[u8]>>,
     ) -> Opening<T> {
+        self.asked.store(true, Ordering::Relaxed);
         self.shared.sessions.open(cookie_fields)
+    }
+
+    /// Whether the response depends on the session: a session extractor
+    /// ran in this request. Such a response (and one that sets the cookie)
+    /// is marked `Cache-Control: private` and `Vary: Cookie`.
+    pub(crate) fn depends_on_session(&self) -> bool {
+        self.asked.load(Ordering::Relaxed)
     }
 
     /// Verifies an opened session (the one epoch lookup of the request, for
@@ -272,12 +285,10 @@ impl<H> Context<H> {
         T: Serialize + Send + 'static,
     {
         let state = match opening {
-            Opening::Ready(state) => match state.unavailable() {
-                // Fail closed, before the handler runs, and keep no slot:
-                // the response sets no cookie.
-                Some(err) => return Err(SessionError::Revocations(err)),
-                None => state,
-            },
+            Opening::Ready(state) => state,
+            // Fail closed, before the handler runs, and keep no slot: the
+            // response sets no cookie.
+            Opening::Unavailable(err) => return Err(SessionError::Revocations(err)),
             Opening::NeedsEpoch(pending) => {
                 let current = self
                     .shared

@@ -140,9 +140,11 @@ impl Revocation {
     /// ```
     #[must_use]
     pub fn of_session(info: &SessionInfo) -> Option<Revocation> {
+        // The cookie's own deadline, not the one this server's policy
+        // capped it to: elsewhere it may open until then.
         info.session_id().map(|id| Revocation::Session {
             id,
-            expires_at: info.expires_at(),
+            expires_at: datetime(info.cookie_expires_at.max(unix(info.expires_at()))),
         })
     }
 
@@ -380,8 +382,10 @@ struct SessionShard {
 /// Revoked users: the latest "logged in until" time of each.
 #[derive(Default)]
 struct UserTable {
-    /// User -> sessions logged in at or before this unix second are revoked.
-    until: HashMap<UserId, i64>,
+    /// User -> (sessions logged in at or before this unix second are
+    /// revoked, the purge deadline the entry was kept for: the lifetime can
+    /// grow while it lives, see `RevocationSet::cover_store`).
+    until: HashMap<UserId, (i64, i64)>,
     due: BinaryHeap<Due<UserId>>,
 }
 
@@ -398,9 +402,10 @@ struct FeedState {
 }
 
 struct Inner {
-    /// The store's lifetime and leeway, whole seconds.
-    lifetime: i64,
-    leeway: i64,
+    /// The store's lifetime and leeway, whole seconds; they only ever grow
+    /// (`fetch_max`), following the longest-lived store the set served.
+    lifetime: AtomicI64,
+    leeway: AtomicI64,
     shards: [RwLock<SessionShard>; SHARDS],
     users: RwLock<UserTable>,
     /// Number of user entries (changed under the `users` write lock): a
@@ -527,8 +532,8 @@ impl RevocationSet {
         let shards = core::array::from_fn(|_| RwLock::new(SessionShard::default()));
         RevocationSet {
             inner: Arc::new(Inner {
-                lifetime: expiry::secs(lifetime).unwrap_or(0),
-                leeway: expiry::secs(leeway).unwrap_or(0),
+                lifetime: AtomicI64::new(expiry::secs(lifetime).unwrap_or(0)),
+                leeway: AtomicI64::new(expiry::secs(leeway).unwrap_or(0)),
                 shards,
                 users: RwLock::new(UserTable::default()),
                 user_count: AtomicUsize::new(0),
@@ -663,7 +668,7 @@ impl RevocationSet {
             if read(&self.inner.users)
                 .until
                 .get(user)
-                .is_some_and(|until| login <= *until)
+                .is_some_and(|(until, _)| login <= *until)
             {
                 return Err(RevocationError::Revoked);
             }
@@ -797,7 +802,7 @@ impl RevocationSet {
     fn deadline(&self, revocation: &Revocation) -> i64 {
         match revocation {
             Revocation::Session { expires_at, .. } => {
-                unix(*expires_at).saturating_add(self.inner.leeway)
+                unix(*expires_at).saturating_add(self.inner.leeway.load(Ordering::Relaxed))
             }
             Revocation::User {
                 logged_in_until, ..
@@ -805,10 +810,53 @@ impl RevocationSet {
         }
     }
 
+    /// Keeps entries long enough for `store`'s sessions: the set's lifetime
+    /// and leeway only ever grow to the store's. [`Sessions`](crate::Sessions)
+    /// calls it for every store it is given, so a store swapped in with a
+    /// longer lifetime never outlives the revocations made under it.
+    #[cfg(feature = "cookie")]
+    pub(crate) fn cover_store(&self, store: &SessionStore) {
+        if let Some(ttl) = expiry::secs(store.ttl()) {
+            self.inner.lifetime.fetch_max(ttl, Ordering::Relaxed);
+        }
+        if let Some(leeway) = expiry::secs(store.leeway()) {
+            self.inner.leeway.fetch_max(leeway, Ordering::Relaxed);
+        }
+    }
+
+    /// The revocation point for "log out everywhere" of `user` at `now`
+    /// (unix seconds): every login up to `now + leeway`, since an opener
+    /// accepts a cookie issued up to the leeway in its future (a server
+    /// whose clock runs ahead); one second past the user's current point if
+    /// that already reaches as far, so a second "log out everywhere" in the
+    /// same second also ends the logins made between the two (they were
+    /// sealed just past the first point: [`RevocationSet::login_floor`]).
+    #[cfg(feature = "cookie")]
+    pub(crate) fn user_until(&self, user: &UserId, now: i64) -> i64 {
+        let covered = now.saturating_add(self.inner.leeway.load(Ordering::Relaxed));
+        match read(&self.inner.users).until.get(user) {
+            Some((until, _)) if *until >= covered => until.saturating_add(1),
+            _ => covered,
+        }
+    }
+
+    /// The earliest login time (unix seconds) that `user`'s revocation
+    /// does not cover: `None` if a login at `now` is not covered anyway.
+    #[cfg(feature = "cookie")]
+    pub(crate) fn login_floor(&self, user: &UserId, now: i64) -> Option<i64> {
+        if self.inner.user_count.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        match read(&self.inner.users).until.get(user) {
+            Some((until, _)) if *until >= now => Some(until.saturating_add(1)),
+            _ => None,
+        }
+    }
+
     fn user_deadline(&self, until: i64) -> i64 {
         until
-            .saturating_add(self.inner.lifetime)
-            .saturating_add(self.inner.leeway)
+            .saturating_add(self.inner.lifetime.load(Ordering::Relaxed))
+            .saturating_add(self.inner.leeway.load(Ordering::Relaxed))
     }
 
     /// Applies locally only (no publishing). Returns whether it was kept.
@@ -835,8 +883,8 @@ impl RevocationSet {
                 let until = unix(*logged_in_until);
                 let mut users = write(&self.inner.users);
                 let previous = users.until.get(user).copied();
-                if previous.is_none_or(|previous| previous < until) {
-                    users.until.insert(user.clone(), until);
+                if previous.is_none_or(|(previous, _)| previous < until) {
+                    users.until.insert(user.clone(), (until, deadline));
                     self.inner
                         .user_count
                         .store(users.until.len(), Ordering::Release);
@@ -905,7 +953,7 @@ impl RevocationSet {
         read(&self.inner.users)
             .until
             .get(user)
-            .map(|t| datetime(*t))
+            .map(|(t, _)| datetime(*t))
     }
 
     /// Drops every entry that no cookie can match any more at the system
@@ -985,7 +1033,7 @@ impl RevocationSet {
                 let Some(Due { deadline, key }) = users.due.pop() else {
                     break;
                 };
-                let current = users.until.get(&key).map(|t| self.user_deadline(*t));
+                let current = users.until.get(&key).map(|(_, kept)| *kept);
                 if current == Some(deadline) {
                     users.until.remove(&key);
                     self.inner
@@ -1102,7 +1150,10 @@ impl RevocationSet {
             .map(str::len)
             .fold(0usize, usize::saturating_add);
         total
-            .saturating_add(table(users.until.capacity(), size_of::<(UserId, i64)>()))
+            .saturating_add(table(
+                users.until.capacity(),
+                size_of::<(UserId, (i64, i64))>(),
+            ))
             .saturating_add(
                 users
                     .due
@@ -1408,7 +1459,9 @@ impl FeedLink {
     #[must_use]
     pub fn entries(&self, now: OffsetDateTime) -> Vec<Revocation> {
         let now = unix(now);
-        let leeway = self.set.inner.leeway;
+        // A session entry keeps expires_at + leeway: given back as the
+        // expires_at that, with this set's leeway, keeps the same deadline.
+        let leeway = self.set.inner.leeway.load(Ordering::Relaxed);
         let mut out = Vec::new();
         for shard in self.set.inner.shards.iter() {
             let shard = read(shard);
@@ -1428,8 +1481,8 @@ impl FeedLink {
             users
                 .until
                 .iter()
-                .filter(|(_, until)| self.set.user_deadline(**until) > now)
-                .map(|(user, until)| Revocation::User {
+                .filter(|(_, (_, deadline))| *deadline > now)
+                .map(|(user, (until, _))| Revocation::User {
                     user: user.clone(),
                     logged_in_until: datetime(*until),
                 }),

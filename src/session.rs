@@ -224,6 +224,11 @@ impl ResealReasons {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SessionInfo {
     pub(crate) times: Times,
+    /// The cookie's own absolute deadline, before the opener's policy
+    /// capped it into `times`: what a revocation entry must outlive, since
+    /// another server (or a longer-lived store swapped in) may accept the
+    /// cookie until then.
+    pub(crate) cookie_expires_at: i64,
     pub(crate) key_id: u32,
     pub(crate) version: u8,
     pub(crate) session_id: Option<SessionId>,

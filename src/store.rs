@@ -747,6 +747,7 @@ impl SessionStore {
     /// Seals a new session (a login, or a new anonymous session) at `now`,
     /// with the session id the engine drew beforehand (so it could tell the
     /// handler), or a fresh one for `None`.
+    #[cfg(feature = "cookie")]
     pub(crate) fn seal_new_at<T: Serialize + ?Sized>(
         &self,
         user: Option<(&UserId, u64)>,
@@ -761,6 +762,7 @@ impl SessionStore {
 
     /// Whether cookies sealed now carry a session id (format v2; not when
     /// the store seals format v1 during a rollback window).
+    #[cfg(feature = "cookie")]
     pub(crate) fn seals_session_ids(&self) -> bool {
         self.inner.version != V1
     }
@@ -949,6 +951,7 @@ impl SessionStore {
         let verdict = inner.policy.check(cookie_times, now)?;
         let info = SessionInfo {
             times: verdict.times,
+            cookie_expires_at: cookie_times.expires_at,
             key_id: frame.key_id,
             version: frame.version,
             session_id: head.session_id,

@@ -12,7 +12,7 @@
 //! use time::{Duration, OffsetDateTime};
 //!
 //! let (clock, hand) = Clock::manual(OffsetDateTime::from_unix_timestamp(1_800_000_000)?);
-//! let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
+//! let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate()))
 //!     .idle_timeout(Duration::minutes(30))
 //!     .build()?;
 //! let sessions = Sessions::new(store, CookieOptions::new())?.with_clock(clock);
@@ -29,7 +29,7 @@
 //! let Opening::Ready(state) = sessions.open::<u32>(browser.cookie_header()) else { unreachable!() };
 //! assert_eq!(state.data(), None);
 //! browser.receive([sessions.finish(&state)?.unwrap().to_string()]); // the removal cookie
-//! assert_eq!(browser.get("sid"), None);
+//! assert_eq!(browser.get("__Host-sid"), None);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -9,10 +9,12 @@ mod adapter_cases;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{COOKIE, SET_COOKIE};
+use actix_web::http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, HttpResponse, web};
-use adapter_cases::{CASES, Data, LOGIN_USER, NAME, Route, Sent, World, check, too_big, view};
+use adapter_cases::{
+    CASES, Cache, Data, LOGIN_USER, NAME, Route, Sent, World, check, check_cache, too_big, view,
+};
 use sealed_session::actix::{SessionMiddleware, default_response};
 use sealed_session::{SessionError, SessionHandle, UserId, UserSession};
 
@@ -107,6 +109,7 @@ struct Answer {
     status: u16,
     body: String,
     set_cookies: Vec<String>,
+    cache: Cache,
 }
 
 async fn answer<B: MessageBody>(response: ServiceResponse<B>) -> Answer {
@@ -116,11 +119,23 @@ async fn answer<B: MessageBody>(response: ServiceResponse<B>) -> Answer {
         .get_all(SET_COOKIE)
         .map(|v| v.to_str().unwrap().to_owned())
         .collect();
+    let header = |name| {
+        response
+            .headers()
+            .get_all(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let cache = Cache {
+        cache_control: header(CACHE_CONTROL),
+        vary: header(VARY),
+    };
     let body = read_body(response).await;
     Answer {
         status,
         body: String::from_utf8(body.to_vec()).unwrap(),
         set_cookies,
+        cache,
     }
 }
 
@@ -146,6 +161,7 @@ fn every_case_of_the_table() {
             .await;
             let got = answer(response).await;
             check(&world, case, got.status, &got.body, &got.set_cookies);
+            check_cache(case, &got.cache);
         }
     });
 }

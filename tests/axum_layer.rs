@@ -6,10 +6,12 @@
 
 mod adapter_cases;
 
-use adapter_cases::{CASES, Data, LOGIN_USER, NAME, Route, World, check, too_big, view};
+use adapter_cases::{
+    CASES, Cache, Data, LOGIN_USER, NAME, Route, World, check, check_cache, too_big, view,
+};
 use axum::Router;
 use axum::body::Body;
-use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, COOKIE, LOCATION, SET_COOKIE, VARY};
 use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -115,6 +117,7 @@ struct Answer {
     status: u16,
     body: String,
     set_cookies: Vec<String>,
+    cache: Cache,
 }
 
 async fn send(app: &Router, method: &str, path: &str, cookie: Option<&str>) -> Answer {
@@ -134,11 +137,24 @@ async fn send(app: &Router, method: &str, path: &str, cookie: Option<&str>) -> A
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
         .collect();
+    let header = |name| {
+        response
+            .headers()
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let cache = Cache {
+        cache_control: header(CACHE_CONTROL),
+        vary: header(VARY),
+    };
     let body = response.into_body().collect().await.unwrap().to_bytes();
     Answer {
         status,
         body: String::from_utf8(body.to_vec()).unwrap(),
         set_cookies,
+        cache,
     }
 }
 
@@ -156,6 +172,7 @@ async fn every_case_of_the_table() {
             &answer.body,
             &answer.set_cookies,
         );
+        check_cache(case, &answer.cache);
     }
 }
 

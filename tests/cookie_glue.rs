@@ -8,7 +8,7 @@ use common::ReadAt as _;
 use common::{NAME, t0};
 use proptest::prelude::*;
 use sealed_session::cookie::{
-    Cookie, CookieJar, CookieOptions, CookieOptionsError, MAX_HEADER_PAIRS, SameSite,
+    Cookie, CookieOptions, CookieOptionsError, MAX_HEADER_PAIRS, SameSite,
 };
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
@@ -407,45 +407,6 @@ fn user_sessions_still_need_their_epoch_verified() {
 }
 
 #[test]
-fn jar_round_trip_tamper_and_absence() {
-    let store = store();
-    let options = CookieOptions::new();
-    let mut jar = CookieJar::new();
-    assert!(
-        store
-            .open_cookie_jar_at::<u32>(&jar, t0())
-            .unwrap()
-            .is_none()
-    );
-    jar.add(
-        options
-            .cookie_at(&store.seal_at(&11u32, t0()).unwrap(), t0())
-            .unwrap(),
-    );
-    jar.add(Cookie::new("other", "x"));
-    let opened = store
-        .open_cookie_jar_at::<u32>(&jar, t0())
-        .unwrap()
-        .unwrap();
-    assert_eq!(*opened.anonymous().unwrap().data(), 11);
-    jar.add(Cookie::new(NAME, "tampered"));
-    assert_eq!(
-        store.open_cookie_jar_at::<u32>(&jar, t0()).unwrap_err(),
-        OpenError::Invalid
-    );
-    let expired = t0() + Duration::days(2);
-    jar.add(
-        options
-            .cookie_at(&store.seal_at(&12u32, t0()).unwrap(), t0())
-            .unwrap(),
-    );
-    assert_eq!(
-        store.open_cookie_jar_at::<u32>(&jar, expired).unwrap_err(),
-        OpenError::Expired
-    );
-}
-
-#[test]
 fn a_full_size_cookie_is_exactly_the_browser_limit_and_one_more_byte_is_refused() {
     // name length 4 leaves 4092 value characters: exactly 3069 bytes of base64.
     let name = "size";
@@ -502,7 +463,6 @@ proptest! {
     fn arbitrary_headers_never_panic(junk in ".{0,300}", junk2 in "[^;]{0,50}") {
         let store = store();
         let _ = store.open_cookie_header_at::<u32>(&junk, t0());
-        let _ = store.open_cookie_jar_at::<u32>(&CookieJar::new(), t0());
         let v = store.seal_at(&5u32, t0()).unwrap().into_value();
         // `junk2` has no `;`, so it is one pair at most, and never our name
         // with a valid value.

@@ -7,7 +7,7 @@ mod common;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
-use sealed_session::cookie::{CookieJar, CookieOptions, CookieOptionsError, MAX_HEADER_PAIRS};
+use sealed_session::cookie::{CookieOptions, CookieOptionsError, MAX_HEADER_PAIRS};
 use sealed_session::time::Duration;
 use sealed_session::{Key, KeyRing, OpenError, Opened, SessionStore, UserId};
 
@@ -98,31 +98,6 @@ fn the_same_value_twice_is_one_cookie() {
         store.open_cookie_header_at::<Payload>(&header, t0()),
         Ok(Some(Opened::Anonymous(_)))
     ));
-}
-
-#[test]
-fn a_jar_cannot_see_duplicates() {
-    // A jar keeps one cookie per name, so the planted one silently wins;
-    // this is why the header entry point is the one to use.
-    let store = store_named("session");
-    let attacker = store
-        .seal_for_user_at(&UserId::from(666u64), 0, &payload(1), t0())
-        .unwrap();
-    let victim = store
-        .seal_for_user_at(&UserId::from(42u64), 0, &payload(1), t0())
-        .unwrap();
-    let mut jar = CookieJar::new();
-    for value in [victim.value(), attacker.value()] {
-        jar.add_original(sealed_session::cookie::Cookie::new(
-            "session",
-            value.to_owned(),
-        ));
-    }
-    let opened = store
-        .open_cookie_jar_at::<Payload>(&jar, t0())
-        .unwrap()
-        .unwrap();
-    assert_eq!(opened.user_id(), Some(&UserId::from(666u64)));
 }
 
 #[test]

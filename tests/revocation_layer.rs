@@ -87,6 +87,11 @@ async fn logout(session: SessionHandle<Data>) {
     session.logout();
 }
 
+/// An anonymous visit: starts (or changes) a session without a user.
+async fn visit(session: SessionHandle<Data>) {
+    session.update(|d| d.counter += 1);
+}
+
 async fn everywhere(user: UserSession<Data>) -> Result<(), SessionError> {
     user.logout_everywhere()
 }
@@ -96,12 +101,17 @@ fn routes() -> Router {
         .route("/", get(home))
         .route("/login", post(login))
         .route("/count", post(count))
+        .route("/visit", post(visit))
         .route("/logout", post(logout))
         .route("/logout-everywhere", post(everywhere))
 }
 
 fn app(sessions: &Sessions) -> Router {
-    routes().layer(SessionLayer::new(sessions.clone(), NoEpochs))
+    app_on(sessions.clone())
+}
+
+fn app_on(sessions: Sessions) -> Router {
+    routes().layer(SessionLayer::new(sessions, NoEpochs))
 }
 
 struct Answer {
@@ -230,20 +240,170 @@ async fn log_out_everywhere_needs_no_epoch_and_a_later_login_works() {
     );
     assert_eq!(laptop.get(NAME), None);
 
-    // Logging in again at once (the same second as the revocation, which
-    // covers its whole second) works: the layer seals that login at the
-    // next second, inside the leeway.
+    // Logging in again a second later works at once: the revocation covers
+    // every login up to its time plus the leeway (a server whose clock runs
+    // ahead), so the layer seals that login just past it, which an opener
+    // accepts from one second after the revocation on.
+    f.hand.advance(Duration::seconds(1));
     browse(&app, &mut laptop, "POST", "/login").await;
     assert_eq!(browse(&app, &mut laptop, "GET", "/").await.body, "7: 0");
     browse(&app, &mut laptop, "POST", "/count").await;
     assert_eq!(browse(&app, &mut laptop, "GET", "/").await.body, "7: 1");
-    // ... and keeps working once the clock has passed that second.
-    f.hand.advance(Duration::seconds(2));
+    // ... and keeps working as the clock moves on.
+    f.hand.advance(Duration::minutes(5));
     browse(&app, &mut laptop, "POST", "/count").await;
     assert_eq!(browse(&app, &mut laptop, "GET", "/").await.body, "7: 2");
     // A copy of the phone's cookie from before stays revoked.
     let mut copy = phone_before;
     assert_eq!(browse(&app, &mut copy, "GET", "/").await.body, "signed out");
+}
+
+#[tokio::test]
+async fn a_login_in_the_very_second_of_log_out_everywhere_opens_a_second_later() {
+    let f = fixture();
+    let app = app(&f.sessions);
+    let mut laptop = ClientCookies::new();
+    browse(&app, &mut laptop, "POST", "/login").await;
+    f.hand.advance(Duration::minutes(1));
+    browse(&app, &mut laptop, "POST", "/logout-everywhere").await;
+    // Same second: the new cookie is sealed past the revocation's reach,
+    // ahead of this clock; it is kept (not removed) and opens a second later.
+    browse(&app, &mut laptop, "POST", "/login").await;
+    let fresh = laptop.get(NAME).expect("a cookie").to_owned();
+    let answer = browse(&app, &mut laptop, "GET", "/").await;
+    assert_eq!(answer.body, "signed out");
+    assert!(answer.set_cookies.is_empty(), "{:?}", answer.set_cookies);
+    assert_eq!(laptop.get(NAME), Some(fresh.as_str()));
+    f.hand.advance(Duration::seconds(1));
+    assert_eq!(browse(&app, &mut laptop, "GET", "/").await.body, "7: 0");
+}
+
+#[tokio::test]
+async fn log_out_everywhere_covers_logins_from_a_clock_that_runs_ahead() {
+    let f = fixture();
+    let app = app(&f.sessions);
+    // Another server of the fleet, same keys and set, its clock 59 s ahead
+    // (inside the 60 s leeway the opener accepts).
+    let (ahead, ahead_hand) = Clock::manual(common::t0() + Duration::seconds(59));
+    let other = app_on(
+        Sessions::new(f.sessions.store(), CookieOptions::new())
+            .unwrap()
+            .with_clock(ahead)
+            .with_revocations(f.revocations.clone()),
+    );
+    let mut phone = ClientCookies::new();
+    browse(&other, &mut phone, "POST", "/login").await;
+    assert_eq!(browse(&app, &mut phone, "GET", "/").await.body, "7: 0");
+    let stolen = phone.clone();
+
+    let mut laptop = ClientCookies::new();
+    browse(&app, &mut laptop, "POST", "/login").await;
+    browse(&app, &mut laptop, "POST", "/logout-everywhere").await;
+    for server in [&app, &other] {
+        let mut copy = stolen.clone();
+        assert_eq!(
+            browse(server, &mut copy, "GET", "/").await.body,
+            "signed out"
+        );
+    }
+    // Later, on both clocks, it stays revoked.
+    f.hand.advance(Duration::hours(1));
+    ahead_hand.advance(Duration::hours(1));
+    let mut copy = stolen.clone();
+    assert_eq!(browse(&app, &mut copy, "GET", "/").await.body, "signed out");
+}
+
+#[tokio::test]
+async fn a_second_log_out_everywhere_in_the_same_second_ends_the_logins_between() {
+    let f = fixture();
+    let app = app(&f.sessions);
+    let mut laptop = ClientCookies::new();
+    browse(&app, &mut laptop, "POST", "/login").await;
+    browse(&app, &mut laptop, "POST", "/logout-everywhere").await;
+    // A login between the two, in the same second (sealed past the first).
+    let mut phone = ClientCookies::new();
+    browse(&app, &mut phone, "POST", "/login").await;
+    let between = phone.clone();
+    // The second one (an admin's, say) in the same second.
+    f.sessions.revoke_user(&UserId::from(7u64)).unwrap();
+    f.hand.advance(Duration::seconds(5));
+    let mut copy = between;
+    assert_eq!(browse(&app, &mut copy, "GET", "/").await.body, "signed out");
+    // And a login after both still works.
+    let mut desk = ClientCookies::new();
+    browse(&app, &mut desk, "POST", "/login").await;
+    assert_eq!(browse(&app, &mut desk, "GET", "/").await.body, "7: 0");
+}
+
+#[tokio::test]
+async fn a_store_swapped_in_with_a_longer_lifetime_keeps_its_revocations() {
+    // Seen in review: a 1-day store replaced by a 7-day one; "log out
+    // everywhere" entries were purged after a day and the phone came back.
+    let store = |ttl| {
+        SessionStore::builder(NAME, KeyRing::new(1, key(3)))
+            .ttl(ttl)
+            .build()
+            .unwrap()
+    };
+    let short = store(Duration::days(1));
+    let revocations = RevocationSet::new(&short);
+    let (clock, hand) = Clock::manual(common::t0());
+    let sessions = Sessions::new(short, CookieOptions::new())
+        .unwrap()
+        .with_clock(clock)
+        .with_revocations(revocations.clone());
+    sessions.replace(store(Duration::days(7))).unwrap();
+    let app = app(&sessions);
+    let mut phone = ClientCookies::new();
+    let mut laptop = ClientCookies::new();
+    browse(&app, &mut phone, "POST", "/login").await;
+    browse(&app, &mut laptop, "POST", "/login").await;
+    let phone_copy = phone.clone();
+    hand.advance(Duration::minutes(1));
+    browse(&app, &mut laptop, "POST", "/logout-everywhere").await;
+    // A day and more later (past the old lifetime), the entry is still kept.
+    for days in [2, 6] {
+        hand.set(common::t0() + Duration::days(days));
+        revocations.purge_at(hand.now());
+        assert_eq!(revocations.user_entries(), 1, "day {days}");
+        let mut copy = phone_copy.clone();
+        assert_eq!(
+            browse(&app, &mut copy, "GET", "/").await.body,
+            "signed out",
+            "day {days}"
+        );
+    }
+
+    // A session entry keeps the cookie's own deadline: a logout (7-day
+    // cookie) is kept past the first store's day too.
+    hand.set(common::t0() + Duration::days(7));
+    let mut tablet = ClientCookies::new();
+    browse(&app, &mut tablet, "POST", "/login").await;
+    let tablet_copy = tablet.clone();
+    browse(&app, &mut tablet, "POST", "/logout").await;
+    hand.set(common::t0() + Duration::days(10));
+    revocations.purge_at(hand.now());
+    let mut copy = tablet_copy;
+    assert_eq!(browse(&app, &mut copy, "GET", "/").await.body, "signed out");
+}
+
+#[tokio::test]
+async fn an_anonymous_logout_adds_no_revocation_entry() {
+    let f = fixture();
+    let app = app(&f.sessions);
+    let mut visitor = ClientCookies::new();
+    browse(&app, &mut visitor, "POST", "/visit").await;
+    assert!(visitor.get(NAME).is_some());
+    for _ in 0..100 {
+        let mut copy = visitor.clone();
+        browse(&app, &mut copy, "POST", "/logout").await;
+        assert_eq!(copy.get(NAME), None, "the cookie is dropped");
+    }
+    assert_eq!(f.revocations.len(), 0);
+    // A user's logout still revokes.
+    browse(&app, &mut visitor, "POST", "/login").await;
+    browse(&app, &mut visitor, "POST", "/logout").await;
+    assert_eq!(f.revocations.session_entries(), 1);
 }
 
 #[tokio::test]
@@ -357,4 +517,44 @@ async fn a_failed_login_over_a_user_session_revokes_nothing() {
     let mut old = before;
     assert_eq!(browse(&app, &mut old, "GET", "/").await.body, "signed out");
     assert_eq!(browse(&app, &mut laptop, "GET", "/").await.body, "7: 0");
+}
+
+#[tokio::test]
+async fn a_logout_entry_keeps_the_cookies_own_deadline_not_a_local_cap() {
+    // Server A caps sessions at one day, server B (same keys, same set, as
+    // with a shared feed) at seven. A cookie sealed by B for seven days and
+    // logged out on A must stay refused on B after A's day is over.
+    let store = |ttl| {
+        SessionStore::builder(NAME, KeyRing::new(1, key(3)))
+            .ttl(ttl)
+            .build()
+            .unwrap()
+    };
+    let (short, long) = (store(Duration::days(1)), store(Duration::days(7)));
+    let revocations = RevocationSet::new(&long);
+    let (clock, hand) = Clock::manual(common::t0());
+    let on = |store: SessionStore| {
+        app_on(
+            Sessions::new(store, CookieOptions::new())
+                .unwrap()
+                .with_clock(clock.clone())
+                .with_revocations(revocations.clone()),
+        )
+    };
+    let (a, b) = (on(short), on(long));
+    let mut phone = ClientCookies::new();
+    browse(&b, &mut phone, "POST", "/login").await;
+    let copy = phone.clone();
+    hand.advance(Duration::hours(1));
+    browse(&a, &mut phone, "POST", "/logout").await;
+    assert_eq!(revocations.session_entries(), 1);
+    hand.advance(Duration::days(3));
+    revocations.purge_at(hand.now());
+    assert_eq!(
+        revocations.session_entries(),
+        1,
+        "kept for the cookie's own week"
+    );
+    let mut copy = copy;
+    assert_eq!(browse(&b, &mut copy, "GET", "/").await.body, "signed out");
 }

@@ -30,11 +30,12 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use sealed_session::axum::{SessionLayer, default_response};
 use sealed_session::cookie::Cookie;
+use sealed_session::engine::Opening;
 use sealed_session::time::format_description::well_known::Rfc3339;
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
-    BoxError, EpochSource, KeyRing, NoEpochs, OpenError, Opened, Revocation, SessionError,
-    SessionHandle, SessionId, SessionStore, Sessions, UserId, UserSession,
+    BoxError, EpochSource, KeyRing, NoEpochs, OpenError, Revocation, SessionError, SessionHandle,
+    SessionId, SessionStore, Sessions, UserId, UserSession,
 };
 use serde::{Deserialize, Serialize};
 
@@ -670,10 +671,10 @@ async fn size_cap_check(State(state): State<AppState>, headers: HeaderMap) -> Ht
     };
     let sealed_len = find(size_cap::NAME);
     let control_len = find(size_cap::CONTROL_NAME);
-    let opened = match cap.sessions().open_cookie_header::<Vec<u8>>(&header) {
-        Ok(Some(Opened::Anonymous(session))) if *session.data() == cap.payload() => "yes",
-        Ok(_) => "no",
-        Err(_) => "no (it did not open)",
+    let opened = match cap.sessions().open::<Vec<u8>>([header.as_str()]) {
+        Opening::Ready(state) if state.data() == Some(&cap.payload()) => "yes",
+        Opening::Ready(state) if state.cookie_error().is_some() => "no (it did not open)",
+        _ => "no",
     };
     let show =
         |len: Option<usize>| len.map_or_else(|| "no".to_owned(), |n| format!("yes, {n} bytes"));

@@ -61,9 +61,12 @@ impl SizeCap {
         if !matches!(refused, SealError::TooLarge { .. }) {
             return Err(format!("unexpected seal error: {refused}"));
         }
-        // Not `__Host-` (that needs Path=/): these cookies only go to /size-cap.
-        let sessions =
-            Sessions::new(store, CookieOptions::new().path(PATH)).map_err(|e| e.to_string())?;
+        // Not `__Host-` (that needs Path=/): these cookies only go to /size-cap,
+        // and they carry no user.
+        let options = CookieOptions::new()
+            .path(PATH)
+            .dangerously_allow_unprefixed_name();
+        let sessions = Sessions::new(store, options).map_err(|e| e.to_string())?;
         let cap = SizeCap {
             sessions,
             fit,

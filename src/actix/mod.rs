@@ -37,12 +37,12 @@ use std::sync::Arc;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{COOKIE, ContentType};
+use actix_web::http::header::{CACHE_CONTROL, COOKIE, ContentType, HeaderMap, HeaderValue, VARY};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::cookie::{Cookie, SameSite};
+use crate::cookie::{CACHE_CONTROL_PRIVATE, Cookie, SameSite, needs_vary_cookie};
 use crate::epochs::EpochSource;
 use crate::layer::Sessions;
 use crate::middleware::{Context, SessionError, SessionHandle, Shared, UserSession};
@@ -322,22 +322,45 @@ where
             let mut response = response.await?;
             let server_error = response.status().is_server_error();
             let error = match context.finish(server_error) {
-                Ok(None) => return Ok(response.map_into_left_body()),
+                Ok(None) => {
+                    if context.depends_on_session() {
+                        mark_private(response.headers_mut());
+                    }
+                    return Ok(response.map_into_left_body());
+                }
                 Ok(Some(cookie)) => {
                     match response
                         .response_mut()
                         .add_cookie(&to_actix_cookie(&cookie))
                     {
-                        Ok(()) => return Ok(response.map_into_left_body()),
+                        Ok(()) => {
+                            mark_private(response.headers_mut());
+                            return Ok(response.map_into_left_body());
+                        }
                         Err(_) => SessionError::Header,
                     }
                 }
                 Err(err) => SessionError::Seal(err),
             };
-            let replacement = context.shared().hooks.respond(&error);
+            let mut replacement = context.shared().hooks.respond(&error);
+            mark_private(replacement.headers_mut());
             let (request, _) = response.into_parts();
             Ok(ServiceResponse::new(request, replacement).map_into_right_body())
         })
+    }
+}
+
+/// `Cache-Control: private` unless the app set its own, and `Vary: Cookie`
+/// (see [`CACHE_CONTROL_PRIVATE`]).
+fn mark_private(headers: &mut HeaderMap) {
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static(CACHE_CONTROL_PRIVATE),
+        );
+    }
+    if needs_vary_cookie(headers.get_all(VARY)) {
+        headers.append(VARY, HeaderValue::from_static("Cookie"));
     }
 }
 

@@ -48,12 +48,13 @@ use std::sync::Arc;
 
 use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
-use http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE, VARY};
 use http::request::Parts;
-use http::{HeaderValue, Request, StatusCode};
+use http::{HeaderMap, HeaderValue, Request, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::cookie::{CACHE_CONTROL_PRIVATE, needs_vary_cookie};
 use crate::epochs::EpochSource;
 use crate::layer::Sessions;
 use crate::middleware::{Context, SessionError, SessionHandle, Shared, UserSession};
@@ -296,10 +297,16 @@ where
 fn finish(context: &Context<Hooks>, response: &mut Response) {
     let server_error = response.status().is_server_error();
     let error = match context.finish(server_error) {
-        Ok(None) => return,
+        Ok(None) => {
+            if context.depends_on_session() {
+                mark_private(response.headers_mut());
+            }
+            return;
+        }
         Ok(Some(cookie)) => match HeaderValue::try_from(cookie.to_string()) {
             Ok(value) => {
                 response.headers_mut().append(SET_COOKIE, value);
+                mark_private(response.headers_mut());
                 return;
             }
             Err(_) => SessionError::Header,
@@ -307,6 +314,21 @@ fn finish(context: &Context<Hooks>, response: &mut Response) {
         Err(err) => SessionError::Seal(err),
     };
     *response = context.shared().hooks.respond(&error);
+    mark_private(response.headers_mut());
+}
+
+/// `Cache-Control: private` unless the app set its own, and `Vary: Cookie`
+/// (see [`CACHE_CONTROL_PRIVATE`]).
+fn mark_private(headers: &mut HeaderMap) {
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static(CACHE_CONTROL_PRIVATE),
+        );
+    }
+    if needs_vary_cookie(headers.get_all(VARY)) {
+        headers.append(VARY, HeaderValue::from_static("Cookie"));
+    }
 }
 
 /// Why a session extractor rejected the request; its response is the

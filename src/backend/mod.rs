@@ -90,6 +90,14 @@ fn current() -> Backend {
     FORCED.with(Cell::get).unwrap_or(Backend::DEFAULT)
 }
 
+#[cfg(fuzzing)]
+thread_local! {
+    /// Bytes handed to AEAD opens on this thread (ciphertext and associated
+    /// data), so fuzz targets can assert that work stays bounded by the
+    /// input (cargo-fuzz builds with `--cfg fuzzing`; never in a release).
+    pub(crate) static OPENED_BYTES: Cell<u64> = const { Cell::new(0) };
+}
+
 #[cfg(test)]
 thread_local! {
     /// Counts AEAD open attempts on this thread, so tests can prove that
@@ -184,6 +192,11 @@ impl Cipher {
         buf: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> bool {
+        #[cfg(fuzzing)]
+        OPENED_BYTES.with(|c| {
+            let n = u64::try_from(buf.len().saturating_add(aad.len())).unwrap_or(u64::MAX);
+            c.set(c.get().saturating_add(n));
+        });
         #[cfg(test)]
         {
             DECRYPT_CALLS.with(|c| c.set(c.get().saturating_add(1)));

@@ -37,9 +37,12 @@ pub const LOGIN_USER: u64 = 42;
 pub const CURRENT_EPOCH: u64 = 1;
 
 pub fn options() -> CookieOptions {
+    // A `Domain` cookie (so the table checks every attribute), and so not
+    // `__Host-`: the loud opt-out. It is also what cookie tossing needs.
     CookieOptions::new()
         .domain("app.example")
         .same_site(SameSite::Strict)
+        .dangerously_allow_unprefixed_name()
 }
 
 /// 2027-01-15T08:00:00Z: every request of a case runs at this time.
@@ -175,6 +178,13 @@ pub enum Sent {
     StaleUser,
     /// An anonymous session (counter 5), while the feed is stale.
     StaleAnonymous,
+    /// A user session logged in 40 minutes ago (the idle window half used:
+    /// a re-seal is due) whose cookie is as large as the cap allows: the
+    /// re-seal's longer login-age varint no longer fits.
+    HintTooLarge,
+    /// A user session issued past the leeway in this server's future (a
+    /// login sealed just past a "log out everywhere", or a clock far ahead).
+    Future,
 }
 
 /// How the `Set-Cookie` for the session cookie must look.
@@ -303,9 +313,25 @@ pub const CASES: &[Case] = &[
     case("server error, tampered", Sent::Tampered, Route::Fail, 500, Some("failed"), Expect::Removal),
     // several cookies with the name
     case("several cookies with the name", Sent::Several, Route::Read, 200, ANON_5, Expect::NoCookie),
+    // Cookie tossing: no session, and neither cookie removed (the host-only
+    // removal would delete the victim's own and leave the planted one).
     case("ambiguous: two authentic cookies with the name", Sent::Ambiguous, Route::Read, 200,
-        Some("user=- counter=0 error=ambiguous"), Expect::Removal),
-    case("ambiguous, user required", Sent::Ambiguous, Route::User, 401, None, Expect::Removal),
+        Some("user=- counter=0 error=ambiguous"), Expect::NoCookie),
+    case("ambiguous, user required", Sent::Ambiguous, Route::User, 401, None, Expect::NoCookie),
+    case("ambiguous, logout", Sent::Ambiguous, Route::Logout, 200, Some("user=- counter=0 error=ambiguous"),
+        Expect::NoCookie),
+    case("ambiguous, changed", Sent::Ambiguous, Route::Change, 200, Some("user=- counter=1 error=ambiguous"),
+        Expect::Fresh { user: None, counter: 1 }),
+    // a re-seal only a hint asked for that no longer fits: served unchanged
+    case("re-seal due but too large, read", Sent::HintTooLarge, Route::Read, 200,
+        Some("user=42 counter=5 error=-"), Expect::NoCookie),
+    case("re-seal due but too large, changed", Sent::HintTooLarge, Route::Change, 500, None,
+        Expect::NoCookie),
+    // issued ahead of this clock: not served, and kept (it opens later)
+    case("issued in the future, read", Sent::Future, Route::Read, 200,
+        Some("user=- counter=0 error=not-yet-valid"), Expect::NoCookie),
+    // an anonymous logout drops the cookie and adds no revocation entry
+    case("anonymous logout", Sent::Anonymous, Route::Logout, 200, NONE_0, Expect::Removal),
     // the revocation set: checked before the epoch, answered like a revoked epoch
     case("revoked session id, read", Sent::RevokedSession, Route::Read, 200,
         Some("user=- counter=0 error=revoked"), Expect::Removal),
@@ -333,7 +359,6 @@ pub const CASES: &[Case] = &[
 pub fn session_entries_after(case: &Case) -> usize {
     let planted = usize::from(case.sent == Sent::RevokedSession);
     let ended = match (case.route, case.sent) {
-        (Route::Logout, Sent::Anonymous | Sent::StaleAnonymous) => 1,
         (Route::Logout | Route::Login, s) if s == CURRENT => 1,
         _ => 0,
     };
@@ -532,6 +557,16 @@ impl World {
                     .revoke_at(Revocation::user(user, now - Duration::minutes(1)), now);
                 sealed.into_value()
             }
+            Sent::HintTooLarge => self.largest_user_cookie(now - Duration::minutes(40)),
+            Sent::Future => store
+                .seal_for_user_at(
+                    &UserId::from(LOGIN_USER),
+                    CURRENT_EPOCH,
+                    &data(5),
+                    now + LEEWAY + Duration::seconds(1),
+                )
+                .unwrap()
+                .into_value(),
             Sent::StaleUser => return self.cookie_header(CURRENT),
             Sent::StaleAnonymous => return self.cookie_header(Sent::Anonymous),
             Sent::Several => {
@@ -540,6 +575,24 @@ impl World {
             }
         };
         Some(format!("lang=en; {NAME}={value}"))
+    }
+
+    /// A fresh login at `login` whose blob is as long as the cap allows (one
+    /// more byte would not fit).
+    fn largest_user_cookie(&self, login: OffsetDateTime) -> String {
+        let store = self.store();
+        let seal = |len: usize| {
+            let data = Data {
+                counter: 5,
+                blob: vec![7; len],
+            };
+            store.seal_for_user_at(&UserId::from(LOGIN_USER), CURRENT_EPOCH, &data, login)
+        };
+        let mut len = 0;
+        while seal(len + 1).is_ok() {
+            len += 1;
+        }
+        seal(len).unwrap().into_value()
     }
 
     /// A user session logged in at `login`, kept alive by a request every
@@ -577,6 +630,30 @@ impl World {
 
 /// Checks one case's response: `status`, the handler's `body`, and the
 /// `Set-Cookie` header fields (all of them; only the session's count).
+/// A response's caching headers, as sent.
+pub struct Cache {
+    pub cache_control: Vec<String>,
+    pub vary: Vec<String>,
+}
+
+/// A response that depends on the session (every route that asks for it)
+/// or sets the cookie is `Cache-Control: private` with `Vary: Cookie`; one
+/// that never asked for the session is left alone.
+pub fn check_cache(case: &Case, cache: &Cache) {
+    let name = case.name;
+    if case.route == Route::Nothing {
+        assert!(
+            cache.cache_control.is_empty(),
+            "{name}: {:?}",
+            cache.cache_control
+        );
+        assert!(cache.vary.is_empty(), "{name}: {:?}", cache.vary);
+        return;
+    }
+    assert_eq!(cache.cache_control, ["private"], "{name}: Cache-Control");
+    assert_eq!(cache.vary, ["Cookie"], "{name}: Vary");
+}
+
 pub fn check(world: &World, case: &Case, status: u16, body: &str, set_cookies: &[String]) {
     let name = case.name;
     assert_eq!(status, case.status, "{name}: status (body {body:?})");

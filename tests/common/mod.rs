@@ -198,20 +198,6 @@ pub trait ReadAt {
         header: &str,
         now: OffsetDateTime,
     ) -> Result<Option<sealed_session::Opened<T>>, OpenError>;
-
-    fn open_cookie_jar_at<T: serde::de::DeserializeOwned>(
-        &self,
-        jar: &sealed_session::cookie::CookieJar,
-        now: OffsetDateTime,
-    ) -> Result<Option<sealed_session::Opened<T>>, OpenError>;
-}
-
-#[cfg(feature = "cookie")]
-fn sessions_at(store: &SessionStore, now: OffsetDateTime) -> sealed_session::Sessions {
-    let (clock, _hand) = sealed_session::Clock::manual(now);
-    sealed_session::Sessions::new(store.clone(), sealed_session::cookie::CookieOptions::new())
-        .unwrap()
-        .with_clock(clock)
 }
 
 #[cfg(feature = "cookie")]
@@ -221,14 +207,6 @@ impl ReadAt for SessionStore {
         header: &str,
         now: OffsetDateTime,
     ) -> Result<Option<sealed_session::Opened<T>>, OpenError> {
-        sessions_at(self, now).open_cookie_header(header)
-    }
-
-    fn open_cookie_jar_at<T: serde::de::DeserializeOwned>(
-        &self,
-        jar: &sealed_session::cookie::CookieJar,
-        now: OffsetDateTime,
-    ) -> Result<Option<sealed_session::Opened<T>>, OpenError> {
-        sessions_at(self, now).open_cookie_jar(jar)
+        sealed_session::engine::open_header(self, header, now)
     }
 }
