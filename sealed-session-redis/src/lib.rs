@@ -54,8 +54,16 @@
 //!   [`Client::build_with_tls`]), user and password in the URL (ACL), or
 //!   Redis Sentinel ([`Connector::sentinel`]): every reconnect asks the
 //!   sentinels for the current primary.
-//! * **Events** go to [`tracing`] (target `sealed_session_redis`) and to
-//!   an optional hook ([`RedisFeedConfig::on_event`]).
+//! * **Events** go to [`tracing`] (target `sealed_session_redis`, an
+//!   `event` field naming each, a `detail` field with its text; never a
+//!   key, a cookie or a password) and to an optional hook
+//!   ([`RedisFeedConfig::on_event`]): `feed_stale` / `feed_fresh`,
+//!   `revocation_write_failed` (first failure, retried),
+//!   `revocation_write_failing` (failing for longer than the bound),
+//!   `revocation_write_recovered`, `feed_message_rejected`,
+//!   `feed_disconnected`, `feed_connected`, `feed_resynced` (at `WARN` when
+//!   it re-published entries), and `revocations_published` (`DEBUG`, per
+//!   written batch).
 //!
 //! # Message format, version 1
 //!
@@ -635,8 +643,9 @@ pub struct FeedHealth {
     /// Whether user sessions are accepted (the feed proved within the
     /// bound that writes are accepted and read back).
     pub fresh: bool,
-    /// The latest write error, while writes have failed for longer than
-    /// the staleness bound (`None` once a write succeeds again).
+    /// The latest write error, once writes have failed for longer than
+    /// the staleness bound ([`FeedEvent::WriteFailing`] was reported); `None`
+    /// again once a write succeeds.
     pub write_error: Option<String>,
     /// How long writes have been failing (`None` while they work).
     pub failing_for: Option<Duration>,
@@ -678,6 +687,8 @@ impl Beats {
 struct Writes {
     failing_since: Option<Instant>,
     last_error: Option<String>,
+    /// Whether [`FeedEvent::WriteFailing`] was reported for this outage.
+    reported: bool,
 }
 
 /// What the reader, writer and ticker tasks share.
@@ -704,11 +715,29 @@ struct Shared {
 /// The tracing target of every event.
 const TARGET: &str = "sealed_session_redis";
 
+impl FeedEvent {
+    /// The `event` field of its `tracing` event.
+    fn name(&self) -> &'static str {
+        match self {
+            FeedEvent::Rejected { .. } => "feed_message_rejected",
+            FeedEvent::Disconnected { .. } => "feed_disconnected",
+            FeedEvent::Connected => "feed_connected",
+            FeedEvent::Resynced { .. } => "feed_resynced",
+            FeedEvent::WriteRetrying { .. } => "revocation_write_failed",
+            FeedEvent::WriteFailing { .. } => "revocation_write_failing",
+            FeedEvent::WriteRecovered => "revocation_write_recovered",
+            FeedEvent::Stale => "feed_stale",
+            FeedEvent::Fresh => "feed_fresh",
+        }
+    }
+}
+
 fn log(event: &FeedEvent) {
+    let name = event.name();
     if event.is_warning() {
-        tracing::warn!(target: TARGET, event = %event, "revocation feed");
+        tracing::warn!(target: TARGET, event = name, detail = %event);
     } else {
-        tracing::info!(target: TARGET, event = %event, "revocation feed");
+        tracing::info!(target: TARGET, event = name, detail = %event);
     }
 }
 
@@ -810,6 +839,10 @@ impl Shared {
         }
         if !*reported && failing_for >= self.bound {
             *reported = true;
+            self.writes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .reported = true;
             self.emit(&FeedEvent::WriteFailing {
                 error: error.to_owned(),
                 failing_for,
@@ -822,6 +855,7 @@ impl Shared {
             let mut writes = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
             writes.failing_since = None;
             writes.last_error = None;
+            writes.reported = false;
         }
         self.emit(&FeedEvent::WriteRecovered);
     }
@@ -1200,7 +1234,7 @@ impl RedisFeed {
     /// ```
     #[must_use]
     pub fn health(&self) -> FeedHealth {
-        let (failing_for, last_error) = {
+        let (failing_for, write_error) = {
             let writes = self
                 .shared
                 .writes
@@ -1208,12 +1242,12 @@ impl RedisFeed {
                 .unwrap_or_else(PoisonError::into_inner);
             (
                 writes.failing_since.map(|since| since.elapsed()),
-                writes.last_error.clone(),
+                writes.last_error.clone().filter(|_| writes.reported),
             )
         };
         FeedHealth {
             fresh: !self.shared.link.set().is_stale(),
-            write_error: last_error.filter(|_| failing_for.is_some_and(|d| d >= self.shared.bound)),
+            write_error,
             failing_for,
             unacknowledged: self.shared.counters.pending.load(Ordering::Acquire),
         }

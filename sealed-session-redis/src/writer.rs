@@ -173,7 +173,19 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queued: UnboundedReceiver<Item>
                     let since = *failing_since.get_or_insert_with(Instant::now);
                     let error = err.to_string();
                     shared.write_failed(&error, since.elapsed(), &mut reported);
-                    tokio::time::sleep(pause).await;
+                    // Retry no later than the moment the failure reaches
+                    // the bound, so it is reported then.
+                    let sleep = if reported {
+                        pause
+                    } else {
+                        pause.min(
+                            shared
+                                .bound
+                                .saturating_sub(since.elapsed())
+                                .max(Duration::from_millis(1)),
+                        )
+                    };
+                    tokio::time::sleep(sleep).await;
                     pause = pause.saturating_mul(2).min(shared.bound);
                 }
             }
@@ -205,8 +217,8 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queued: UnboundedReceiver<Item>
                 .fetch_sub(revocations, Ordering::AcqRel);
             tracing::debug!(
                 target: "sealed_session_redis",
-                revocations,
-                "revocations published"
+                event = "revocations_published",
+                revocations
             );
         }
         if let Some(seq) = batch.beat {

@@ -467,3 +467,99 @@ fn bad_feed_messages_are_rejected_counted_and_never_applied() {
         );
     });
 }
+
+/// What a `tracing` subscriber wrote, as text.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn security_events_go_through_tracing_and_carry_no_password() {
+    const PASSWORD: &str = "s3cret-feed-password";
+    let mut server = RedisServer::start_with(&["--requirepass", PASSWORD]);
+    let url = format!("redis://:{PASSWORD}@127.0.0.1:{}/", server.port());
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .without_time()
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    // One thread: the feed's tasks report on this thread's subscriber.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let store = store();
+            let set = RevocationSet::new(&store);
+            let feed = RedisFeed::start(
+                Client::open(url.as_str()).unwrap(),
+                &set,
+                RedisFeedConfig::default(),
+            )
+            .unwrap();
+            fresh(&feed).await;
+            feed.revoke_session(login(&store, 1).info()).await.unwrap();
+            let mut conn = Client::open(url.as_str())
+                .unwrap()
+                .get_multiplexed_async_connection()
+                .await
+                .unwrap();
+            let _: String = redis::cmd("XADD")
+                .arg(RedisFeedConfig::default().stream_key())
+                .arg("*")
+                .arg("m")
+                .arg("not a revocation")
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            eventually("the bad entry is rejected", || feed.stats().rejected == 1).await;
+            server.kill();
+            eventually("the write failure is reported", || {
+                feed.health().write_error.is_some()
+            })
+            .await;
+            assert!(set.is_stale());
+            server.restart();
+            fresh(&feed).await;
+            eventually("the writes recover", || feed.health().failing_for.is_none()).await;
+            let seen = captured.clone();
+            eventually("feed_fresh is reported", || {
+                String::from_utf8_lossy(&seen.0.lock().unwrap()).contains("feed_fresh")
+            })
+            .await;
+            feed.shutdown().await;
+        });
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    for event in [
+        "feed_connected",
+        "feed_resynced",
+        "revocations_published",
+        "feed_message_rejected",
+        "feed_disconnected",
+        "revocation_write_failed",
+        "revocation_write_failing",
+        "feed_stale",
+        "revocation_write_recovered",
+        "feed_fresh",
+    ] {
+        assert!(text.contains(event), "no {event} in:\n{text}");
+    }
+    assert!(text.contains("sealed_session_redis"), "the target");
+    assert!(
+        !text.contains(PASSWORD),
+        "a password in the events:\n{text}"
+    );
+}
