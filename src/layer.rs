@@ -355,7 +355,7 @@ impl Sessions {
     }
 
     /// The same, checking every session against `revocations` (a
-    /// [`RevocationSet`]; fed through Redis with feature `redis`, to share
+    /// [`RevocationSet`]; fed through Redis by the `sealed-session-redis` crate, to share
     /// it across servers). Clones made before keep their setting.
     ///
     /// * **Every open** checks the cookie first, with hash lookups and no
