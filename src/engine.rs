@@ -544,11 +544,7 @@ impl<T> SessionState<T> {
 
     /// A session id for a session made in this request.
     fn fresh_id(&self) -> Option<SessionId> {
-        if self.store.seals_session_ids() {
-            nonce::session_id().ok()
-        } else {
-            None
-        }
+        nonce::session_id().ok()
     }
 
     /// Remembers the request's own session as ended (to be revoked).
