@@ -1097,6 +1097,26 @@ impl SessionStore {
             .encode([header, &nonce, &body, &tag].concat())
     }
 
+    /// Re-seals an opened session at `now` (unix seconds) with a fixed
+    /// nonce, to reproduce the re-seal golden vectors. Test builds only.
+    #[cfg(test)]
+    pub(crate) fn reseal_with_nonce<T: Serialize>(
+        &self,
+        session: &Session<T>,
+        now: i64,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<Sealed, SealError> {
+        let times = self.inner.policy.renew(session.info.times, now)?;
+        let claim = session.user.as_ref().map(UserClaimRef::from);
+        self.seal_envelope(
+            &session.data,
+            claim,
+            times,
+            session.info.session_id,
+            Some(nonce),
+        )
+    }
+
     /// Seals with a fixed nonce and session id, to reproduce golden vectors.
     /// Test builds only.
     #[cfg(test)]

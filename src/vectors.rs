@@ -109,6 +109,13 @@ struct Spec {
     opener: Opener,
     /// Seal with this nonce instead of the vector's own.
     nonce: Option<[u8; NONCE_LEN]>,
+    /// Seal with this algorithm (the same key bytes and id) while the
+    /// opener's key is configured with `algorithm`.
+    seal_algorithm: Option<Algorithm>,
+    /// Re-seal the opened session at `now` (FORMAT.md section 6.2) and
+    /// record the outcome: `ok` (with the re-sealed cookie) or
+    /// `session_expired`.
+    reseal_expect: Option<&'static str>,
 }
 
 /// An opener's schema configuration (FORMAT.md section 6).
@@ -228,6 +235,8 @@ fn base(
         old: false,
         opener: OPENER,
         nonce: None,
+        seal_algorithm: None,
+        reseal_expect: None,
     }
 }
 
@@ -438,7 +447,7 @@ fn v2_specs() -> Vec<Spec> {
         ..v2(name, algorithm, user, "ok")
     };
     let s1 = opener(1, &[]);
-    vec![
+    let mut specs = vec![
         // Sessions of schema 0 and 1, both algorithms, anonymous and user.
         v2("xaes anonymous, schema 0", xaes, None, "ok"),
         v2("xaes user (integer id), schema 0", xaes, alice(), "ok"),
@@ -1443,6 +1452,305 @@ fn v2_specs() -> Vec<Spec> {
                 5,
             )
         },
+    ];
+    specs.extend(reseal_specs());
+    specs.extend(unpinned_rule_specs());
+    specs
+}
+
+/// Appended for issue 17, item 10: what a re-seal writes (FORMAT.md section
+/// 6.2), each an `ok` vector re-sealed at its `now` with a fixed nonce.
+fn reseal_specs() -> Vec<Spec> {
+    let (xaes, xchacha) = (Algorithm::XAes256Gcm, Algorithm::XChaCha20Poly1305);
+    let reseal = |name, algorithm, user| Spec {
+        reseal_expect: Some("ok"),
+        ..v2(name, algorithm, user, "ok")
+    };
+    // Logged in 3 days before T0 for 7 days, re-sealed at T0.
+    let week = Times {
+        login_at: T0 - 3 * DAY,
+        issued_at: T0,
+        expires_at: T0 + 4 * DAY,
+        idle_deadline: None,
+    };
+    vec![
+        Spec {
+            times: week,
+            policy: policy(5 * DAY, None, 60),
+            reseal: &["policy_tightened"],
+            ..reseal(
+                "re-seal: keeps login_at, writes the locally capped deadline min(expires_at, login_at + ttl)",
+                xaes,
+                alice(),
+            )
+        },
+        Spec {
+            times: Times {
+                idle_deadline: Some(T0 + 1800),
+                ..fresh(T0, DAY)
+            },
+            now: T0 + 1000,
+            policy: policy(DAY, Some(1800), 60),
+            reseal: &["idle_half_used"],
+            ..reseal(
+                "re-seal: idle deadline slides to now + idle_timeout",
+                xchacha,
+                None,
+            )
+        },
+        Spec {
+            times: Times {
+                idle_deadline: Some(T0 + 1800),
+                ..fresh(T0, 2000)
+            },
+            now: T0 + 1000,
+            policy: policy(DAY, Some(1800), 60),
+            reseal: &["idle_half_used"],
+            ..reseal(
+                "re-seal: idle deadline capped at the absolute deadline",
+                xaes,
+                None,
+            )
+        },
+        Spec {
+            times: Times {
+                idle_deadline: Some(T0 + 1800),
+                ..fresh(T0, DAY)
+            },
+            now: T0 + 1000,
+            reseal: &["idle_half_used"],
+            ..reseal(
+                "re-seal by an opener without idle timeout: the cookie's idle deadline is dropped",
+                xchacha,
+                bob(),
+            )
+        },
+        Spec {
+            times: Times {
+                idle_deadline: Some(T0 + 30 + 1800),
+                ..fresh(T0 + 30, DAY)
+            },
+            now: T0,
+            policy: policy(DAY, Some(1800), 60),
+            ..reseal(
+                "re-seal of a cookie issued 30 s in the future: as of its own issued_at",
+                xaes,
+                None,
+            )
+        },
+        Spec {
+            now: T0 + DAY + 30,
+            in_leeway: true,
+            reseal_expect: Some("session_expired"),
+            ..v2(
+                "re-seal in the leeway (absolute deadline): session_expired",
+                xchacha,
+                alice(),
+                "ok",
+            )
+        },
+        Spec {
+            times: Times {
+                idle_deadline: Some(T0 + 1800),
+                ..fresh(T0, DAY)
+            },
+            now: T0 + 1800 + 10,
+            policy: policy(DAY, Some(1800), 60),
+            in_leeway: true,
+            reseal_expect: Some("session_expired"),
+            ..v2(
+                "re-seal in the leeway (idle deadline): session_expired",
+                xaes,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            schema: 2,
+            opener: ROLLOUT,
+            reseal: &["old_schema"],
+            ..reseal(
+                "re-seal during a rollout: down-converted to the previous schema 1 { note }",
+                xchacha,
+                alice(),
+            )
+        },
+        Spec {
+            schema: 1,
+            old: true,
+            opener: MIGRATING,
+            reseal: &["old_schema"],
+            ..reseal(
+                "re-seal of a migrated schema 1 cookie: written as the current schema 2",
+                xaes,
+                None,
+            )
+        },
+    ]
+}
+
+const ALGORITHM_BINDING: &str = "the key bytes and id are the opener's, but the cookie was sealed \
+     with the other algorithm: an opener that tries the other AEAD too would open it";
+const NO_FALLBACK: &str = "authentic under key 1's subkey (key id 1 in the HKDF info) with the \
+     AAD over header 02 02: an opener that falls back to another key for an unknown id opens it";
+const WRAPS: &str = "issued_at + this varint is 2^64 + 1799999999: past 2^64, decode. An opener \
+     that wraps at 2^64 reads the deadline as 1799999999, in the past";
+
+/// Appended for issue 17, item 11: rules no earlier vector pinned (a
+/// lenient opener passed every one).
+fn unpinned_rule_specs() -> Vec<Spec> {
+    let (xaes, xchacha) = (Algorithm::XAes256Gcm, Algorithm::XChaCha20Poly1305);
+    let sid = SID.to_be_bytes();
+    let raw = |times: Vec<u8>, user: Vec<u8>| {
+        Some(env2(
+            times,
+            user,
+            &sid,
+            vec![0],
+            pc(&VectorPayload {
+                note: NOTE_V2.into(),
+                visits: 3,
+            }),
+        ))
+    };
+    let std_times = || wire_times(T0_WIRE, 0, DAY_WIRE, None);
+    vec![
+        // A key's algorithm is bound by configuration, never tried.
+        Spec {
+            seal_algorithm: Some(xchacha),
+            comment: Some(ALGORITHM_BINDING),
+            ..v2(
+                "algorithm binding: sealed with XChaCha20-Poly1305, key configured as XAES-256-GCM",
+                xaes,
+                None,
+                "invalid",
+            )
+        },
+        Spec {
+            seal_algorithm: Some(xaes),
+            comment: Some(ALGORITHM_BINDING),
+            ..v2(
+                "algorithm binding: sealed with XAES-256-GCM, key configured as XChaCha20-Poly1305",
+                xchacha,
+                None,
+                "invalid",
+            )
+        },
+        // An unknown key id never falls back to another key.
+        Spec {
+            header: Some(&[0x02, 0x02]),
+            lenient_authentic: true,
+            comment: Some(NO_FALLBACK),
+            ..v2(
+                "unknown key id 2 (ring has 1): no fallback to key 1",
+                xaes,
+                None,
+                "invalid",
+            )
+        },
+        // Deadlines near 2^64.
+        Spec {
+            raw: raw(wire_times(T0_WIRE, 0, u64::MAX, None), vec![0]),
+            comment: Some(WRAPS),
+            ..v2(
+                "lifetime 2^64 - 1: issued_at + lifetime overflows u64, decode",
+                xaes,
+                None,
+                "decode",
+            )
+        },
+        Spec {
+            raw: raw(wire_times(T0_WIRE, 0, DAY_WIRE, Some(u64::MAX)), vec![0]),
+            comment: Some(WRAPS),
+            ..v2(
+                "idle 2^64 - 1: issued_at + idle overflows u64, decode",
+                xchacha,
+                None,
+                "decode",
+            )
+        },
+        // UserId variant 2 is no variant: malformed, even followed by a
+        // well-formed text id.
+        Spec {
+            raw: raw(std_times(), vec![1, 2, 1, b'a', 7]),
+            ..v2(
+                "user id variant 2 (then a valid text id 'a', epoch 7): decode",
+                xaes,
+                None,
+                "decode",
+            )
+        },
+        // The local idle deadline: issued_at + idle_timeout (not login_at,
+        // not now), never past E, and never later than the cookie's own.
+        Spec {
+            times: Times {
+                login_at: T0 - 3 * DAY,
+                ..fresh(T0, DAY)
+            },
+            now: T0 + 1700,
+            policy: policy(5 * DAY, Some(1800), 60),
+            reseal: &["idle_half_used", "policy_tightened"],
+            ..v2(
+                "local idle deadline counts from issued_at, not login_at or now",
+                xchacha,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            times: fresh(T0, 1000),
+            now: T0 + 500,
+            policy: policy(DAY, Some(1800), 60),
+            reseal: &["idle_half_used", "policy_tightened"],
+            ..v2(
+                "local idle deadline capped at expires_at (idle window 1000 s, half used at 500 s)",
+                xaes,
+                None,
+                "ok",
+            )
+        },
+        Spec {
+            times: Times {
+                idle_deadline: Some(T0 + 1200),
+                ..fresh(T0, DAY)
+            },
+            now: T0 + 500,
+            policy: policy(DAY, Some(1800), 60),
+            ..v2(
+                "cookie idle deadline earlier than the local one: the cookie's is kept, no policy_tightened",
+                xchacha,
+                None,
+                "ok",
+            )
+        },
+        // The epoch check is equality: neither direction passes.
+        Spec {
+            current_epoch: Some(6),
+            ..v2(
+                "cookie epoch 7 above the current epoch 6: revoked",
+                xaes,
+                alice(),
+                "revoked",
+            )
+        },
+        Spec {
+            current_epoch: Some(8),
+            ..v2(
+                "cookie epoch 7 below the current epoch 8: revoked",
+                xchacha,
+                alice(),
+                "revoked",
+            )
+        },
+        Spec {
+            current_epoch: Some(7),
+            ..v2(
+                "cookie epoch 7 equal to the current epoch 7: ok",
+                xaes,
+                alice(),
+                "ok",
+            )
+        },
     ]
 }
 
@@ -1637,7 +1945,8 @@ fn build(specs: Vec<Spec>) -> Value {
         }
         let key_bytes = master_key(spec.algorithm, spec.seal_key_id);
         let key = Key::from_bytes(&key_bytes).unwrap_or_else(|_| Key::generate());
-        let ring = KeyRing::with_algorithm(spec.seal_key_id, spec.algorithm, key.clone());
+        let seal_algorithm = spec.seal_algorithm.unwrap_or(spec.algorithm);
+        let ring = KeyRing::with_algorithm(spec.seal_key_id, seal_algorithm, key.clone());
         let mut builder = SessionStore::builder(spec.seal_name, ring)
             .ttl(crate::MAX_TTL)
             .schema(spec.schema);
@@ -1663,7 +1972,7 @@ fn build(specs: Vec<Spec>) -> Value {
         let over_own_header = |pt: &[u8]| {
             seal_over_header(
                 &key,
-                spec.algorithm,
+                seal_algorithm,
                 spec.seal_key_id,
                 spec.seal_name,
                 &own_header,
@@ -1697,7 +2006,7 @@ fn build(specs: Vec<Spec>) -> Value {
                 }
             }
         };
-        let plaintext = plaintext_of(&key, spec.algorithm, spec.seal_name, &sealed);
+        let plaintext = plaintext_of(&key, seal_algorithm, spec.seal_name, &sealed);
         if let Some(raw) = &spec.raw {
             assert_eq!(plaintext.as_ref(), Some(raw));
         }
@@ -1711,7 +2020,7 @@ fn build(specs: Vec<Spec>) -> Value {
         let sealed = match (spec.header, &plaintext) {
             (Some(header), Some(pt)) => seal_over_header(
                 &key,
-                spec.algorithm,
+                seal_algorithm,
                 spec.seal_key_id,
                 spec.seal_name,
                 header,
@@ -1786,6 +2095,9 @@ fn build(specs: Vec<Spec>) -> Value {
                     check_hint(&spec, times, cookie_head);
                     obj.insert("reseal".into(), json!(spec.reseal));
                     obj.insert("in_leeway".into(), json!(spec.in_leeway));
+                    if let Some(want) = spec.reseal_expect {
+                        reseal_fields(&spec, &cookie, index, obj, want);
+                    }
                 } else {
                     assert!(spec.reseal.is_empty() && !spec.in_leeway, "{}", spec.name);
                 }
@@ -1794,6 +2106,111 @@ fn build(specs: Vec<Spec>) -> Value {
         out.push(v);
     }
     Value::Array(out)
+}
+
+/// The opener a vector records (FORMAT.md section 7), as a store: the
+/// vector's key as the sealing key, its policy, schemas and size cap.
+fn opener_store(spec: &Spec, key: &Key) -> SessionStore {
+    let policy = spec.policy.unwrap_or(POLICY);
+    let ring = KeyRing::with_algorithm(spec.key_id, spec.algorithm, key.clone());
+    let mut builder = SessionStore::builder(spec.open_name, ring)
+        .ttl(time::Duration::seconds(policy.ttl))
+        .leeway(time::Duration::seconds(policy.leeway))
+        .max_cookie_len(spec.max_cookie_len)
+        .schema(spec.opener.schema);
+    if let Some(idle) = policy.idle_timeout {
+        builder = builder.idle_timeout(time::Duration::seconds(idle));
+    }
+    for &older in spec.opener.accepts {
+        builder = builder.try_accept(older, |old: OldPayload| {
+            if old.note.is_empty() {
+                Err("empty note")
+            } else {
+                Ok(VectorPayload {
+                    note: old.note,
+                    visits: 0,
+                })
+            }
+        });
+    }
+    if let Some(previous) = spec.opener.seals_schema {
+        builder = builder
+            .seal_previous_schema(previous, |cur: VectorPayload| OldPayload { note: cur.note });
+    }
+    builder
+        .build()
+        .unwrap_or_else(|e| panic!("opener of {}: {e}", spec.name))
+}
+
+/// The nonce of the re-seal of vector `index`.
+fn reseal_nonce(index: usize) -> [u8; NONCE_LEN] {
+    let mut n = nonce_v2(index);
+    for b in &mut n {
+        *b ^= 0xa5;
+    }
+    n
+}
+
+/// Opens `cookie` with the vector's opener at `now`, re-seals it there with
+/// a fixed nonce (FORMAT.md section 6.2) and records the outcome.
+fn reseal_fields(
+    spec: &Spec,
+    cookie: &str,
+    index: usize,
+    obj: &mut serde_json::Map<String, Value>,
+    want: &str,
+) {
+    assert!(
+        !spec.retired && spec.key_id == spec.seal_key_id,
+        "{}",
+        spec.name
+    );
+    let key = Key::from_bytes(&master_key(spec.algorithm, spec.key_id))
+        .unwrap_or_else(|_| Key::generate());
+    let store = opener_store(spec, &key);
+    let now = crate::expiry::datetime(spec.now);
+    let Ok(session) = store
+        .open_at::<VectorPayload>(cookie, now)
+        .and_then(|opened| opened.verify_with(|_| spec.current_epoch))
+    else {
+        panic!("re-seal vector {} does not open", spec.name);
+    };
+    let nonce = reseal_nonce(index);
+    obj.insert("reseal_nonce".into(), json!(URL_SAFE_NO_PAD.encode(nonce)));
+    obj.insert("reseal_expect".into(), json!(want));
+    match store.reseal_with_nonce(&session, spec.now, nonce) {
+        Err(crate::SealError::SessionExpired) => {
+            assert_eq!(want, "session_expired", "{}", spec.name);
+        }
+        Err(e) => panic!("re-seal of {}: {e}", spec.name),
+        Ok(sealed) => {
+            assert_eq!(want, "ok", "{}", spec.name);
+            let value = sealed.value().to_owned();
+            let Some(pt) = plaintext_of(&key, spec.algorithm, spec.open_name, &value) else {
+                panic!("re-sealed {}", spec.name);
+            };
+            let Some((head, _)) = HeadIn::read(&pt) else {
+                panic!("re-sealed head of {}", spec.name);
+            };
+            assert_eq!(head.session_id, SessionId::from_u64(spec.session_id));
+            obj.insert("resealed_cookie".into(), json!(value));
+            obj.insert("resealed_plaintext_hex".into(), json!(hex(&pt)));
+            obj.insert("resealed_issued_at".into(), json!(head.issued_at));
+            obj.insert(
+                "resealed_expires_at".into(),
+                json!(sealed.expires_at().unix_timestamp()),
+            );
+            obj.insert(
+                "resealed_idle_deadline".into(),
+                json!(
+                    sealed
+                        .idle_deadline()
+                        .map(time::OffsetDateTime::unix_timestamp)
+                ),
+            );
+            obj.insert("resealed_schema".into(), json!(head.schema));
+        }
+    }
 }
 
 fn mutate(cookie: &str, mutation: Mutation) -> String {
