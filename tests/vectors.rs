@@ -11,7 +11,9 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{VectorPayload, golden_vectors_v2, unix, vector_store_builder};
-use sealed_session::{OpenError, ResealReasons, Session, SessionInfo, SessionStore, UserId};
+use sealed_session::{
+    OpenError, ResealReasons, SealError, Session, SessionInfo, SessionStore, UserId,
+};
 use serde_json::Value;
 
 /// The outcome name (FORMAT.md section 6) and the session, if it opened.
@@ -260,6 +262,94 @@ fn every_v2_vector_opens_as_expected() {
                 .iter()
                 .any(|v| v["expect"] == "ok" && v["session_id"] == id),
             "no ok vector with session id {id}"
+        );
+    }
+}
+
+/// FORMAT.md section 6.2: every re-seal vector, opened by its opener and
+/// re-sealed at its `now` through the public API, gives what the vector
+/// records (the byte-for-byte value, with its fixed nonce, is checked by
+/// the crate's unit tests): the deadlines written, and, opened again, the
+/// same session (id, user, login time) at the recorded issued time and
+/// schema, with no `policy_tightened` left.
+#[test]
+fn every_reseal_vector_reseals_as_recorded() {
+    let vectors = golden_vectors_v2();
+    let mut seen = BTreeSet::new();
+    for v in vectors.iter().filter(|v| v.get("reseal_expect").is_some()) {
+        let name = &v["name"];
+        let store = vector_store_builder(v).build().unwrap();
+        let now = unix(v["now"].as_i64().unwrap());
+        let (got, session) = outcome(&store, v);
+        assert_eq!(got, "ok", "{name}");
+        let session = session.unwrap();
+        let want = v["reseal_expect"].as_str().unwrap();
+        seen.insert(want.to_owned());
+        let resealed = store.reseal_at(&session, now);
+        if want == "session_expired" {
+            assert_eq!(resealed.unwrap_err(), SealError::SessionExpired, "{name}");
+            assert!(session.info().in_leeway(), "{name}");
+            continue;
+        }
+        let resealed = resealed.unwrap();
+        let ts = |k: &str| v[k].as_i64().map(unix);
+        assert_eq!(
+            Some(resealed.expires_at()),
+            ts("resealed_expires_at"),
+            "{name}"
+        );
+        assert_eq!(
+            resealed.idle_deadline(),
+            ts("resealed_idle_deadline"),
+            "{name}"
+        );
+        let again = store
+            .open_at::<VectorPayload>(resealed.value(), now)
+            .and_then(|opened| opened.verify_with(|_| v["current_epoch"].as_u64()))
+            .unwrap();
+        let (old, new) = (session.info(), again.info());
+        assert_eq!(Some(new.issued_at()), ts("resealed_issued_at"), "{name}");
+        assert_eq!(new.login_at(), old.login_at(), "{name}");
+        assert_eq!(new.session_id(), old.session_id(), "{name}");
+        assert_eq!(again.user_id(), session.user_id(), "{name}");
+        assert_eq!(
+            u64::from(new.schema()),
+            v["resealed_schema"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert!(!new.reseal_reasons().policy_tightened, "{name}");
+        assert_eq!(Some(new.expires_at()), ts("resealed_expires_at"), "{name}");
+    }
+    let both: BTreeSet<String> = ["ok", "session_expired"].map(str::to_owned).into();
+    assert_eq!(seen, both);
+}
+
+/// Issue 17, item 11: the rules no earlier vector pinned each have one
+/// (see FORMAT.md section 7 for what each catches).
+#[test]
+fn the_rules_a_lenient_opener_passed_have_vectors() {
+    let vectors = golden_vectors_v2();
+    for prefix in [
+        "algorithm binding: sealed with XChaCha20-Poly1305",
+        "algorithm binding: sealed with XAES-256-GCM",
+        "unknown key id 2 (ring has 1): no fallback",
+        "lifetime 2^64 - 1",
+        "idle 2^64 - 1",
+        "user id variant 2",
+        "local idle deadline counts from issued_at",
+        "local idle deadline capped at expires_at",
+        "cookie idle deadline earlier than the local one",
+        "cookie epoch 7 above",
+        "cookie epoch 7 below",
+        "cookie epoch 7 equal",
+    ] {
+        assert_eq!(
+            vectors
+                .iter()
+                .filter(|v| v["name"].as_str().unwrap().starts_with(prefix))
+                .count(),
+            1,
+            "{prefix}"
         );
     }
 }

@@ -601,7 +601,79 @@ def check_opening(v, opener, want_reseal):
     return None
 
 
+def encode_head(head):
+    """FORMAT.md §4: the head fields as postcard writes them (minimal varints)."""
+    out = varint_encode(head["issued_at"]) + varint_encode(head["login_age"])
+    out += varint_encode(head["lifetime"])
+    out += b"\x00" if head["idle"] is None else b"\x01" + varint_encode(head["idle"])
+    if head["user"] is None:
+        out += b"\x00"
+    else:
+        uid, epoch = head["user"]
+        if isinstance(uid, int):
+            out += b"\x01" + varint_encode(0) + varint_encode(uid)
+        else:
+            text = uid.encode("utf-8")
+            out += b"\x01" + varint_encode(1) + varint_encode(len(text)) + text
+        out += varint_encode(epoch)
+    return out + bytes.fromhex(head["session_id"]) + varint_encode(head["schema"])
+
+
+def encode_payload(payload, schema, opener):
+    """The vectors' payload types (§7): the current `{ note, visits }`, or,
+    sealed as an older schema, `{ note }` (the vectors' down-conversion)."""
+    note = payload["note"].encode("utf-8")
+    out = varint_encode(len(note)) + note
+    if schema == opener["schema"]:
+        out += varint_encode(payload["visits"])
+    return out
+
+
+def reseal(env, now, policy, opener):
+    """FORMAT.md §6.2: the plaintext a re-seal at `now` writes for the opened
+    session `env` (effective deadlines), or raises Reject("session_expired")."""
+    ttl, idle_timeout, leeway = policy
+    expires, idle = env["expires_at"], env["idle_deadline"]
+    if now >= (expires if idle is None else min(expires, idle)):      # 1
+        raise Reject("session_expired", "in the leeway: never re-sealed")
+    t = max(now, env["issued_at"])                                     # 2
+    new_idle = None if idle_timeout is None else min(t + idle_timeout, expires)
+    head = {"issued_at": t, "login_age": t - env["login_at"],           # 3
+            "lifetime": expires - t,
+            "idle": None if new_idle is None else new_idle - t,
+            "user": env["user"], "session_id": env["session_id"],
+            "schema": opener["seals_schema"]}
+    pt = encode_head(head) + encode_payload(env["payload"], head["schema"], opener)
+    return pt, {"resealed_issued_at": t, "resealed_expires_at": expires,
+                "resealed_idle_deadline": new_idle, "resealed_schema": head["schema"]}
+
+
 def check_reseal(v, opener):
+    """A re-seal vector (§7): re-seal at `now` with `reseal_nonce`."""
+    if v["expect"] != "ok" or v["key_role"] != "sealing":
+        return "a re-seal vector is an ok vector of a sealing key"
+    ring = {v["key_id"]: (b64_decode(v["master_key"]), v["algorithm"], v["key_role"])}
+    policy = policy_of(v)
+    env, _ = open_cookie(v["cookie_name"], v["cookie"], ring, v["now"], policy,
+                         v.get("current_epoch"), opener, v["max_cookie_len"])
+    try:
+        pt, fields = reseal(env, v["now"], policy, opener)
+    except Reject as e:
+        if v["reseal_expect"] != e.outcome:
+            return f"re-seal: expected {v['reseal_expect']}, got {e}"
+        return None
+    if v["reseal_expect"] != "ok":
+        return f"re-seal: expected {v['reseal_expect']}, got ok"
+    if pt.hex() != v["resealed_plaintext_hex"]:
+        return f"re-seal: plaintext {pt.hex()} differs from resealed_plaintext_hex"
+    for field, value in fields.items():
+        if v[field] != value:
+            return f"re-seal: {field} is {value!r}, recorded {v[field]!r}"
+    master, alg, _ = ring[v["key_id"]]
+    cookie = seal_cookie(v["cookie_name"], VERSIONS[0], v["key_id"], master, alg,
+                         b64_decode(v["reseal_nonce"]), pt)
+    if cookie != v["resealed_cookie"]:
+        return "re-seal: the re-sealed cookie differs from resealed_cookie"
     return None
 
 
