@@ -1849,9 +1849,9 @@ fn effective(cookie: Times, policy: &Policy) -> Times {
 
 /// Cross-checks the hand-written `reseal` and `in_leeway` of a spec against
 /// FORMAT.md section 6, so a typo in a spec fails here. `cookie` is the
-/// cookie's (format version, schema) for a v2.json vector, whose hint also
-/// names `old_schema` and `old_format`; v1.json records the hint of an
-/// opener that seals v1 and schema 0, where neither is ever set.
+/// cookie's (format version, schema). The history vectors (format v1, and
+/// the opener that sealed v1) record the hint of their time, which also
+/// named `old_format`; openers no longer report it (FORMAT.md section 7).
 fn check_hint(spec: &Spec, eff: Times, cookie: Option<(u8, u32)>) {
     let in_leeway = spec.now
         >= eff
@@ -2325,7 +2325,7 @@ fn golden_vectors_v2_reseal_byte_for_byte() {
     }
 }
 
-/// The cookie that v1.json's vector 31 had before format v2 (version byte
+/// The cookie that the removed v1.json's vector 31 had before format v2 (version byte
 /// 0x02, then unknown) is reproduced by the v2 generator, which records what
 /// it is now: an authentic v2 cookie.
 #[test]
