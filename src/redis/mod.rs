@@ -481,7 +481,8 @@ pub enum FeedError {
     NoRuntime,
     /// The set already has a feed.
     AlreadyFed,
-    /// A format v1 session has no session id to revoke.
+    /// The session has no session id to revoke (no opened cookie lacks
+    /// one since format v1 was dropped).
     NoSessionId,
     /// An invalid setting.
     Config(&'static str),
@@ -734,7 +735,7 @@ impl RedisFeed {
     /// device", on every server).
     ///
     /// # Errors
-    /// [`FeedError::NoSessionId`] for a format v1 cookie; otherwise as
+    /// [`FeedError::NoSessionId`] for a session without an id; otherwise as
     /// [`RedisFeed::revoke`].
     ///
     /// # Example
