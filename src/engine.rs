@@ -340,8 +340,8 @@ enum Phase<T> {
     /// The request's session, verified (or anonymous).
     Open { session: Session<T>, changed: bool },
     /// A session made in this request: a login, or a first change. Its
-    /// session id is drawn when it is made (`None` for a store that seals
-    /// format v1, or if the generator failed: sealing then tries again).
+    /// session id is drawn when it is made (`None` if the generator failed:
+    /// sealing then tries again).
     New {
         user: Option<(UserId, u64)>,
         data: T,
@@ -576,11 +576,7 @@ impl<T> SessionState<T> {
 
     /// A session id for a session made in this request.
     fn fresh_id(&self) -> Option<SessionId> {
-        if self.store.seals_session_ids() {
-            nonce::session_id().ok()
-        } else {
-            None
-        }
+        nonce::session_id().ok()
     }
 
     /// Remembers the request's own session as ended (to be revoked), if
@@ -762,7 +758,7 @@ impl<T> SessionState<T> {
     /// The revocation this request calls for: the session the request
     /// carried, once [`logout`](SessionState::logout) ended it (or a
     /// [`login`](SessionState::login) replaced a user session). `None` if
-    /// nothing ended, or for a format v1 cookie (no session id).
+    /// nothing ended.
     ///
     /// [`Sessions::finish`](crate::Sessions::finish) (and so the axum layer
     /// and the actix-web middleware) revokes it in the
@@ -797,8 +793,7 @@ impl<T> SessionState<T> {
     /// ([`SessionInfo::session_id`]), or the one a session made in this
     /// request (a login) will carry. Record it at login to list a user's
     /// sessions and revoke one later ("log out that device"). `None`
-    /// without a session, for a format v1 cookie, or when the store seals
-    /// format v1.
+    /// without a session.
     ///
     /// # Example
     /// ```

@@ -1,5 +1,5 @@
 //! What is inside the ciphertext (FORMAT.md section 4): the times, the user
-//! claim, in v2 the session id and the payload's schema number, then the
+//! claim, the session id and the payload's schema number, then the
 //! application's payload, postcard-encoded, then zero padding. The times'
 //! meaning and rules live in [`crate::expiry`], the schemas in
 //! [`crate::schema`].
@@ -8,7 +8,7 @@
 //! before the payload) and the payload, so that a payload of an older
 //! schema can be decoded as that schema's type and migrated.
 //!
-//! The head is a handful of varints, two option tags, the user id and (v2)
+//! The head is a handful of varints, two option tags, the user id and
 //! eight raw bytes: it is written and read here directly, byte for byte
 //! what postcard writes and accepts for the serde structs in the tests
 //! below (which hold the two to it), without serde's machinery on every
@@ -19,15 +19,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::epoch::{UserClaim, UserClaimRef, UserId};
 use crate::session_id::SessionId;
-use crate::wire::{V1, V2};
 
 /// Worst-case postcard size of the four time fields: `issued_at` up to year
 /// 9999 (6 bytes), `login_age` and `lifetime` up to 400 days (4 bytes each),
 /// `idle` as `Some` (1 + 4 bytes).
 pub(crate) const TIMES_MAX_LEN: usize = 6 + 4 + 4 + 5;
 
-/// Worst-case size of what v2 adds to the head: the 8-byte session id and
-/// a `u32` schema number (at most 5 varint bytes).
+/// Worst-case size of the head's session id (8 bytes) and `u32` schema
+/// number (at most 5 varint bytes).
 pub(crate) const V2_EXTRA_MAX_LEN: usize = SessionId::LEN + 5;
 
 /// The head as written by a seal (borrows the claim).
@@ -39,16 +38,6 @@ pub(crate) struct HeadOut<'a> {
     pub(crate) user: Option<UserClaimRef<'a>>,
     pub(crate) session_id: SessionId,
     pub(crate) schema: u32,
-}
-
-#[cfg(test)]
-#[derive(Serialize)]
-struct HeadOutV1<'a> {
-    issued_at: u64,
-    login_age: u64,
-    lifetime: u64,
-    idle: Option<u64>,
-    user: Option<UserClaimRef<'a>>,
 }
 
 #[cfg(test)]
@@ -65,8 +54,8 @@ struct HeadOutV2<'a> {
 
 /// Longest head, whatever its values: three 10-byte varints and an `idle`
 /// of 1 + 10 bytes, a text user id of `UserId::MAX_TEXT_LEN` bytes with its
-/// option tag, variant tag, 2-byte length and 10-byte epoch, and the v2
-/// fields.
+/// option tag, variant tag, 2-byte length and 10-byte epoch, the session
+/// id and the schema.
 const HEAD_MAX_LEN: usize = 3 * 10 + 11 + 1 + 1 + 2 + UserId::MAX_TEXT_LEN + 10 + V2_EXTRA_MAX_LEN;
 
 /// Writes postcard's encodings into a slice; `None` once it is full.
@@ -134,11 +123,10 @@ impl Writer<'_> {
 }
 
 impl HeadOut<'_> {
-    /// Writes the head for format `version` at the start of `out`; returns
-    /// the bytes written, `None` if `out` is too short. A v1 head has no
-    /// session id and no schema (its schema is 0).
+    /// Writes the head at the start of `out`; returns the bytes written,
+    /// `None` if `out` is too short.
     #[inline]
-    pub(crate) fn write(&self, version: u8, out: &mut [u8]) -> Option<usize> {
+    pub(crate) fn write(&self, out: &mut [u8]) -> Option<usize> {
         let mut w = Writer { buf: out, pos: 0 };
         w.varint(self.issued_at)?;
         w.varint(self.login_age)?;
@@ -151,28 +139,15 @@ impl HeadOut<'_> {
                 w.claim(claim)?;
             }
         }
-        if version != V1 {
-            w.bytes(&self.session_id.to_bytes())?;
-            w.varint(u64::from(self.schema))?;
-        }
+        w.bytes(&self.session_id.to_bytes())?;
+        w.varint(u64::from(self.schema))?;
         Some(w.pos)
     }
 
-    /// The encoded size of the head for format `version` (`None` only if
-    /// it could exceed the longest head, which it cannot).
-    pub(crate) fn size(&self, version: u8) -> Option<usize> {
-        self.write(version, &mut [0u8; HEAD_MAX_LEN])
-    }
-
-    #[cfg(test)]
-    fn v1(&self) -> HeadOutV1<'_> {
-        HeadOutV1 {
-            issued_at: self.issued_at,
-            login_age: self.login_age,
-            lifetime: self.lifetime,
-            idle: self.idle,
-            user: self.user,
-        }
+    /// The encoded size of the head (`None` only if it could exceed the
+    /// longest head, which it cannot).
+    pub(crate) fn size(&self) -> Option<usize> {
+        self.write(&mut [0u8; HEAD_MAX_LEN])
     }
 
     #[cfg(test)]
@@ -190,13 +165,8 @@ impl HeadOut<'_> {
 
     /// What postcard writes for this head (the reference for the tests).
     #[cfg(test)]
-    fn postcard(&self, version: u8) -> Vec<u8> {
-        let bytes = if version == V1 {
-            postcard::to_allocvec(&self.v1())
-        } else {
-            postcard::to_allocvec(&self.v2())
-        };
-        bytes.unwrap_or_default()
+    fn postcard(&self) -> Vec<u8> {
+        postcard::to_allocvec(&self.v2()).unwrap_or_default()
     }
 }
 
@@ -209,20 +179,8 @@ pub(crate) struct HeadIn {
     pub(crate) lifetime: u64,
     pub(crate) idle: Option<u64>,
     pub(crate) user: Option<UserClaim>,
-    /// `None` in a v1 cookie.
-    pub(crate) session_id: Option<SessionId>,
-    /// 0 in a v1 cookie.
+    pub(crate) session_id: SessionId,
     pub(crate) schema: u32,
-}
-
-#[cfg(test)]
-#[derive(Deserialize)]
-struct HeadInV1 {
-    issued_at: u64,
-    login_age: u64,
-    lifetime: u64,
-    idle: Option<u64>,
-    user: Option<UserClaim>,
 }
 
 #[cfg(test)]
@@ -336,26 +294,20 @@ impl<'a> Reader<'a> {
 }
 
 impl HeadIn {
-    /// Reads the head of an authenticated plaintext of format `version`;
-    /// returns it and the rest (payload and padding). `None`: malformed.
+    /// Reads the head of an authenticated plaintext; returns it and the
+    /// rest (payload and padding). `None`: malformed.
     #[inline]
-    pub(crate) fn read(version: u8, plaintext: &[u8]) -> Option<(HeadIn, &[u8])> {
-        if version != V1 && version != V2 {
-            return None;
-        }
+    pub(crate) fn read(plaintext: &[u8]) -> Option<(HeadIn, &[u8])> {
         let mut r = Reader { rest: plaintext };
         let issued_at = r.u64()?;
         let login_age = r.u64()?;
         let lifetime = r.u64()?;
         let idle = if r.option()? { Some(r.u64()?) } else { None };
         let user = if r.option()? { Some(r.claim()?) } else { None };
-        let (session_id, schema) = if version == V2 {
-            let id = r.take(SessionId::LEN)?;
-            let id = <[u8; SessionId::LEN]>::try_from(id).ok()?;
-            (Some(SessionId::from_bytes(id)), r.u32()?)
-        } else {
-            (None, 0)
-        };
+        let id = r.take(SessionId::LEN)?;
+        let id = <[u8; SessionId::LEN]>::try_from(id).ok()?;
+        let session_id = SessionId::from_bytes(id);
+        let schema = r.u32()?;
         Some((
             HeadIn {
                 issued_at,
@@ -372,40 +324,38 @@ impl HeadIn {
 
     /// What postcard reads for this head (the reference for the tests).
     #[cfg(test)]
-    fn read_postcard(version: u8, plaintext: &[u8]) -> Option<(HeadIn, &[u8])> {
-        match version {
-            V1 => {
-                let (h, rest) = postcard::take_from_bytes::<HeadInV1>(plaintext).ok()?;
-                Some((
-                    HeadIn {
-                        issued_at: h.issued_at,
-                        login_age: h.login_age,
-                        lifetime: h.lifetime,
-                        idle: h.idle,
-                        user: h.user,
-                        session_id: None,
-                        schema: 0,
-                    },
-                    rest,
-                ))
-            }
-            V2 => {
-                let (h, rest) = postcard::take_from_bytes::<HeadInV2>(plaintext).ok()?;
-                Some((
-                    HeadIn {
-                        issued_at: h.issued_at,
-                        login_age: h.login_age,
-                        lifetime: h.lifetime,
-                        idle: h.idle,
-                        user: h.user,
-                        session_id: Some(SessionId::from_bytes(h.session_id)),
-                        schema: h.schema,
-                    },
-                    rest,
-                ))
-            }
-            _ => None,
+    fn read_postcard(plaintext: &[u8]) -> Option<(HeadIn, &[u8])> {
+        let (h, rest) = postcard::take_from_bytes::<HeadInV2>(plaintext).ok()?;
+        Some((
+            HeadIn {
+                issued_at: h.issued_at,
+                login_age: h.login_age,
+                lifetime: h.lifetime,
+                idle: h.idle,
+                user: h.user,
+                session_id: SessionId::from_bytes(h.session_id),
+                schema: h.schema,
+            },
+            rest,
+        ))
+    }
+
+    /// The length of the head of a dropped format v1 envelope (the v2 head
+    /// without session id and schema), to rebuild the v1 cookies v2.json
+    /// keeps as history (FORMAT.md section 7). Test builds only.
+    #[cfg(test)]
+    pub(crate) fn v1_head_len(plaintext: &[u8]) -> Option<usize> {
+        let mut r = Reader { rest: plaintext };
+        r.u64()?;
+        r.u64()?;
+        r.u64()?;
+        if r.option()? {
+            r.u64()?;
         }
+        if r.option()? {
+            r.claim()?;
+        }
+        plaintext.len().checked_sub(r.rest.len())
     }
 }
 
@@ -463,8 +413,8 @@ mod tests {
         }
     }
 
-    /// The head postcard writes for these parts, in `version`.
-    fn encode(parts: &Parts, version: u8) -> (Vec<u8>, Option<usize>, Option<usize>) {
+    /// The head postcard writes for these parts.
+    fn encode(parts: &Parts) -> (Vec<u8>, Option<usize>, Option<usize>) {
         let (issued_at, login_age, lifetime, idle, user, epoch, id, schema) = parts;
         let head = HeadOut {
             issued_at: *issued_at,
@@ -476,22 +426,22 @@ mod tests {
             schema: *schema,
         };
         let mut buf = [0xa5u8; HEAD_MAX_LEN + 20];
-        let written = head.write(version, &mut buf);
-        let reference = head.postcard(version);
+        let written = head.write(&mut buf);
+        let reference = head.postcard();
         if let Some(n) = written {
             assert_eq!(&buf[..n], &reference[..], "the bytes postcard writes");
             // One byte short of room: refused, never truncated.
-            assert_eq!(head.write(version, &mut buf[..n - 1]), None);
-            assert_eq!(head.write(version, &mut buf[..n]), Some(n));
+            assert_eq!(head.write(&mut buf[..n - 1]), None);
+            assert_eq!(head.write(&mut buf[..n]), Some(n));
         }
-        (reference, written, head.size(version))
+        (reference, written, head.size())
     }
 
-    fn same_as_postcard(version: u8, bytes: &[u8]) {
+    fn same_as_postcard(bytes: &[u8]) {
         assert_eq!(
-            HeadIn::read(version, bytes),
-            HeadIn::read_postcard(version, bytes),
-            "version {version}, bytes {bytes:02x?}"
+            HeadIn::read(bytes),
+            HeadIn::read_postcard(bytes),
+            "bytes {bytes:02x?}"
         );
     }
 
@@ -500,12 +450,10 @@ mod tests {
 
         #[test]
         fn head_writes_what_postcard_writes(parts in head_parts()) {
-            for version in [V1, V2] {
-                let (reference, written, size) = encode(&parts, version);
-                prop_assert_eq!(written, Some(reference.len()));
-                prop_assert_eq!(size, Some(reference.len()));
-                same_as_postcard(version, &reference);
-            }
+            let (reference, written, size) = encode(&parts);
+            prop_assert_eq!(written, Some(reference.len()));
+            prop_assert_eq!(size, Some(reference.len()));
+            same_as_postcard(&reference);
         }
 
         #[test]
@@ -514,21 +462,18 @@ mod tests {
             edits in proptest::collection::vec((any::<usize>(), any::<u8>(), 0u8..4), 0..4),
             tail in proptest::collection::vec(any::<u8>(), 0..4),
         ) {
-            for version in [V1, V2] {
-                let (mut bytes, _, _) = encode(&parts, version);
-                for (at, byte, kind) in &edits {
-                    let at = at % (bytes.len() + 1);
-                    match kind {
-                        0 if at < bytes.len() => bytes[at] = *byte,
-                        1 => bytes.insert(at, *byte),
-                        2 if at < bytes.len() => { bytes.remove(at); }
-                        _ => bytes.truncate(at),
-                    }
+            let (mut bytes, _, _) = encode(&parts);
+            for (at, byte, kind) in &edits {
+                let at = at % (bytes.len() + 1);
+                match kind {
+                    0 if at < bytes.len() => bytes[at] = *byte,
+                    1 => bytes.insert(at, *byte),
+                    2 if at < bytes.len() => { bytes.remove(at); }
+                    _ => bytes.truncate(at),
                 }
-                bytes.extend_from_slice(&tail);
-                same_as_postcard(version, &bytes);
-                same_as_postcard(if version == V1 { V2 } else { V1 }, &bytes);
             }
+            bytes.extend_from_slice(&tail);
+            same_as_postcard(&bytes);
         }
 
         #[test]
@@ -538,8 +483,7 @@ mod tests {
                 0..48,
             )
         ) {
-            same_as_postcard(V1, &bytes);
-            same_as_postcard(V2, &bytes);
+            same_as_postcard(&bytes);
         }
     }
 
@@ -622,12 +566,8 @@ mod tests {
         }
         for c in &cases {
             for len in 0..=c.len() {
-                same_as_postcard(V1, &c[..len]);
-                same_as_postcard(V2, &c[..len]);
+                same_as_postcard(&c[..len]);
             }
-        }
-        for version in [0u8, 3, 0xff] {
-            assert_eq!(HeadIn::read(version, &cases[0]), None);
         }
     }
 }

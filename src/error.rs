@@ -151,8 +151,7 @@ pub enum ConfigError {
     /// The padding bucket is zero or larger than the cookie can hold.
     Padding,
     /// A schema is declared twice (current or accepted), or the schema to
-    /// seal during a rollout is not one the store opens, or v1 sealing was
-    /// asked for with a schema other than 0 (v1 has no schema field).
+    /// seal during a rollout is not one the store opens.
     Schema,
 }
 

@@ -120,9 +120,8 @@ pub enum Revocation {
 }
 
 impl Revocation {
-    /// The revocation of the session an opened cookie belongs to, or `None`
-    /// for a format v1 cookie (it has no session id: only a user revocation
-    /// reaches it).
+    /// The revocation of the session an opened cookie belongs to (`None`
+    /// only for a session without an id, which no opened cookie is).
     ///
     /// # Example
     /// ```
@@ -226,8 +225,8 @@ impl fmt::Display for RevocationError {
 
 impl std::error::Error for RevocationError {}
 
-/// [`RevocationSet::revoke_session`] on a format v1 cookie, which carries
-/// no session id. Revoke its user instead ([`RevocationSet::revoke_user`]),
+/// [`RevocationSet::revoke_session`] on a session without a session id
+/// (a format v1 cookie; no opened cookie lacks one since v1 was dropped). Revoke its user instead ([`RevocationSet::revoke_user`]),
 /// or just remove the cookie.
 ///
 /// # Example
@@ -426,7 +425,6 @@ struct Inner {
 ///   every cookie that carries this [`SessionId`] is refused, including every
 ///   later re-seal of it (re-seals keep the id). Kept until the session's
 ///   absolute deadline plus the leeway, after which no cookie of it opens.
-///   Format v1 cookies have no id: only the user rule reaches them.
 /// * **one user up to a time** ("log out everywhere", [`RevocationSet::revoke_user`]):
 ///   every session of the user that logged in at or before that time is
 ///   refused. Kept until that time plus the store's lifetime plus the
@@ -698,7 +696,8 @@ impl RevocationSet {
     /// through the set's feed, if it has one.
     ///
     /// # Errors
-    /// [`NoSessionId`] for a format v1 cookie (nothing is revoked).
+    /// [`NoSessionId`] for a session without an id (nothing is revoked;
+    /// no opened cookie lacks one since format v1 was dropped).
     ///
     /// # Example
     /// ```

@@ -180,9 +180,6 @@ pub struct ResealReasons {
     /// The payload is of another schema than the one the store seals (it
     /// was migrated on open): re-seal to write the current schema.
     pub old_schema: bool,
-    /// The cookie is of an older format version (v1): re-seal to move it to
-    /// v2, which carries a session id.
-    pub old_format: bool,
 }
 
 impl ResealReasons {
@@ -194,11 +191,7 @@ impl ResealReasons {
     /// ```
     #[must_use]
     pub fn any(&self) -> bool {
-        self.retired_key
-            || self.idle_half_used
-            || self.policy_tightened
-            || self.old_schema
-            || self.old_format
+        self.retired_key || self.idle_half_used || self.policy_tightened || self.old_schema
     }
 }
 
@@ -287,20 +280,21 @@ impl SessionInfo {
     }
 
     /// The session's random id, drawn at login and kept by every re-seal
-    /// (`None` for a format v1 cookie). See [`SessionId`].
+    /// (always `Some` for an opened cookie: format v1, which had none, is
+    /// gone). See [`SessionId`].
     #[must_use]
     pub fn session_id(&self) -> Option<SessionId> {
         self.session_id
     }
 
-    /// The payload schema the cookie was sealed with (0 for format v1). The
+    /// The payload schema the cookie was sealed with. The
     /// data was migrated to the current schema if they differ.
     #[must_use]
     pub fn schema(&self) -> u32 {
         self.schema
     }
 
-    /// The cookie's format version (1 or 2).
+    /// The cookie's format version (always 2, the only format).
     #[must_use]
     pub fn format_version(&self) -> u8 {
         self.version

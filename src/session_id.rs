@@ -5,8 +5,8 @@
 use core::fmt;
 
 /// The random id of one session (one login on one device), drawn from the
-/// CSPRNG when the session is first sealed and kept across re-seals. Cookies
-/// of format v1 have none.
+/// CSPRNG when the session is first sealed and kept across re-seals. Every
+/// cookie carries one.
 ///
 /// It is not a secret from the server (it names the session in a
 /// revocation list, a "your sessions" page or a log line), but it is not
@@ -20,7 +20,7 @@ use core::fmt;
 /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
 /// let first = store.seal(&0u32)?;
 /// let session = store.open::<u32>(first.value())?.anonymous().unwrap();
-/// let id = session.info().session_id().expect("v2 cookies carry one");
+/// let id = session.info().session_id().expect("every cookie carries one");
 /// assert_eq!(id.to_string().len(), 16);
 /// // a re-seal keeps it
 /// let again = store.reseal(&session)?;

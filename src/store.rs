@@ -19,7 +19,7 @@ use crate::scratch;
 use crate::session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
 use crate::session_id::SessionId;
 use crate::wire::{
-    self, BROWSER_COOKIE_LIMIT, Header, Layout, MAX_DECODED_LEN, NONCE_LEN, V1, V2, max_decoded_len,
+    self, BROWSER_COOKIE_LIMIT, Header, Layout, MAX_DECODED_LEN, NONCE_LEN, max_decoded_len,
 };
 
 /// Default absolute lifetime: one day.
@@ -29,39 +29,20 @@ pub const DEFAULT_LEEWAY: Duration = Duration::seconds(60);
 /// Longest lifetime: 400 days, the cap browsers put on cookie lifetimes.
 pub const MAX_TTL: Duration = Duration::days(400);
 
-/// One key of the ring, ready to use for this cookie name: its headers and
-/// associated data (one per format version) and its cipher, all derived
-/// once when the store is built.
+/// One key of the ring, ready to use for this cookie name: its header
+/// layout, associated data and cipher, all derived once when the store is
+/// built.
 #[derive(Clone, Debug)]
 struct KeySlot {
     id: u32,
-    v1: Framing,
-    v2: Framing,
-    cipher: Cipher,
-}
-
-/// The header layout and associated data of one key under one version.
-#[derive(Clone, Debug)]
-struct Framing {
     layout: Layout,
     aad: Vec<u8>,
-}
-
-impl Framing {
-    fn new(version: u8, key_id: u32, cookie_name: &str) -> Framing {
-        let header = Header::new(version, key_id);
-        Framing {
-            layout: Layout::new(header),
-            aad: crypto::aad(cookie_name.as_bytes(), header.as_bytes()),
-        }
-    }
+    cipher: Cipher,
 }
 
 impl KeySlot {
     fn new(entry: &KeyEntry, cookie_name: &str) -> KeySlot {
-        // One subkey serves both versions: the header (with its version
-        // byte) is in the associated data, so the versions cannot be
-        // confused for one another.
+        let header = Header::new(entry.id);
         let subkey = crypto::derive_subkey(
             &entry.key,
             entry.algorithm,
@@ -70,14 +51,10 @@ impl KeySlot {
         );
         KeySlot {
             id: entry.id,
-            v1: Framing::new(V1, entry.id, cookie_name),
-            v2: Framing::new(V2, entry.id, cookie_name),
+            layout: Layout::new(header),
+            aad: crypto::aad(cookie_name.as_bytes(), header.as_bytes()),
             cipher: Cipher::new(&subkey, entry.algorithm),
         }
-    }
-
-    fn framing(&self, version: u8) -> &Framing {
-        if version == V1 { &self.v1 } else { &self.v2 }
     }
 }
 
@@ -91,8 +68,6 @@ struct Inner {
     max_plaintext: usize,
     policy: Policy,
     padding: Option<usize>,
-    /// The format version seal writes (v2 unless v1 sealing was asked for).
-    version: u8,
     schemas: Schemas,
     sealing: KeySlot,
     retired: Vec<KeySlot>,
@@ -142,7 +117,6 @@ impl core::fmt::Debug for SessionStore {
             .field("leeway_secs", &i.policy.leeway)
             .field("max_len", &i.max_len)
             .field("padding", &i.padding)
-            .field("format_version", &i.version)
             .field("schemas", &i.schemas)
             .finish()
     }
@@ -179,7 +153,6 @@ pub struct StoreBuilder {
     padding: Option<usize>,
     schemas: Schemas,
     schema_conflict: bool,
-    seal_v1: bool,
 }
 
 impl StoreBuilder {
@@ -425,28 +398,6 @@ impl StoreBuilder {
         self
     }
 
-    /// ⚠️ Rolling deploys from a build that only knows format v1: seal v1
-    /// cookies (no session id, schema 0) so the previous build keeps opening
-    /// them, while this build already opens both. Turn it off once every
-    /// server runs this build: v1 cookies cannot be revoked one by one.
-    ///
-    /// # Example
-    /// ```
-    /// # use sealed_session::{Key, KeyRing, SessionStore};
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
-    ///     .seal_format_v1()
-    ///     .build()?;
-    /// let cookie = store.seal(&1u8)?;
-    /// let session = store.open::<u8>(cookie.value())?.anonymous().unwrap();
-    /// assert_eq!(session.info().format_version(), 1);
-    /// assert_eq!(session.info().session_id(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn seal_format_v1(mut self) -> StoreBuilder {
-        self.seal_v1 = true;
-        self
-    }
-
     /// Checks the configuration, derives the subkeys and builds the store.
     ///
     /// # Errors
@@ -486,16 +437,12 @@ impl StoreBuilder {
             .max_len
             .checked_sub(self.name.len())
             .ok_or(ConfigError::MaxLength)?;
-        if self.schema_conflict
-            || !self.schemas.is_consistent()
-            || (self.seal_v1 && self.schemas.sealing() != 0)
-        {
+        if self.schema_conflict || !self.schemas.is_consistent() {
             return Err(ConfigError::Schema);
         }
-        let version = if self.seal_v1 { V1 } else { V2 };
         let sealing = KeySlot::new(&self.ring.sealing, &self.name);
         let max_plaintext = max_decoded_len(max_value_len)
-            .checked_sub(sealing.framing(version).layout.total_len(0))
+            .checked_sub(sealing.layout.total_len(0))
             .filter(|room| *room > TIMES_MAX_LEN)
             .ok_or(ConfigError::MaxLength)?;
         if let Some(bucket) = self.padding
@@ -517,7 +464,6 @@ impl StoreBuilder {
                 max_plaintext,
                 policy: Policy { ttl, idle, leeway },
                 padding: self.padding,
-                version,
                 schemas: self.schemas,
                 sealing,
                 retired,
@@ -550,7 +496,6 @@ impl SessionStore {
             padding: None,
             schemas: Schemas::default(),
             schema_conflict: false,
-            seal_v1: false,
         }
     }
 
@@ -623,15 +568,10 @@ impl SessionStore {
     #[must_use]
     pub fn payload_budget(&self, user: Option<&UserId>) -> usize {
         let user_len = user.map_or(1, |id| claim_encoded_len(id).saturating_add(1));
-        let v2_extra = if self.inner.version == V2 {
-            V2_EXTRA_MAX_LEN
-        } else {
-            0
-        };
         self.inner
             .max_plaintext
             .saturating_sub(TIMES_MAX_LEN)
-            .saturating_sub(v2_extra)
+            .saturating_sub(V2_EXTRA_MAX_LEN)
             .saturating_sub(user_len)
     }
 
@@ -760,13 +700,6 @@ impl SessionStore {
         self.seal_envelope(data, claim, times, session_id, None)
     }
 
-    /// Whether cookies sealed now carry a session id (format v2; not when
-    /// the store seals format v1 during a rollback window).
-    #[cfg(feature = "cookie")]
-    pub(crate) fn seals_session_ids(&self) -> bool {
-        self.inner.version != V1
-    }
-
     /// Seals an opened session again, at the system clock's time: same user
     /// and epoch, same login time and absolute deadline, a renewed idle
     /// window, the current sealing key.
@@ -833,8 +766,7 @@ impl SessionStore {
     ) -> Result<Sealed, SealError> {
         let times = self.inner.policy.renew(session.info.times, now)?;
         let claim = session.user.as_ref().map(UserClaimRef::from);
-        // The session keeps its id; a v1 cookie, which had none, gets one
-        // (drawn with the nonce).
+        // The session keeps its id.
         self.seal_envelope(&session.data, claim, times, session.info.session_id, None)
     }
 
@@ -918,18 +850,16 @@ impl SessionStore {
         let frame = wire::decode(value, inner.max_value_len, buf).ok_or(OpenError::Invalid)?;
         let (slot, retired) = self.key_slot(frame.key_id).ok_or(OpenError::Invalid)?;
         // 6. Authenticate and decrypt.
-        if !slot.cipher.open_in_place(
-            frame.nonce,
-            &slot.framing(frame.version).aad,
-            frame.ciphertext,
-            frame.tag,
-        ) {
+        if !slot
+            .cipher
+            .open_in_place(frame.nonce, &slot.aad, frame.ciphertext, frame.tag)
+        {
             return Err(OpenError::Invalid);
         }
         // 7. Decode the head, then the payload as its schema's type (an
         // older schema through its migration), then check the padding.
         let plaintext = &*frame.ciphertext;
-        let (head, rest) = HeadIn::read(frame.version, plaintext).ok_or(OpenError::Decode)?;
+        let (head, rest) = HeadIn::read(plaintext).ok_or(OpenError::Decode)?;
         let cookie_times =
             Times::from_wire(head.issued_at, head.login_age, head.lifetime, head.idle)
                 .ok_or(OpenError::Decode)?;
@@ -953,8 +883,8 @@ impl SessionStore {
             times: verdict.times,
             cookie_expires_at: cookie_times.expires_at,
             key_id: frame.key_id,
-            version: frame.version,
-            session_id: head.session_id,
+            version: wire::V2,
+            session_id: Some(head.session_id),
             schema: head.schema,
             in_leeway: verdict.in_leeway,
             // A cookie in the leeway cannot be re-sealed: nothing to suggest.
@@ -966,7 +896,6 @@ impl SessionStore {
                     idle_half_used: verdict.idle_half_used,
                     policy_tightened: verdict.policy_tightened,
                     old_schema: head.schema != inner.schemas.sealing(),
-                    old_format: frame.version != inner.version,
                 }
             },
         };
@@ -1007,12 +936,11 @@ impl SessionStore {
         session_id: Option<SessionId>,
         nonce: Option<[u8; NONCE_LEN]>,
     ) -> Result<Sealed, SealError> {
-        self.seal_version(self.inner.version, data, user, times, session_id, nonce)
+        self.seal_with(data, user, times, session_id, nonce)
     }
 
-    fn seal_version<T: Serialize + ?Sized>(
+    fn seal_with<T: Serialize + ?Sized>(
         &self,
-        version: u8,
         data: &T,
         user: Option<UserClaimRef<'_>>,
         times: Times,
@@ -1036,7 +964,7 @@ impl SessionStore {
             schema: self.inner.schemas.sealing(),
         };
         let result = scratch::with(|buf| {
-            let result = self.seal_into(version, &head, data, &nonce, buf);
+            let result = self.seal_into(&head, data, &nonce, buf);
             // On success the plaintext was encrypted in place: the buffer
             // holds only the public header, nonce, ciphertext and tag. On
             // failure it may hold a partial plaintext anywhere in the
@@ -1056,7 +984,6 @@ impl SessionStore {
 
     fn seal_into<T: Serialize + ?Sized>(
         &self,
-        version: u8,
         head: &HeadOut<'_>,
         data: &T,
         nonce: &[u8; NONCE_LEN],
@@ -1064,8 +991,7 @@ impl SessionStore {
     ) -> Result<String, SealError> {
         let inner = &*self.inner;
         let slot = &inner.sealing;
-        let framing = slot.framing(version);
-        let layout = framing.layout;
+        let layout = slot.layout;
         let pt_start = layout.plaintext_start();
         let pt_room = buf
             .get_mut(pt_start..pt_start.saturating_add(inner.max_plaintext))
@@ -1078,11 +1004,11 @@ impl SessionStore {
             postcard::serialize_with_flavor(data, postcard::ser_flavors::Size::default())
                 .map_err(|_| SealError::Serialize)
         };
-        let head_len = match head.write(version, pt_room) {
+        let head_len = match head.write(pt_room) {
             Some(len) => len,
             // A tiny size cap: not even the head fits.
             None => {
-                let head_size = head.size(version).ok_or(SealError::Serialize)?;
+                let head_size = head.size().ok_or(SealError::Serialize)?;
                 return Err(too_large(head_size.saturating_add(payload_size()?)));
             }
         };
@@ -1125,7 +1051,7 @@ impl SessionStore {
         }
         let tag = slot
             .cipher
-            .seal_in_place(nonce, &framing.aad, plaintext)
+            .seal_in_place(nonce, &slot.aad, plaintext)
             .ok_or(SealError::Serialize)?;
         let value = layout
             .encode(buf, nonce, padded, &tag)
@@ -1141,44 +1067,63 @@ impl SessionStore {
         Ok(value)
     }
 
-    /// Seals arbitrary plaintext bytes (not an envelope) with the sealing key
-    /// under format `version`, to test what open does with authentic
-    /// garbage. Test builds only.
+    /// Seals arbitrary plaintext bytes (not an envelope) with the sealing key,
+    /// to test what open does with authentic garbage. Test builds only.
     #[cfg(test)]
-    pub(crate) fn seal_raw_plaintext_as(
+    pub(crate) fn seal_raw_plaintext(&self, plaintext: &[u8], nonce: [u8; NONCE_LEN]) -> String {
+        let header = Header::new(self.inner.sealing.id);
+        self.seal_raw_over_header(header.as_bytes(), plaintext, nonce)
+    }
+
+    /// Seals arbitrary plaintext bytes with the sealing key's subkey behind
+    /// arbitrary `header` bytes, the associated data computed over them
+    /// (FORMAT.md section 3): a cookie authentic for an opener that ignores
+    /// the header rules (a format v1 header `01 ‖ key id`, say). Test
+    /// builds only.
+    #[cfg(test)]
+    pub(crate) fn seal_raw_over_header(
         &self,
-        version: u8,
+        header: &[u8],
         plaintext: &[u8],
         nonce: [u8; NONCE_LEN],
     ) -> String {
+        use base64::Engine as _;
         let slot = &self.inner.sealing;
-        let framing = slot.framing(version);
-        let layout = framing.layout;
-        let mut buf = vec![0u8; layout.total_len(plaintext.len())];
-        let start = layout.plaintext_start();
-        let end = start.saturating_add(plaintext.len());
-        buf[start..end].copy_from_slice(plaintext);
+        let aad = crypto::aad(self.inner.name.as_bytes(), header);
+        let mut body = plaintext.to_vec();
         let tag = slot
             .cipher
-            .seal_in_place(&nonce, &framing.aad, &mut buf[start..end])
+            .seal_in_place(&nonce, &aad, &mut body)
             .unwrap_or_default();
-        layout
-            .encode(&mut buf, &nonce, plaintext.len(), &tag)
-            .unwrap_or_default()
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode([header, &nonce, &body, &tag].concat())
     }
 
-    /// [`SessionStore::seal_raw_plaintext_as`] under format v1.
+    /// Re-seals an opened session at `now` (unix seconds) with a fixed
+    /// nonce, to reproduce the re-seal golden vectors. Test builds only.
     #[cfg(test)]
-    pub(crate) fn seal_raw_plaintext(&self, plaintext: &[u8], nonce: [u8; NONCE_LEN]) -> String {
-        self.seal_raw_plaintext_as(V1, plaintext, nonce)
-    }
-
-    /// Seals with a fixed nonce (and session id), under format `version`, to
-    /// reproduce golden vectors. Test builds only.
-    #[cfg(test)]
-    pub(crate) fn seal_with_nonce_as<T: Serialize + ?Sized>(
+    pub(crate) fn reseal_with_nonce<T: Serialize>(
         &self,
-        version: u8,
+        session: &Session<T>,
+        now: i64,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<Sealed, SealError> {
+        let times = self.inner.policy.renew(session.info.times, now)?;
+        let claim = session.user.as_ref().map(UserClaimRef::from);
+        self.seal_envelope(
+            &session.data,
+            claim,
+            times,
+            session.info.session_id,
+            Some(nonce),
+        )
+    }
+
+    /// Seals with a fixed nonce and session id, to reproduce golden vectors.
+    /// Test builds only.
+    #[cfg(test)]
+    pub(crate) fn seal_with_nonce<T: Serialize + ?Sized>(
+        &self,
         data: &T,
         user: Option<(&UserId, u64)>,
         times: Times,
@@ -1186,20 +1131,7 @@ impl SessionStore {
         nonce: [u8; NONCE_LEN],
     ) -> Result<Sealed, SealError> {
         let claim = user.map(|(id, epoch)| UserClaimRef { id, epoch });
-        self.seal_version(version, data, claim, times, Some(session_id), Some(nonce))
-    }
-
-    /// Seals a v1 cookie with a fixed nonce, to reproduce the v1 golden
-    /// vectors. Test builds only.
-    #[cfg(test)]
-    pub(crate) fn seal_with_nonce<T: Serialize + ?Sized>(
-        &self,
-        data: &T,
-        user: Option<(&UserId, u64)>,
-        times: Times,
-        nonce: [u8; NONCE_LEN],
-    ) -> Result<Sealed, SealError> {
-        self.seal_with_nonce_as(V1, data, user, times, SessionId::from_u64(0), nonce)
+        self.seal_with(data, claim, times, Some(session_id), Some(nonce))
     }
 }
 
@@ -1294,7 +1226,7 @@ mod tests {
             panic!("build");
         };
         for len in 0..=(NONCE_LEN + TAG_LEN) {
-            let mut bytes = vec![1u8, 1];
+            let mut bytes = vec![2u8, 1];
             bytes.resize(2 + len, 0);
             let value = URL_SAFE_NO_PAD.encode(&bytes);
             let before = calls();
@@ -1305,5 +1237,43 @@ mod tests {
             // Only the exactly-empty-ciphertext case reaches the AEAD.
             assert!(calls() - before <= u64::from(len == NONCE_LEN + TAG_LEN));
         }
+    }
+
+    /// Format v1 is gone (FORMAT.md section 8): an authentic cookie under a
+    /// v1 header (`01 ‖ key id`, the associated data over it, a valid v1
+    /// envelope: the v2 head without session id and schema) is the one
+    /// opaque `Invalid`, refused before any AEAD work.
+    #[test]
+    fn format_v1_cookie_is_invalid_before_authentication() {
+        let Ok(store) = SessionStore::builder("s", KeyRing::new(1, Key::generate())).build() else {
+            panic!("build");
+        };
+        // issued_at = t(0), login_age 0, lifetime 1 day, no idle, no user,
+        // then the payload 7u32.
+        let v1_envelope = [
+            0x80, 0xa4, 0xa7, 0xda, 0x06, 0x00, 0x80, 0xa3, 0x05, 0x00, 0x00, 0x07,
+        ];
+        let v1 = store.seal_raw_over_header(&[0x01, 0x01], &v1_envelope, [5; NONCE_LEN]);
+        let before = calls();
+        assert_eq!(
+            store.open_at::<u32>(&v1, t(1)).err(),
+            Some(OpenError::Invalid)
+        );
+        assert_eq!(calls(), before, "a v1 header costs no AEAD work");
+        // The same envelope under a v1 header whose AEAD is over the v2
+        // header: still invalid (the version byte is authenticated).
+        let relabelled = store.seal_raw_over_header(&[0x02, 0x01], &v1_envelope, [6; NONCE_LEN]);
+        let mut bytes = URL_SAFE_NO_PAD.decode(&relabelled).unwrap_or_default();
+        bytes[0] = 0x01;
+        let relabelled = URL_SAFE_NO_PAD.encode(&bytes);
+        assert_eq!(
+            store.open_at::<u32>(&relabelled, t(1)).err(),
+            Some(OpenError::Invalid)
+        );
+        // Control: the same session sealed as v2 opens.
+        let Ok(v2) = store.seal_at(&7u32, t(0)) else {
+            panic!("seal");
+        };
+        assert!(store.open_at::<u32>(v2.value(), t(1)).is_ok());
     }
 }

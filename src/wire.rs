@@ -14,14 +14,12 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// The version byte of format v1 (opened until such cookies expire).
-pub(crate) const V1: u8 = 0x01;
-/// The version byte of format v2 (what seal writes).
+/// The version byte of format v2, the only format (FORMAT.md section 1).
 pub(crate) const V2: u8 = 0x02;
-/// The version byte bound into subkey derivation (FORMAT.md section 3):
-/// v1's for every format version, since the header in the associated data
-/// already tells the versions apart.
-pub(crate) const VERSION: u8 = V1;
+/// The byte bound into subkey derivation (FORMAT.md section 3): `0x01`, a
+/// constant of the key schedule (not the format's version byte, which the
+/// header in the associated data carries).
+pub(crate) const VERSION: u8 = 0x01;
 /// Nonce length of both AEADs (192 bits).
 pub(crate) const NONCE_LEN: usize = 24;
 /// Tag length of both AEADs.
@@ -41,9 +39,9 @@ pub(crate) struct Header {
 }
 
 impl Header {
-    pub(crate) fn new(version: u8, key_id: u32) -> Header {
+    pub(crate) fn new(key_id: u32) -> Header {
         let mut bytes = [0u8; MAX_HEADER_LEN];
-        bytes[0] = version;
+        bytes[0] = V2;
         let mut len = 1usize;
         let mut rest = key_id;
         for slot in bytes.iter_mut().skip(1) {
@@ -73,11 +71,11 @@ impl Header {
 }
 
 /// Parses `version ‖ varint(key_id)` at the start of `input`; returns the
-/// version, the key id and the header length. `None` for an unknown version,
-/// a truncated or non-canonical varint, or an id over `u32::MAX`.
-pub(crate) fn parse_header(input: &[u8]) -> Option<(u8, u32, usize)> {
+/// key id and the header length. `None` for any version byte but v2's, a
+/// truncated or non-canonical varint, or an id over `u32::MAX`.
+pub(crate) fn parse_header(input: &[u8]) -> Option<(u32, usize)> {
     let (&version, rest) = input.split_first()?;
-    if version != V1 && version != V2 {
+    if version != V2 {
         return None;
     }
     let mut value: u64 = 0;
@@ -90,7 +88,7 @@ pub(crate) fn parse_header(input: &[u8]) -> Option<(u8, u32, usize)> {
                 return None;
             }
             let id = u32::try_from(value).ok()?;
-            return Some((version, id, i.checked_add(2)?));
+            return Some((id, i.checked_add(2)?));
         }
     }
     None
@@ -99,7 +97,6 @@ pub(crate) fn parse_header(input: &[u8]) -> Option<(u8, u32, usize)> {
 /// A decoded cookie value, split into its parts (still unauthenticated).
 #[derive(Debug)]
 pub(crate) struct Frame<'a> {
-    pub(crate) version: u8,
     pub(crate) key_id: u32,
     pub(crate) nonce: &'a [u8; NONCE_LEN],
     /// Decrypted in place by the opener.
@@ -123,12 +120,11 @@ pub(crate) fn decode<'a>(
         .decode_slice(value, buf.as_mut_slice())
         .ok()?;
     let data = buf.get_mut(..n)?;
-    let (version, key_id, header_len) = parse_header(data)?;
+    let (key_id, header_len) = parse_header(data)?;
     let body = data.get_mut(header_len..)?;
     let (nonce, rest) = body.split_first_chunk_mut::<NONCE_LEN>()?;
     let (ciphertext, tag) = rest.split_last_chunk_mut::<TAG_LEN>()?;
     Some(Frame {
-        version,
         key_id,
         nonce,
         ciphertext,
@@ -253,31 +249,27 @@ mod tests {
             2_097_152,
             u32::MAX,
         ] {
-            for version in [V1, V2] {
-                let header = Header::new(version, id);
-                assert_eq!(
-                    parse_header(header.as_bytes()),
-                    Some((version, id, header.len()))
-                );
-            }
+            let header = Header::new(id);
+            assert_eq!(parse_header(header.as_bytes()), Some((id, header.len())));
         }
-        assert_eq!(Header::new(V1, 1).as_bytes(), &[1, 1]);
-        assert_eq!(Header::new(V2, 300).as_bytes(), &[2, 0xac, 0x02]);
-        assert_eq!(Header::new(V2, u32::MAX).len(), 6);
+        assert_eq!(Header::new(1).as_bytes(), &[2, 1]);
+        assert_eq!(Header::new(300).as_bytes(), &[2, 0xac, 0x02]);
+        assert_eq!(Header::new(u32::MAX).len(), 6);
     }
 
     #[test]
     fn header_rejects_non_canonical_and_oversized() {
-        assert_eq!(parse_header(&[1, 0x80, 0x00]), None); // 0 in two bytes
-        assert_eq!(parse_header(&[1, 0x81, 0x00]), None); // 1 in two bytes
-        assert_eq!(parse_header(&[1, 0xff, 0xff, 0xff, 0xff, 0x10]), None); // 2^32
-        assert_eq!(parse_header(&[1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), None);
-        assert_eq!(parse_header(&[1, 0x80]), None); // truncated
+        assert_eq!(parse_header(&[2, 0x80, 0x00]), None); // 0 in two bytes
+        assert_eq!(parse_header(&[2, 0x81, 0x00]), None); // 1 in two bytes
+        assert_eq!(parse_header(&[2, 0xff, 0xff, 0xff, 0xff, 0x10]), None); // 2^32
+        assert_eq!(parse_header(&[2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), None);
+        assert_eq!(parse_header(&[2, 0x80]), None); // truncated
         assert_eq!(parse_header(&[3, 0x01]), None); // unknown version
+        assert_eq!(parse_header(&[1, 0x01]), None); // format v1: dropped
+        assert_eq!(parse_header(&[1, 0x00]), None);
         assert_eq!(parse_header(&[0, 0x01]), None);
         assert_eq!(parse_header(&[]), None);
-        assert_eq!(parse_header(&[1, 0x00]), Some((1, 0, 2)));
-        assert_eq!(parse_header(&[2, 0x00]), Some((2, 0, 2)));
+        assert_eq!(parse_header(&[2, 0x00]), Some((0, 2)));
     }
 
     #[test]

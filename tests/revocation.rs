@@ -1,5 +1,5 @@
 //! The in-memory revocation set: both kinds of entry, the bounds at which
-//! entries go (both sides), the memory bound, v1 and v2 cookies, staleness
+//! entries go (both sides), the memory bound, staleness
 //! of a fed set, concurrency, and a property over re-seal chains.
 
 mod common;
@@ -12,8 +12,8 @@ use common::{T0, at, t0};
 use proptest::prelude::*;
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
-    FeedOptions, Key, KeyRing, NoSessionId, OpenError, Opened, Revocation, RevocationError,
-    RevocationSet, SessionId, SessionStore, UserId,
+    FeedOptions, Key, KeyRing, OpenError, Opened, Revocation, RevocationError, RevocationSet,
+    SessionId, SessionStore, UserId,
 };
 
 const HOUR: i64 = 3600;
@@ -24,15 +24,6 @@ fn store() -> SessionStore {
         .ttl(Duration::hours(8))
         .idle_timeout(Duration::hours(1))
         .leeway(Duration::seconds(60))
-        .build()
-        .unwrap()
-}
-
-fn v1_store() -> SessionStore {
-    SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate()))
-        .ttl(Duration::hours(8))
-        .leeway(Duration::seconds(60))
-        .seal_format_v1()
         .build()
         .unwrap()
 }
@@ -236,31 +227,6 @@ fn memory_is_bounded_by_the_live_entries() {
     assert_eq!(set.purge_at(at(user_bound + 3_000)), 1 + 499);
     assert!(set.is_empty());
     assert!(full > 10_000 * 16, "estimate {full}");
-}
-
-#[test]
-fn format_v1_cookies_only_meet_the_user_rule() {
-    let v2 = store();
-    let v1 = v1_store();
-    let set = RevocationSet::new(&v2);
-    let old = open(&v1, &user_cookie(&v1, 9, t0()), at(10));
-    let new = open(&v2, &user_cookie(&v2, 9, t0()), at(10));
-    assert_eq!(old.info().format_version(), 1);
-    assert_eq!(old.info().session_id(), None);
-    assert_eq!(new.info().format_version(), 2);
-
-    assert_eq!(set.revoke_session(old.info()), Err(NoSessionId));
-    assert!(set.is_empty());
-    assert_eq!(set.check_opened(&old), Ok(()));
-    set.revoke_session(new.info()).unwrap();
-    assert_eq!(set.check_opened(&new), Err(RevocationError::Revoked));
-    assert_eq!(set.check_opened(&old), Ok(()));
-
-    set.revoke_user(&UserId::from(9u64), at(5));
-    assert_eq!(set.check_opened(&old), Err(RevocationError::Revoked));
-    // An anonymous v1 cookie: nothing can revoke it.
-    let guest = open(&v1, &v1.seal_at(&(), t0()).unwrap().into_value(), at(10));
-    assert_eq!(set.check_opened(&guest), Ok(()));
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Through the middleware's engine: a cookie of an older payload schema (or
-//! of format v1) is re-sealed under the current one on the next response,
+//! Through the middleware's engine: a cookie of an older payload schema is
+//! re-sealed under the current one on the next response,
 //! even when the handler only reads it.
 #![cfg(feature = "cookie")]
 
@@ -79,24 +79,4 @@ fn an_old_schema_cookie_is_resealed_as_the_current_schema_on_a_read() {
     // The next read of the re-sealed cookie needs nothing.
     let (_, again) = read_only_request::<V2>(&sessions, &resealed);
     assert_eq!(again, None, "a current cookie is not re-sealed on a read");
-}
-
-#[test]
-fn a_v1_cookie_is_moved_to_v2_on_a_read() {
-    let key = Key::generate();
-    let v1_build = SessionStore::builder(NAME, KeyRing::new(1, key.clone()))
-        .seal_format_v1()
-        .build()
-        .unwrap();
-    let store = SessionStore::builder(NAME, KeyRing::new(1, key))
-        .build()
-        .unwrap();
-    let sessions = Sessions::new(store.clone(), CookieOptions::new()).unwrap();
-    let v1_cookie = v1_build.seal(&V1 { visits: 2 }).unwrap();
-    let (data, set_cookie) = read_only_request::<V1>(&sessions, v1_cookie.value());
-    assert_eq!(data, Some(V1 { visits: 2 }));
-    let moved = set_cookie.expect("re-sealed as v2");
-    let opened = store.open::<V1>(&moved).unwrap();
-    assert_eq!(opened.info().format_version(), 2);
-    assert!(opened.info().session_id().is_some());
 }

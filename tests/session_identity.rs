@@ -1,26 +1,20 @@
-//! Format v2 session identity: a random id per login, kept across re-seals;
-//! v1 cookies keep opening without one.
+//! Session identity: a random id per login, kept across re-seals; a cookie
+//! of the dropped format v1 (which had none) does not open.
 
 mod common;
 
 use common::*;
 use sealed_session::{Key, KeyRing, OpenError, SessionStore, UserId};
 
-fn stores() -> (SessionStore, SessionStore) {
-    let key = Key::generate();
-    let v2 = SessionStore::builder(NAME, KeyRing::new(1, key.clone()))
+fn new_store() -> SessionStore {
+    SessionStore::builder(NAME, KeyRing::new(1, Key::generate()))
         .build()
-        .unwrap();
-    let v1 = SessionStore::builder(NAME, KeyRing::new(1, key))
-        .seal_format_v1()
-        .build()
-        .unwrap();
-    (v2, v1)
+        .unwrap()
 }
 
 #[test]
 fn every_login_gets_an_id_and_every_reseal_keeps_it() {
-    let (store, _) = stores();
+    let store = new_store();
     let user = UserId::from(7u64);
     let a = store.seal_for_user_at(&user, 0, &payload(1), t0()).unwrap();
     let b = store.seal_for_user_at(&user, 0, &payload(1), t0()).unwrap();
@@ -52,39 +46,10 @@ fn every_login_gets_an_id_and_every_reseal_keeps_it() {
 }
 
 #[test]
-fn v1_cookies_keep_opening_and_move_to_v2_on_reseal() {
-    let (v2, v1) = stores();
-    let old = v1.seal_at(&payload(3), t0()).unwrap();
-    let session = v2
-        .open_at::<Payload>(old.value(), at(1))
-        .unwrap()
-        .anonymous()
-        .unwrap();
-    assert_eq!(session.info().format_version(), 1);
-    assert_eq!(session.info().session_id(), None);
-    assert_eq!(session.info().schema(), 0);
-    assert!(session.info().reseal_reasons().old_format);
-    assert_eq!(session.data(), &payload(3));
-    let moved = v2.reseal_at(&session, at(1)).unwrap();
-    let again = v2
-        .open_at::<Payload>(moved.value(), at(2))
-        .unwrap()
-        .anonymous()
-        .unwrap();
-    assert_eq!(again.info().format_version(), 2);
-    assert!(again.info().session_id().is_some());
-    assert!(!again.info().should_reseal());
-    assert_eq!(again.info().login_at(), session.info().login_at());
-    // And a v1-sealing store (a format rollout) opens v2 cookies too.
-    let back = v1.open_at::<Payload>(moved.value(), at(2)).unwrap();
-    assert!(back.info().reseal_reasons().old_format);
-}
-
-#[test]
 fn a_v2_cookie_relabelled_v1_does_not_open() {
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let (store, _) = stores();
+    let store = new_store();
     let cookie = store.seal_at(&payload(3), t0()).unwrap();
     let mut bytes = URL_SAFE_NO_PAD.decode(cookie.value()).unwrap();
     assert_eq!(bytes[0], 2);
@@ -99,7 +64,7 @@ fn a_v2_cookie_relabelled_v1_does_not_open() {
 
 #[test]
 fn debug_of_the_info_does_not_print_the_session_id() {
-    let (store, _) = stores();
+    let store = new_store();
     let cookie = store.seal_at(&payload(3), t0()).unwrap();
     let opened = store.open_at::<Payload>(cookie.value(), at(1)).unwrap();
     let id = opened.info().session_id().unwrap();

@@ -1,15 +1,19 @@
-//! Opens every golden vector in tests/vectors/v1.json and tests/vectors/v2.json
-//! with the public API, the store configured from the vector's fields, and
-//! checks its `expect`, payload, times, user, session id, schema and re-seal
-//! hint. (The byte-for-byte re-seal check lives in the crate's unit tests,
-//! which may fix the nonce and the session id.)
+//! Opens every golden vector in tests/vectors/v2.json with the public API,
+//! the store configured from the vector's fields, and checks its `expect`,
+//! payload, times, user, session id, schema and re-seal hint. The vectors of
+//! the dropped format v1 that v2.json keeps as history must all be
+//! `invalid` now (FORMAT.md section 7). (The byte-for-byte re-seal check
+//! lives in the crate's unit tests, which may fix the nonce and the session
+//! id.)
 
 mod common;
 
 use std::collections::BTreeSet;
 
-use common::{VectorPayload, golden_vectors, golden_vectors_v2, unix, vector_store_builder};
-use sealed_session::{OpenError, ResealReasons, Session, SessionInfo, SessionStore, UserId};
+use common::{VectorPayload, golden_vectors_v2, unix, vector_store_builder};
+use sealed_session::{
+    OpenError, ResealReasons, SealError, Session, SessionInfo, SessionStore, UserId,
+};
 use serde_json::Value;
 
 /// The outcome name (FORMAT.md section 6) and the session, if it opened.
@@ -42,7 +46,6 @@ fn reseal_names(info: &SessionInfo) -> Vec<&'static str> {
         ("idle_half_used", r.idle_half_used),
         ("policy_tightened", r.policy_tightened),
         ("old_schema", r.old_schema),
-        ("old_format", r.old_format),
     ]
     .into_iter()
     .filter_map(|(name, set)| set.then_some(name))
@@ -70,7 +73,7 @@ struct Seen {
 fn check(store: &SessionStore, v: &Value, hint: Option<Vec<&str>>, seen: &mut Seen) {
     let name = &v["name"];
     let (got, session) = outcome(store, v);
-    assert_eq!(got, v["expect"].as_str().unwrap(), "vector {name}");
+    assert_eq!(got, expected(v), "vector {name}");
     seen.outcomes
         .insert((got, v["algorithm"].as_str().unwrap().to_owned()));
     let Some(session) = session else { return };
@@ -90,7 +93,6 @@ fn check(store: &SessionStore, v: &Value, hint: Option<Vec<&str>>, seen: &mut Se
     assert_eq!(Some(info.issued_at()), ts("issued_at"), "{name}");
     assert_eq!(Some(info.expires_at()), ts("expires_at"), "{name}");
     assert_eq!(info.idle_deadline(), ts("idle_deadline"), "{name}");
-    // v1.json records neither (its cookies are v1: no session id, schema 0).
     let session_id = v.get("session_id").unwrap_or(&Value::Null);
     assert_eq!(
         info.session_id().map(|id| id.to_string()).as_deref(),
@@ -102,9 +104,11 @@ fn check(store: &SessionStore, v: &Value, hint: Option<Vec<&str>>, seen: &mut Se
         v.get("schema").map_or(0, |s| s.as_u64().unwrap()),
         "{name}"
     );
-    // A v1 cookie is exactly one without a session id.
-    let version = if session_id.is_null() { 1 } else { 2 };
-    assert_eq!(info.format_version(), version, "{name}");
+    assert!(
+        session_id.is_string(),
+        "{name}: every cookie that opens has an id"
+    );
+    assert_eq!(info.format_version(), 2, "{name}");
     let now = ts("now").unwrap();
     let in_leeway = info.in_leeway();
     let first_deadline = info
@@ -148,7 +152,7 @@ fn assert_coverage(seen: &Seen, kinds: &[&str]) {
     assert_eq!(seen.in_leeway.len(), 2, "both in_leeway values");
 }
 
-const V1_OUTCOMES: [&str; 6] = [
+const OUTCOMES: [&str; 6] = [
     "invalid",
     "decode",
     "expired",
@@ -157,33 +161,60 @@ const V1_OUTCOMES: [&str; 6] = [
     "revoked",
 ];
 
-/// v1.json under the v2-aware opener (FORMAT.md section 7): its `reseal` is
-/// what an opener that seals v1 reports; one that seals v2 (the default)
-/// also names `old_format` outside the leeway. Every other expectation is
-/// the same for both.
-#[test]
-fn every_v1_vector_opens_as_expected() {
-    let vectors = golden_vectors();
-    assert!(vectors.len() >= 113, "{} vectors", vectors.len());
-    let (mut seals_v1, mut seals_v2) = (Seen::default(), Seen::default());
-    for v in &vectors {
-        assert!(v.get("opener_schema").is_none(), "{}", v["name"]);
-        let recorded = v.get("reseal").map(names);
-        let store = vector_store_builder(v).seal_format_v1().build().unwrap();
-        check(&store, v, recorded.clone(), &mut seals_v1);
-        let with_format = recorded.map(|mut hint| {
-            if v["in_leeway"] == false {
-                hint.push("old_format");
-            }
-            hint
-        });
-        let store = vector_store_builder(v).build().unwrap();
-        check(&store, v, with_format, &mut seals_v2);
+/// The version byte of a vector's cookie, if its base64 decodes.
+fn version_byte(v: &Value) -> Option<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(v["cookie"].as_str().unwrap())
+        .ok()
+        .and_then(|bytes| bytes.first().copied())
+}
+
+/// The outcome a vector must have today (FORMAT.md section 7): `invalid`
+/// for a cookie of the dropped format v1 (version byte `0x01`), which
+/// v2.json keeps as history with the outcome it had then; its `expect`
+/// otherwise.
+fn expected(v: &Value) -> &str {
+    if version_byte(v) == Some(0x01) {
+        "invalid"
+    } else {
+        v["expect"].as_str().unwrap()
     }
-    assert_coverage(&seals_v1, &V1_OUTCOMES);
-    let names = ["idle_half_used", "policy_tightened", "retired_key"];
-    assert_eq!(seals_v1.hints.iter().collect::<Vec<_>>(), names);
-    assert!(seals_v2.hints.contains("old_format"));
+}
+
+/// The recorded re-seal hint, without the dropped name `old_format` (only
+/// history vectors name it: v1 cookies, now `invalid`, and the one v2
+/// cookie opened by an opener that sealed v1, recorded as
+/// `opener_seals_format: 1`, which every opener now ignores).
+fn hint_today(v: &Value) -> Option<Vec<&str>> {
+    v.get("reseal").map(|list| {
+        let mut hint = names(list);
+        hint.retain(|n| *n != "old_format");
+        hint
+    })
+}
+
+/// Format v1 is gone: every v1 cookie v2.json keeps as history (authentic
+/// ones included: the AEAD under their v1 header verifies) is `invalid`,
+/// which no other outcome of it reveals.
+#[test]
+fn format_v1_history_vectors_are_invalid() {
+    let vectors = golden_vectors_v2();
+    let history: Vec<&Value> = vectors
+        .iter()
+        .filter(|v| version_byte(v) == Some(0x01))
+        .collect();
+    assert_eq!(history.len(), 10, "the v1 history vectors");
+    let authentic = history
+        .iter()
+        .filter(|v| v.get("plaintext_hex").is_some())
+        .count();
+    assert_eq!(authentic, 9, "authentic v1 cookies (then ok, expired, ...)");
+    for v in history {
+        let store = vector_store_builder(v).build().unwrap();
+        let (got, _) = outcome(&store, v);
+        assert_eq!(got, "invalid", "{}", v["name"]);
+    }
 }
 
 #[test]
@@ -193,17 +224,16 @@ fn every_v2_vector_opens_as_expected() {
     let mut seen = Seen::default();
     for v in &vectors {
         let store = vector_store_builder(v).build().unwrap();
-        check(&store, v, v.get("reseal").map(names), &mut seen);
-        if v["expect"] == "ok" {
+        check(&store, v, hint_today(v), &mut seen);
+        if expected(v) == "ok" {
             assert!(v.get("reseal").is_some(), "{}", v["name"]);
         }
     }
-    let mut kinds = V1_OUTCOMES.to_vec();
+    let mut kinds = OUTCOMES.to_vec();
     kinds.extend(["unknown_schema", "migration"]);
     assert_coverage(&seen, &kinds);
     let all = [
         "idle_half_used",
-        "old_format",
         "old_schema",
         "policy_tightened",
         "retired_key",
@@ -232,6 +262,94 @@ fn every_v2_vector_opens_as_expected() {
                 .iter()
                 .any(|v| v["expect"] == "ok" && v["session_id"] == id),
             "no ok vector with session id {id}"
+        );
+    }
+}
+
+/// FORMAT.md section 6.2: every re-seal vector, opened by its opener and
+/// re-sealed at its `now` through the public API, gives what the vector
+/// records (the byte-for-byte value, with its fixed nonce, is checked by
+/// the crate's unit tests): the deadlines written, and, opened again, the
+/// same session (id, user, login time) at the recorded issued time and
+/// schema, with no `policy_tightened` left.
+#[test]
+fn every_reseal_vector_reseals_as_recorded() {
+    let vectors = golden_vectors_v2();
+    let mut seen = BTreeSet::new();
+    for v in vectors.iter().filter(|v| v.get("reseal_expect").is_some()) {
+        let name = &v["name"];
+        let store = vector_store_builder(v).build().unwrap();
+        let now = unix(v["now"].as_i64().unwrap());
+        let (got, session) = outcome(&store, v);
+        assert_eq!(got, "ok", "{name}");
+        let session = session.unwrap();
+        let want = v["reseal_expect"].as_str().unwrap();
+        seen.insert(want.to_owned());
+        let resealed = store.reseal_at(&session, now);
+        if want == "session_expired" {
+            assert_eq!(resealed.unwrap_err(), SealError::SessionExpired, "{name}");
+            assert!(session.info().in_leeway(), "{name}");
+            continue;
+        }
+        let resealed = resealed.unwrap();
+        let ts = |k: &str| v[k].as_i64().map(unix);
+        assert_eq!(
+            Some(resealed.expires_at()),
+            ts("resealed_expires_at"),
+            "{name}"
+        );
+        assert_eq!(
+            resealed.idle_deadline(),
+            ts("resealed_idle_deadline"),
+            "{name}"
+        );
+        let again = store
+            .open_at::<VectorPayload>(resealed.value(), now)
+            .and_then(|opened| opened.verify_with(|_| v["current_epoch"].as_u64()))
+            .unwrap();
+        let (old, new) = (session.info(), again.info());
+        assert_eq!(Some(new.issued_at()), ts("resealed_issued_at"), "{name}");
+        assert_eq!(new.login_at(), old.login_at(), "{name}");
+        assert_eq!(new.session_id(), old.session_id(), "{name}");
+        assert_eq!(again.user_id(), session.user_id(), "{name}");
+        assert_eq!(
+            u64::from(new.schema()),
+            v["resealed_schema"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert!(!new.reseal_reasons().policy_tightened, "{name}");
+        assert_eq!(Some(new.expires_at()), ts("resealed_expires_at"), "{name}");
+    }
+    let both: BTreeSet<String> = ["ok", "session_expired"].map(str::to_owned).into();
+    assert_eq!(seen, both);
+}
+
+/// Issue 17, item 11: the rules no earlier vector pinned each have one
+/// (see FORMAT.md section 7 for what each catches).
+#[test]
+fn the_rules_a_lenient_opener_passed_have_vectors() {
+    let vectors = golden_vectors_v2();
+    for prefix in [
+        "algorithm binding: sealed with XChaCha20-Poly1305",
+        "algorithm binding: sealed with XAES-256-GCM",
+        "unknown key id 2 (ring has 1): no fallback",
+        "lifetime 2^64 - 1",
+        "idle 2^64 - 1",
+        "user id variant 2",
+        "local idle deadline counts from issued_at",
+        "local idle deadline capped at expires_at",
+        "cookie idle deadline earlier than the local one",
+        "cookie epoch 7 above",
+        "cookie epoch 7 below",
+        "cookie epoch 7 equal",
+    ] {
+        assert_eq!(
+            vectors
+                .iter()
+                .filter(|v| v["name"].as_str().unwrap().starts_with(prefix))
+                .count(),
+            1,
+            "{prefix}"
         );
     }
 }

@@ -76,8 +76,9 @@ fuzz_target!(|data: &[u8]| {
     match mode % 4 {
         0 => check(&String::from_utf8_lossy(rest)),
         1 => check(&URL_SAFE_NO_PAD.encode(rest)),
-        // A valid header of either format version (key id 1), so the rest
-        // reaches the AEAD.
+        // Key id 1 behind the version byte of the dropped format v1 (always
+        // invalid, before any AEAD work) or of v2 (so the rest reaches the
+        // AEAD).
         version => {
             let mut bytes = vec![version - 1, 0x01];
             bytes.extend_from_slice(rest);

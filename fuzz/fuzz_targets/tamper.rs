@@ -224,7 +224,7 @@ fn apply(op: &Op, value: &mut String, sibling: &str, foreign: &str) {
             }
             Op::SetKeyId { id } => {
                 let h = header_len(&b);
-                // Keep the cookie's own version byte (v1 or v2).
+                // Keep the cookie's own version byte.
                 let mut out = vec![b.first().copied().unwrap_or(0x02)];
                 varint(id, &mut out);
                 out.extend_from_slice(&b[h..]);

@@ -79,14 +79,9 @@ pub fn proptest_config() -> proptest::test_runner::Config {
     proptest::test_runner::Config::with_cases(cases)
 }
 
-/// The golden vectors of tests/vectors/v1.json: cookies sealed under fixed
-/// keys with fixed nonces.
-pub fn golden_vectors() -> Vec<Value> {
-    vectors_file("v1.json")
-}
-
-/// The golden vectors of tests/vectors/v2.json: format v2 cookies (and some
-/// v1 ones) with the opener's schemas recorded in every vector.
+/// The golden vectors of tests/vectors/v2.json: cookies sealed under fixed
+/// keys with fixed nonces and session ids, the opener's schemas recorded in
+/// every vector (and, as history, some cookies of the dropped format v1).
 pub fn golden_vectors_v2() -> Vec<Value> {
     vectors_file("v2.json")
 }
@@ -97,9 +92,9 @@ fn vectors_file(name: &str) -> Vec<Value> {
     serde_json::from_str(&text).unwrap()
 }
 
-/// The golden vector called `name` (in v1.json).
+/// The golden vector called `name` (in v2.json).
 pub fn golden_vector(name: &str) -> Value {
-    golden_vectors()
+    golden_vectors_v2()
         .into_iter()
         .find(|v| v["name"] == name)
         .unwrap_or_else(|| panic!("no golden vector {name:?}"))
@@ -181,9 +176,10 @@ pub fn vector_store_builder(v: &Value) -> StoreBuilder {
             OldVectorPayload { note: cur.note }
         });
     }
+    // `opener_seals_format: 1` (history: a format v1 rollout) is ignored:
+    // every opener seals v2 (FORMAT.md section 7).
     match v.get("opener_seals_format").and_then(Value::as_u64) {
-        None | Some(2) => {}
-        Some(1) => builder = builder.seal_format_v1(),
+        None | Some(1 | 2) => {}
         Some(other) => panic!("opener_seals_format {other}"),
     }
     builder
