@@ -70,8 +70,8 @@ pub use layer::{Clock, CookieNameMismatch, ManualClock, NoRevocationSet, Session
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 pub use middleware::{SessionError, SessionHandle, UserSession};
 pub use revocation::{
-    AlreadyFed, DEFAULT_STALENESS_BOUND, FeedLink, FeedOptions, NoSessionId, Revocation,
-    RevocationError, RevocationSet,
+    AlreadyFed, DEFAULT_STALENESS_BOUND, FeedLink, FeedOptions, Revocation, RevocationError,
+    RevocationSet,
 };
 pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
 pub use session_id::SessionId;

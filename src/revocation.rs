@@ -90,7 +90,7 @@ const PURGE_BATCH: usize = 1024;
 /// let cookie = store.seal_for_user(&UserId::from(7u64), 0, &())?;
 /// let opened = store.open::<()>(cookie.value())?;
 /// // this device
-/// let device = Revocation::of_session(opened.info()).expect("format v2 cookies have an id");
+/// let device = Revocation::of_session(opened.info());
 /// assert!(matches!(device, Revocation::Session { .. }));
 /// // everywhere, for sessions logged in until now
 /// let everywhere = Revocation::user(UserId::from(7u64), OffsetDateTime::now_utc());
@@ -120,8 +120,9 @@ pub enum Revocation {
 }
 
 impl Revocation {
-    /// The revocation of the session an opened cookie belongs to (`None`
-    /// only for a session without an id, which no opened cookie is).
+    /// The revocation of the session an opened cookie belongs to, kept until
+    /// the cookie's own absolute deadline (not one this server's policy
+    /// capped it to: another server may accept the cookie until then).
     ///
     /// # Example
     /// ```
@@ -130,21 +131,21 @@ impl Revocation {
     /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
     /// let cookie = store.seal(&())?;
     /// let opened = store.open::<()>(cookie.value())?;
-    /// let Some(Revocation::Session { id, expires_at }) = Revocation::of_session(opened.info()) else {
+    /// let Revocation::Session { id, expires_at } = Revocation::of_session(opened.info()) else {
     ///     unreachable!()
     /// };
-    /// assert_eq!(Some(id), opened.info().session_id());
+    /// assert_eq!(id, opened.info().session_id());
     /// assert_eq!(expires_at, opened.info().expires_at());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn of_session(info: &SessionInfo) -> Option<Revocation> {
+    pub fn of_session(info: &SessionInfo) -> Revocation {
         // The cookie's own deadline, not the one this server's policy
         // capped it to: elsewhere it may open until then.
-        info.session_id().map(|id| Revocation::Session {
-            id,
+        Revocation::Session {
+            id: info.session_id(),
             expires_at: datetime(info.cookie_expires_at.max(unix(info.expires_at()))),
-        })
+        }
     }
 
     /// The revocation of the session `id`, whose absolute deadline is
@@ -224,25 +225,6 @@ impl fmt::Display for RevocationError {
 }
 
 impl std::error::Error for RevocationError {}
-
-/// [`RevocationSet::revoke_session`] on a session without a session id
-/// (a format v1 cookie; no opened cookie lacks one since v1 was dropped). Revoke its user instead ([`RevocationSet::revoke_user`]),
-/// or just remove the cookie.
-///
-/// # Example
-/// ```
-/// assert_eq!(sealed_session::NoSessionId.to_string(), "format v1 session has no session id");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct NoSessionId;
-
-impl fmt::Display for NoSessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("format v1 session has no session id")
-    }
-}
-
-impl std::error::Error for NoSessionId {}
 
 /// [`RevocationSet::attach_feed`] on a set that already has a feed.
 ///
@@ -453,7 +435,7 @@ struct Inner {
 /// assert_eq!(revoked.check_opened(&phone), Ok(()));
 ///
 /// // "log out this device" on the phone
-/// revoked.revoke_session(phone.info())?;
+/// revoked.revoke_session(phone.info());
 /// assert_eq!(revoked.check_opened(&phone), Err(RevocationError::Revoked));
 /// assert_eq!(revoked.check_opened(&laptop), Ok(()));
 ///
@@ -633,7 +615,7 @@ impl RevocationSet {
     /// let revoked = RevocationSet::new(&store);
     /// let cookie = store.seal(&"cart")?;
     /// let opened = store.open::<String>(cookie.value())?;
-    /// revoked.revoke_session(opened.info())?;
+    /// revoked.revoke_session(opened.info());
     /// assert_eq!(revoked.check_opened(&opened), Err(RevocationError::Revoked));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -653,11 +635,9 @@ impl RevocationSet {
             (Some(_), Some(feed)) => Some((feed, feed.confirmed.load(Ordering::Acquire))),
             _ => None,
         };
-        if let Some(id) = info.session_id() {
-            let id = id.as_u64();
-            if read(self.shard(id)).deadlines.contains_key(&id) {
-                return Err(RevocationError::Revoked);
-            }
+        let id = info.session_id().as_u64();
+        if read(self.shard(id)).deadlines.contains_key(&id) {
+            return Err(RevocationError::Revoked);
         }
         if let Some(user) = user
             && self.inner.user_count.load(Ordering::Acquire) > 0
@@ -695,10 +675,6 @@ impl RevocationSet {
     /// this cookie and every re-seal of it are refused from now on. Shared
     /// through the set's feed, if it has one.
     ///
-    /// # Errors
-    /// [`NoSessionId`] for a session without an id (nothing is revoked;
-    /// no opened cookie lacks one since format v1 was dropped).
-    ///
     /// # Example
     /// ```
     /// use sealed_session::{Key, KeyRing, RevocationError, RevocationSet, SessionStore};
@@ -707,16 +683,14 @@ impl RevocationSet {
     /// let revoked = RevocationSet::new(&store);
     /// let cookie = store.seal(&0u32)?;
     /// let session = store.open::<u32>(cookie.value())?.anonymous().unwrap();
-    /// revoked.revoke_session(session.info())?;
+    /// revoked.revoke_session(session.info());
     /// let again = store.reseal(&session)?; // a copy re-sealed elsewhere
     /// let reopened = store.open::<u32>(again.value())?;
     /// assert_eq!(revoked.check_opened(&reopened), Err(RevocationError::Revoked));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn revoke_session(&self, info: &SessionInfo) -> Result<(), NoSessionId> {
-        let revocation = Revocation::of_session(info).ok_or(NoSessionId)?;
-        self.revoke(revocation);
-        Ok(())
+    pub fn revoke_session(&self, info: &SessionInfo) {
+        self.revoke(Revocation::of_session(info));
     }
 
     /// Revokes every session of `user` that logged in at or before

@@ -224,7 +224,7 @@ pub struct SessionInfo {
     pub(crate) cookie_expires_at: i64,
     pub(crate) key_id: u32,
     pub(crate) version: u8,
-    pub(crate) session_id: Option<SessionId>,
+    pub(crate) session_id: SessionId,
     pub(crate) schema: u32,
     pub(crate) in_leeway: bool,
     pub(crate) reseal: ResealReasons,
@@ -279,11 +279,10 @@ impl SessionInfo {
         self.key_id
     }
 
-    /// The session's random id, drawn at login and kept by every re-seal
-    /// (always `Some` for an opened cookie: format v1, which had none, is
-    /// gone). See [`SessionId`].
+    /// The session's random id, drawn at login and kept by every re-seal.
+    /// See [`SessionId`].
     #[must_use]
-    pub fn session_id(&self) -> Option<SessionId> {
+    pub fn session_id(&self) -> SessionId {
         self.session_id
     }
 

@@ -20,12 +20,12 @@ use core::fmt;
 /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
 /// let first = store.seal(&0u32)?;
 /// let session = store.open::<u32>(first.value())?.anonymous().unwrap();
-/// let id = session.info().session_id().expect("every cookie carries one");
+/// let id = session.info().session_id(); // every cookie carries one
 /// assert_eq!(id.to_string().len(), 16);
 /// // a re-seal keeps it
 /// let again = store.reseal(&session)?;
 /// let reopened = store.open::<u32>(again.value())?.anonymous().unwrap();
-/// assert_eq!(reopened.info().session_id(), Some(id));
+/// assert_eq!(reopened.info().session_id(), id);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

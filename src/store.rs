@@ -767,7 +767,13 @@ impl SessionStore {
         let times = self.inner.policy.renew(session.info.times, now)?;
         let claim = session.user.as_ref().map(UserClaimRef::from);
         // The session keeps its id.
-        self.seal_envelope(&session.data, claim, times, session.info.session_id, None)
+        self.seal_envelope(
+            &session.data,
+            claim,
+            times,
+            Some(session.info.session_id),
+            None,
+        )
     }
 
     /// Opens a cookie value at the system clock's time.
@@ -884,7 +890,7 @@ impl SessionStore {
             cookie_expires_at: cookie_times.expires_at,
             key_id: frame.key_id,
             version: wire::V2,
-            session_id: Some(head.session_id),
+            session_id: head.session_id,
             schema: head.schema,
             in_leeway: verdict.in_leeway,
             // A cookie in the leeway cannot be re-sealed: nothing to suggest.
@@ -1114,7 +1120,7 @@ impl SessionStore {
             &session.data,
             claim,
             times,
-            session.info.session_id,
+            Some(session.info.session_id),
             Some(nonce),
         )
     }

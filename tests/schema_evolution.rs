@@ -234,20 +234,20 @@ fn a_migrated_user_session_keeps_its_identity() {
         .seal_for_user_at(&user, 4, &V1 { visits: 9 }, t0())
         .unwrap();
     let before = old_build.open_at::<V1>(cookie.value(), at(10)).unwrap();
-    let id = before.info().session_id().unwrap();
+    let id = before.info().session_id();
     let session = new_build
         .open_at::<V2>(cookie.value(), at(10))
         .unwrap()
         .verify_with(|u| (u == &user).then_some(4))
         .unwrap();
-    assert_eq!(session.info().session_id(), Some(id));
+    assert_eq!(session.info().session_id(), id);
     let again = new_build.reseal_at(&session, at(10)).unwrap();
     let reopened = new_build
         .open_at::<V2>(again.value(), at(10))
         .unwrap()
         .verify_with(|_| Some(4))
         .unwrap();
-    assert_eq!(reopened.info().session_id(), Some(id));
+    assert_eq!(reopened.info().session_id(), id);
     assert_eq!(reopened.user_id(), Some(&user));
 }
 

@@ -95,7 +95,7 @@ fn check(store: &SessionStore, v: &Value, hint: Option<Vec<&str>>, seen: &mut Se
     assert_eq!(info.idle_deadline(), ts("idle_deadline"), "{name}");
     let session_id = v.get("session_id").unwrap_or(&Value::Null);
     assert_eq!(
-        info.session_id().map(|id| id.to_string()).as_deref(),
+        Some(info.session_id().to_string()).as_deref(),
         session_id.as_str(),
         "{name}"
     );

@@ -529,8 +529,6 @@ pub enum FeedError {
     NoRuntime,
     /// The set already has a feed.
     AlreadyFed,
-    /// A format v1 session has no session id to revoke.
-    NoSessionId,
     /// An invalid setting.
     Config(&'static str),
     /// [`RedisFeed::wait_fresh`] or [`RedisFeed::flush`] timed out.
@@ -550,7 +548,6 @@ impl fmt::Display for FeedError {
             FeedError::Redis(err) => write!(f, "redis: {err}"),
             FeedError::NoRuntime => f.write_str("no tokio runtime to run the revocation feed on"),
             FeedError::AlreadyFed => AlreadyFed.fmt(f),
-            FeedError::NoSessionId => f.write_str("session has no id to revoke"),
             FeedError::Config(what) => write!(f, "invalid redis feed setting: {what}"),
             FeedError::Timeout => f.write_str("timed out waiting for the revocation feed"),
             FeedError::NotAcknowledged => f.write_str(
@@ -1135,8 +1132,7 @@ impl RedisFeed {
     /// device", on every server).
     ///
     /// # Errors
-    /// [`FeedError::NoSessionId`] for a format v1 cookie; otherwise as
-    /// [`RedisFeed::revoke`].
+    /// As [`RedisFeed::revoke`].
     ///
     /// # Example
     /// ```no_run
@@ -1146,8 +1142,7 @@ impl RedisFeed {
     /// # Ok(()) }
     /// ```
     pub async fn revoke_session(&self, info: &SessionInfo) -> Result<(), FeedError> {
-        let revocation = Revocation::of_session(info).ok_or(FeedError::NoSessionId)?;
-        self.revoke(revocation).await
+        self.revoke(Revocation::of_session(info)).await
     }
 
     /// [`RedisFeed::revoke`] of every session of `user` that logged in at
@@ -1371,7 +1366,6 @@ mod tests {
             FeedError::Timeout,
             FeedError::NotAcknowledged,
             FeedError::Stopped,
-            FeedError::NoSessionId,
         ] {
             let text = error.to_string();
             assert!(text.starts_with(|c: char| c.is_lowercase()), "{text}");
