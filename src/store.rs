@@ -764,6 +764,17 @@ impl SessionStore {
         session: &Session<T>,
         now: i64,
     ) -> Result<Sealed, SealError> {
+        self.reseal_nonce(session, now, None)
+    }
+
+    /// The re-seal (FORMAT.md section 6.2): the renewed times, the same user
+    /// and session id; `nonce` is `None` except for golden vectors.
+    fn reseal_nonce<T: Serialize>(
+        &self,
+        session: &Session<T>,
+        now: i64,
+        nonce: Option<[u8; NONCE_LEN]>,
+    ) -> Result<Sealed, SealError> {
         let times = self.inner.policy.renew(session.info.times, now)?;
         let claim = session.user.as_ref().map(UserClaimRef::from);
         // The session keeps its id.
@@ -772,7 +783,7 @@ impl SessionStore {
             claim,
             times,
             Some(session.info.session_id),
-            None,
+            nonce,
         )
     }
 
@@ -1114,15 +1125,7 @@ impl SessionStore {
         now: i64,
         nonce: [u8; NONCE_LEN],
     ) -> Result<Sealed, SealError> {
-        let times = self.inner.policy.renew(session.info.times, now)?;
-        let claim = session.user.as_ref().map(UserClaimRef::from);
-        self.seal_envelope(
-            &session.data,
-            claim,
-            times,
-            Some(session.info.session_id),
-            Some(nonce),
-        )
+        self.reseal_nonce(session, now, Some(nonce))
     }
 
     /// Seals with a fixed nonce and session id, to reproduce golden vectors.
