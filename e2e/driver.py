@@ -22,9 +22,12 @@ up over urllib and a tiny attacker server on evil.example.test plants his
 valid cookie with Domain=example.test; the victim, signed in as alice on
 app.example.test, reloads: she must be shown as not signed in, never as
 mallory, and keep her own host-only cookie next to the planted one (the
-engine sends no removal), also after logging in again. The same plant
-against the default __Host- name is not run: Chromium sets no __Host-
-cookie over plain HTTP from a non-loopback host, whatever the flags.
+engine sends no removal), also after logging in again. Then the same plant
+against the default __Host-demo-session: Chromium must refuse it and alice
+stays alice. Chromium sets no __Host- cookie over plain HTTP from a
+non-loopback host whatever the flags, so this part runs over TLS (a
+throwaway self-signed certificate made with the openssl CLI, a forwarder in
+front of the demo, --ignore-certificate-errors).
 
 Exit status 0 only if every check passed; any failure, including a browser
 that cannot start, exits non-zero. All processes and temporary directories
@@ -39,6 +42,8 @@ import re
 import shutil
 import signal
 import socket
+import socketserver
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -320,7 +325,7 @@ def signup_cookie(base, username, password, cookie_name):
     raise AssertionError(f"signup as {username}: no {cookie_name} cookie in {resp.status}")
 
 
-def start_attacker(procs_threads, set_cookie):
+def start_attacker(procs_threads, set_cookie, ctx=None):
     """The attacker's page on a sibling subdomain: plants `set_cookie`. Returns its port."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -337,12 +342,68 @@ def start_attacker(procs_threads, set_cookie):
             log("attacker| " + (fmt % a))
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if ctx is not None:
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     procs_threads.append(server)
     return server.server_address[1]
 
 
-def tossing(args, checks, browser, servers, base, cookie_name, label):
+def tls_context(tmp):
+    """A throwaway self-signed certificate for *.example.test (openssl CLI)."""
+    cert, key = os.path.join(tmp, "tls.crt"), os.path.join(tmp, "tls.key")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=example.test", "-addext", "subjectAltName=DNS:*.example.test,DNS:example.test",
+         "-keyout", key, "-out", cert],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
+    )
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def tls_forwarder(servers, ctx, target_port):
+    """TLS on 127.0.0.1:<port> in front of the demo's plain HTTP. Returns the port."""
+
+    def pipe(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            try:
+                tls = ctx.wrap_socket(self.request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
+            upstream = socket.create_connection(("127.0.0.1", target_port), timeout=30)
+            t = threading.Thread(target=pipe, args=(upstream, tls), daemon=True)
+            t.start()
+            pipe(tls, upstream)
+            t.join(timeout=30)
+            upstream.close()
+            tls.close()
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    servers.append(server)
+    return server.server_address[1]
+
+
+def tossing(args, checks, browser, servers, base, cookie_name, label, ctx=None):
     """Cookie tossing: mallory plants his own valid session with Domain=example.test
     from evil.example.test; alice, signed in on app.example.test, must never be him."""
     app_port = int(base.rsplit(":", 1)[1])
@@ -352,16 +413,16 @@ def tossing(args, checks, browser, servers, base, cookie_name, label):
     alice = f"alice-{label}-{stamp}"
     mallory_value = signup_cookie(base, mallory, password, cookie_name)
     plant = f"{cookie_name}={mallory_value}; Domain=example.test; Path=/; Secure; SameSite=Lax"
-    evil_port = start_attacker(servers, plant)
-    app = f"http://app.example.test:{app_port}"
-    evil = f"http://evil.example.test:{evil_port}"
-    v = browser(
-        f"victim-{label}",
-        [
-            "--host-resolver-rules=MAP *.example.test 127.0.0.1",
-            f"--unsafely-treat-insecure-origin-as-secure={app},{evil}",
-        ],
-    )
+    evil_port = start_attacker(servers, plant, ctx)
+    if ctx is None:
+        app = f"http://app.example.test:{app_port}"
+        evil = f"http://evil.example.test:{evil_port}"
+        flags = [f"--unsafely-treat-insecure-origin-as-secure={app},{evil}"]
+    else:
+        app = f"https://app.example.test:{tls_forwarder(servers, ctx, app_port)}"
+        evil = f"https://evil.example.test:{evil_port}"
+        flags = ["--ignore-certificate-errors"]
+    v = browser(f"victim-{label}", ["--host-resolver-rules=MAP *.example.test 127.0.0.1"] + flags)
     tag = f"[tossing {label}]"
     v.get(app + "/")
     v.wait_text("#status", "You are not signed in")
@@ -420,8 +481,8 @@ def tossing_unprefixed(args, checks, browser, servers, base, name):
                  f"{tag} she still holds a host-only cookie of her own ({len(mine)} {name} cookies)")
 
 
-def tossing_host_prefixed(args, checks, browser, servers, base):
-    v, tag, app, alice, mallory, password, planted = tossing(args, checks, browser, servers, base, COOKIE_NAME, "__Host-")
+def tossing_host_prefixed(args, checks, browser, servers, base, ctx):
+    v, tag, app, alice, mallory, password, planted = tossing(args, checks, browser, servers, base, COOKIE_NAME, "host", ctx)
     checks.check(planted == [], f"{tag} Chromium refused the planted {COOKIE_NAME} cookie with Domain=")
     v.get(app + "/")
     for n in (1, 2, 3):
@@ -562,9 +623,10 @@ def run(args, checks, procs, browsers, tmp):
         unprefixed = start_demo(args, procs, tmp, "demo-unprefixed", {"DEMO_COOKIE_NAME": "demo-session"})
         log(f"demo with DEMO_COOKIE_NAME=demo-session at {unprefixed}")
         tossing_unprefixed(args, checks, browser, servers, unprefixed, "demo-session")
-        # The same plant against the default __Host- name is not run here:
-        # Chromium sets no __Host- cookie at all from http://app.example.test,
-        # even with --unsafely-treat-insecure-origin-as-secure (it would need TLS).
+        # The default __Host- name: Chromium sets no __Host- cookie over plain
+        # HTTP from app.example.test whatever the flags, so this one runs over
+        # TLS (a throwaway self-signed certificate, a forwarder to the demo).
+        tossing_host_prefixed(args, checks, browser, servers, base, tls_context(tmp))
     finally:
         for server in servers:
             server.shutdown()
