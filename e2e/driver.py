@@ -15,9 +15,23 @@ name+value and an unsealed control cookie of 4097; Chromium must send the
 first back (and it must open) and drop the second, and the demo reports that
 the crate refused to seal one byte more.
 
+Then cookie tossing: a second demo runs with DEMO_COOKIE_NAME=demo-session
+(no __Host- prefix). Chromium maps *.example.test to 127.0.0.1
+(--host-resolver-rules) and treats both origins as secure. "mallory" signs
+up over urllib and a tiny attacker server on evil.example.test plants his
+valid cookie with Domain=example.test; the victim, signed in as alice on
+app.example.test, reloads: she must be shown as not signed in, never as
+mallory, and keep her own host-only cookie next to the planted one (the
+engine sends no removal), also after logging in again. Then the same plant
+against the default __Host-demo-session: Chromium must refuse it and alice
+stays alice. Chromium sets no __Host- cookie over plain HTTP from a
+non-loopback host whatever the flags, so this part runs over TLS (a
+throwaway self-signed certificate made with the openssl CLI, a forwarder in
+front of the demo, --ignore-certificate-errors).
+
 Exit status 0 only if every check passed; any failure, including a browser
 that cannot start, exits non-zero. All processes and temporary directories
-are cleaned up. Only 127.0.0.1 is used.
+are cleaned up. Only 127.0.0.1 is contacted.
 """
 
 import argparse
@@ -28,12 +42,16 @@ import re
 import shutil
 import signal
 import socket
+import socketserver
+import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import http.server
 import urllib.error
+import urllib.parse
 import urllib.request
 
 COOKIE_NAME = "__Host-demo-session"
@@ -50,7 +68,7 @@ CHROME_FLAGS = [
     "--no-proxy-server",
     "--window-size=1000,900",
 ]
-OVERALL_TIMEOUT = 240  # seconds, for the whole run
+OVERALL_TIMEOUT = 270  # seconds, for the whole run
 WAIT = 20  # seconds, for one condition
 
 # urllib without any proxy from the environment: everything here is loopback.
@@ -79,7 +97,7 @@ class WebDriverError(Exception):
 class Browser:
     """One WebDriver session = one Chromium with its own profile directory."""
 
-    def __init__(self, driver_url, chromium, profile_dir, label, shots):
+    def __init__(self, driver_url, chromium, profile_dir, label, shots, extra_args=()):
         self.driver_url = driver_url
         self.label = label
         self.shots = shots
@@ -90,7 +108,7 @@ class Browser:
                     "pageLoadStrategy": "normal",
                     "goog:chromeOptions": {
                         "binary": chromium,
-                        "args": CHROME_FLAGS + [f"--user-data-dir={profile_dir}"],
+                        "args": CHROME_FLAGS + [f"--user-data-dir={profile_dir}"] + list(extra_args),
                     },
                 }
             }
@@ -176,8 +194,8 @@ class Browser:
     def cookies(self):
         return self.cmd("GET", "/cookie") or []
 
-    def session_cookie(self):
-        return next((c for c in self.cookies() if c.get("name") == COOKIE_NAME), None)
+    def session_cookie(self, name=COOKIE_NAME):
+        return next((c for c in self.cookies() if c.get("name") == name), None)
 
     def screenshot(self, name):
         if not self.shots:
@@ -257,27 +275,228 @@ def wait_ready(driver_url, proc):
     raise RuntimeError("chromedriver did not become ready in 30 s")
 
 
-def run(args, checks, procs, browsers, tmp):
-    # ---- the demo ------------------------------------------------------------
+def start_demo(args, procs, tmp, label, extra_env=None):
+    """Starts the demo (PORT=0, its own SQLite file); returns its base URL."""
     env = dict(os.environ)
-    env.update({"PORT": "0", "DEMO_DB": os.path.join(tmp, "e2e.sqlite3")})
+    env.update({"PORT": "0", "DEMO_DB": os.path.join(tmp, f"{label}.sqlite3")})
     env.pop("SEALED_SESSION_KEYS", None)  # a random key: this run only
+    env.pop("DEMO_COOKIE_NAME", None)
+    env.update(extra_env or {})
     demo_lines = queue.Queue()
     demo = start_process([args.demo], env)
-    procs.append(("demo", demo))
-    pump(demo, "demo| ", demo_lines)
+    procs.append((label, demo))
+    pump(demo, f"{label}| ", demo_lines)
     base = None
     deadline = time.monotonic() + 60
     while base is None:
         try:
             line = demo_lines.get(timeout=max(0.1, deadline - time.monotonic()))
         except queue.Empty:
-            raise RuntimeError("the demo did not start listening in 60 s") from None
+            raise RuntimeError(f"{label} did not start listening in 60 s") from None
         m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
         if m:
             base = m.group(1)
         if demo.poll() is not None and base is None:
-            raise RuntimeError(f"the demo exited with {demo.returncode}")
+            raise RuntimeError(f"{label} exited with {demo.returncode}")
+    return base
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+NO_REDIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect())
+
+
+def signup_cookie(base, username, password, cookie_name):
+    """Signs up over plain HTTP (the attacker's own account); returns his cookie value."""
+    data = urllib.parse.urlencode({"username": username, "password": password}).encode()
+    req = urllib.request.Request(base + "/signup", data=data, method="POST")
+    try:
+        resp = NO_REDIRECT.open(req, timeout=20)
+    except urllib.error.HTTPError as err:
+        resp = err  # the 303 to "/"
+    for header in resp.headers.get_all("Set-Cookie") or []:
+        name, _, rest = header.partition("=")
+        value = rest.split(";", 1)[0]
+        if name.strip() == cookie_name and value:
+            return value
+    raise AssertionError(f"signup as {username}: no {cookie_name} cookie in {resp.status}")
+
+
+def start_attacker(procs_threads, set_cookie, ctx=None):
+    """The attacker's page on a sibling subdomain: plants `set_cookie`. Returns its port."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            body = b"<!doctype html><title>evil</title><h1 id='status'>Nothing to see here</h1>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Set-Cookie", set_cookie)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, fmt, *a):
+            log("attacker| " + (fmt % a))
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if ctx is not None:
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    procs_threads.append(server)
+    return server.server_address[1]
+
+
+def tls_context(tmp):
+    """A throwaway self-signed certificate for *.example.test (openssl CLI)."""
+    cert, key = os.path.join(tmp, "tls.crt"), os.path.join(tmp, "tls.key")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=example.test", "-addext", "subjectAltName=DNS:*.example.test,DNS:example.test",
+         "-keyout", key, "-out", cert],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
+    )
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def tls_forwarder(servers, ctx, target_port):
+    """TLS on 127.0.0.1:<port> in front of the demo's plain HTTP. Returns the port."""
+
+    def pipe(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            try:
+                tls = ctx.wrap_socket(self.request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
+            upstream = socket.create_connection(("127.0.0.1", target_port), timeout=30)
+            t = threading.Thread(target=pipe, args=(upstream, tls), daemon=True)
+            t.start()
+            pipe(tls, upstream)
+            t.join(timeout=30)
+            upstream.close()
+            tls.close()
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    servers.append(server)
+    return server.server_address[1]
+
+
+def tossing(args, checks, browser, servers, base, cookie_name, label, ctx=None):
+    """Cookie tossing: mallory plants his own valid session with Domain=example.test
+    from evil.example.test; alice, signed in on app.example.test, must never be him."""
+    app_port = int(base.rsplit(":", 1)[1])
+    stamp = f"{os.getpid()}-{int(time.time())}"
+    password = "e2e password 12345"
+    mallory = f"mallory-{label}-{stamp}"
+    alice = f"alice-{label}-{stamp}"
+    mallory_value = signup_cookie(base, mallory, password, cookie_name)
+    plant = f"{cookie_name}={mallory_value}; Domain=example.test; Path=/; Secure; SameSite=Lax"
+    evil_port = start_attacker(servers, plant, ctx)
+    if ctx is None:
+        app = f"http://app.example.test:{app_port}"
+        evil = f"http://evil.example.test:{evil_port}"
+        flags = [f"--unsafely-treat-insecure-origin-as-secure={app},{evil}"]
+    else:
+        app = f"https://app.example.test:{tls_forwarder(servers, ctx, app_port)}"
+        evil = f"https://evil.example.test:{evil_port}"
+        flags = ["--ignore-certificate-errors"]
+    v = browser(f"victim-{label}", ["--host-resolver-rules=MAP *.example.test 127.0.0.1"] + flags)
+    tag = f"[tossing {label}]"
+    v.get(app + "/")
+    v.wait_text("#status", "You are not signed in")
+    v.type("#signup-username", alice)
+    v.type("#signup-password", password)
+    v.click("#signup-submit")
+    checks.check(v.wait_text("#whoami", alice) == alice, f"{tag} victim signed in as alice on app.example.test")
+    own = v.session_cookie(cookie_name)
+    checks.check(own is not None and own.get("domain") == "app.example.test", f"{tag} her cookie is host-only: {own and own.get('domain')}")
+    v.get(evil + "/")
+    v.wait_text("#status", "Nothing to see here")
+    planted = [c for c in v.cookies() if c.get("name") == cookie_name]
+    return v, tag, app, alice, mallory, password, planted
+
+
+def seen(v):
+    """(status line, user shown or None) of the page on screen."""
+    status = v.wait_text("#status")
+    return status, v.text("#whoami")
+
+
+def tossing_unprefixed(args, checks, browser, servers, base, name):
+    v, tag, app, alice, mallory, password, planted = tossing(args, checks, browser, servers, base, name, "unprefixed")
+    checks.check(len(planted) == 1 and planted[0].get("domain") == ".example.test",
+                 f"{tag} Chromium accepted the planted Domain=example.test cookie: {[c.get('domain') for c in planted]}")
+    v.get(app + "/")
+    for n in (1, 2, 3):
+        if n > 1:
+            v.refresh()
+        status, who = seen(v)
+        checks.check(who != mallory and status == "You are not signed in",
+                     f"{tag} load {n} with both cookies: {status!r}, never mallory")
+    v.screenshot("tossing-unprefixed")
+    mine = sorted(c.get("domain") for c in v.cookies() if c.get("name") == name)
+    checks.check(mine == [".example.test", "app.example.test"],
+                 f"{tag} her own cookie was not deleted: Chromium holds two {name} cookies {mine}")
+    # Any further request: the sessions page, logging in again, the home page.
+    v.get(app + "/sessions")
+    status, who = seen(v)
+    checks.check(who != mallory, f"{tag} /sessions: {status!r}, not mallory")
+    v.get(app + "/")
+    v.wait_text("#status")
+    if v.find("#logout") is not None:
+        v.click("#logout")
+    elif v.find("#login-username") is not None:
+        v.type("#login-username", alice)
+        v.type("#login-password", password)
+        v.click("#login-submit")
+    for n in (1, 2):
+        if n > 1:
+            v.refresh()
+        status, who = seen(v)
+        checks.check(who != mallory, f"{tag} after logging in again, load {n}: {status!r}, never mallory")
+    mine = [c for c in v.cookies() if c.get("name") == name]
+    checks.check(any(c.get("domain") == "app.example.test" for c in mine),
+                 f"{tag} she still holds a host-only cookie of her own ({len(mine)} {name} cookies)")
+
+
+def tossing_host_prefixed(args, checks, browser, servers, base, ctx):
+    v, tag, app, alice, mallory, password, planted = tossing(args, checks, browser, servers, base, COOKIE_NAME, "host", ctx)
+    checks.check(planted == [], f"{tag} Chromium refused the planted {COOKIE_NAME} cookie with Domain=")
+    v.get(app + "/")
+    for n in (1, 2, 3):
+        if n > 1:
+            v.refresh()
+        status, who = seen(v)
+        checks.check(who == alice, f"{tag} load {n}: still alice ({status!r})")
+    mine = [c.get("domain") for c in v.cookies() if c.get("name") == COOKIE_NAME]
+    checks.check(mine == ["app.example.test"], f"{tag} one {COOKIE_NAME} cookie, hers: {mine}")
+
+
+def run(args, checks, procs, browsers, tmp):
+    # ---- the demo ------------------------------------------------------------
+    base = start_demo(args, procs, tmp, "demo")
     log(f"demo at {base}")
 
     # ---- chromedriver -------------------------------------------------------------
@@ -288,9 +507,9 @@ def run(args, checks, procs, browsers, tmp):
     driver_url = f"http://127.0.0.1:{port}"
     wait_ready(driver_url, driver)
 
-    def browser(label):
+    def browser(label, extra_args=()):
         profile = tempfile.mkdtemp(prefix=f"profile-{label}-", dir=tmp)
-        b = Browser(driver_url, args.chromium, profile, label, args.screenshots)
+        b = Browser(driver_url, args.chromium, profile, label, args.screenshots, extra_args)
         browsers.append(b)
         return b
 
@@ -396,6 +615,22 @@ def run(args, checks, procs, browsers, tmp):
     checks.check(control == "no", f"size cap: Chromium dropped the 4097-byte control cookie (received: {control})")
     names = sorted(c.get("name") for c in a.cookies())
     checks.check("size_cap" in names and "size_ctl" not in names, f"size cap: Chromium's cookie list for /size-cap: {names}")
+
+    # ---- cookie tossing from a sibling subdomain -------------------------------------
+    # *.example.test resolve to 127.0.0.1 inside Chromium; nothing else is contacted.
+    servers = []
+    try:
+        unprefixed = start_demo(args, procs, tmp, "demo-unprefixed", {"DEMO_COOKIE_NAME": "demo-session"})
+        log(f"demo with DEMO_COOKIE_NAME=demo-session at {unprefixed}")
+        tossing_unprefixed(args, checks, browser, servers, unprefixed, "demo-session")
+        # The default __Host- name: Chromium sets no __Host- cookie over plain
+        # HTTP from app.example.test whatever the flags, so this one runs over
+        # TLS (a throwaway self-signed certificate, a forwarder to the demo).
+        tossing_host_prefixed(args, checks, browser, servers, base, tls_context(tmp))
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
 
 
 def main():

@@ -72,7 +72,19 @@ pub struct SessionData {
 /// # Errors
 /// If the store configuration is refused.
 pub fn build_store(ring: KeyRing) -> Result<SessionStore, sealed_session::ConfigError> {
-    SessionStore::builder(COOKIE_NAME, ring)
+    build_store_named(COOKIE_NAME, ring)
+}
+
+/// [`build_store`] with another cookie name (the demo's `DEMO_COOKIE_NAME`,
+/// for the e2e cookie-tossing check).
+///
+/// # Errors
+/// If the store configuration is refused.
+pub fn build_store_named(
+    name: &str,
+    ring: KeyRing,
+) -> Result<SessionStore, sealed_session::ConfigError> {
+    SessionStore::builder(name, ring)
         .ttl(TTL)
         .idle_timeout(IDLE)
         .build()

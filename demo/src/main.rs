@@ -15,12 +15,18 @@
 //!   same `DEMO_DB` and the same Redis for a fleet.
 //! * `DEMO_EPOCHS=sqlite` — the demo as it was before revocation sets: the
 //!   user's epoch is read from SQLite on every request (for comparison).
+//! * `DEMO_COOKIE_NAME` — the session cookie's name (default
+//!   `__Host-demo-session`). A name without `__Host-` (e.g. `demo-session`,
+//!   used by the e2e cookie-tossing check) lets a sibling subdomain plant a
+//!   `Domain=` cookie; the demo then opts out with
+//!   `CookieOptions::dangerously_allow_unprefixed_name` and warns at start-up.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use demo::{AppState, Db, Sessions, build_store, router};
+use demo::app::build_store_named;
+use demo::{AppState, COOKIE_NAME, Db, Sessions, router};
 use sealed_session::cookie::CookieOptions;
 use sealed_session::{KEYS_ENV_VAR, Key, KeyRing, RevocationSet};
 #[cfg(feature = "redis")]
@@ -52,7 +58,7 @@ fn run() -> Result<(), String> {
             return Ok(());
         }
         Some(_) => {
-            return Err("usage: demo [--generate-keys] (configuration is read from PORT, DEMO_DB, SEALED_SESSION_KEYS, DEMO_REDIS_URL and DEMO_EPOCHS)".into());
+            return Err("usage: demo [--generate-keys] (configuration is read from PORT, DEMO_DB, SEALED_SESSION_KEYS, DEMO_REDIS_URL, DEMO_EPOCHS and DEMO_COOKIE_NAME)".into());
         }
     }
 
@@ -78,7 +84,19 @@ fn run() -> Result<(), String> {
         }
     };
     let sealing_key_id = ring.sealing_key_id();
-    let store = build_store(ring).map_err(|e| e.to_string())?;
+    let cookie_name = std::env::var("DEMO_COOKIE_NAME")
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| COOKIE_NAME.to_owned());
+    let mut cookie_options = CookieOptions::new();
+    if !cookie_name.starts_with("__Host-") {
+        eprintln!(
+            "demo: WARNING: DEMO_COOKIE_NAME={cookie_name:?} has no __Host- prefix; a sibling \
+             subdomain can plant a Domain= cookie with this name (cookie tossing)"
+        );
+        cookie_options = cookie_options.dangerously_allow_unprefixed_name();
+    }
+    let store = build_store_named(&cookie_name, ring).map_err(|e| e.to_string())?;
 
     let existed = db_path.exists();
     let db = Db::open(&db_path).map_err(|e| format!("{}: {e}", db_path.display()))?;
@@ -92,7 +110,7 @@ fn run() -> Result<(), String> {
         .ok()
         .filter(|url| !url.is_empty());
     let revocations = RevocationSet::new(&store);
-    let mut sessions = Sessions::new(store, CookieOptions::new()).map_err(|e| e.to_string())?;
+    let mut sessions = Sessions::new(store, cookie_options).map_err(|e| e.to_string())?;
     if !sqlite_epochs {
         sessions = sessions.with_revocations(revocations.clone());
     }
