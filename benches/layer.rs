@@ -99,7 +99,10 @@ fn main() {
     let sealed = store.seal_for_user(&user, epoch, &session).unwrap();
     let value = sealed.value().to_owned();
     let header = format!("theme=dark; {NAME}={value}; lang=en");
-    let sessions = Sessions::new(store.clone(), CookieOptions::new()).unwrap();
+    // The same cookie name as the PrivateJar benches (sizes compare), so not
+    // `__Host-`: the loud opt-out.
+    let options = CookieOptions::new().dangerously_allow_unprefixed_name();
+    let sessions = Sessions::new(store.clone(), options).unwrap();
     let epochs = MemoryEpochs::new();
     epochs.set(user.clone(), epoch);
     let now = OffsetDateTime::now_utc();

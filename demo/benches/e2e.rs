@@ -116,7 +116,13 @@ fn sealed_app() -> Router {
         .route("/login", get(sealed_login))
         .route("/", get(sealed_get))
         .layer(SessionLayer::new(
-            Sessions::new(store, CookieOptions::new()).unwrap(),
+            // "session", as the PrivateCookieJar and tower-sessions apps name
+            // it: not `__Host-`, so the loud opt-out.
+            Sessions::new(
+                store,
+                CookieOptions::new().dangerously_allow_unprefixed_name(),
+            )
+            .unwrap(),
             epochs,
         ))
 }
