@@ -52,9 +52,10 @@ mod store;
 pub mod testing;
 mod wire;
 
+// Test-only code (the golden-vector specs, the cross-backend tests): never
+// shipped in a build.
 #[cfg(test)]
-#[allow(clippy::arithmetic_side_effects)]
-mod vectors;
+mod tests;
 
 #[cfg(feature = "cookie")]
 pub use self::cookie::{CookieOptions, CookieOptionsError};

@@ -19,8 +19,6 @@ mod ring_xaes;
 #[cfg(feature = "ring")]
 mod ring_xchacha;
 mod rustcrypto;
-#[cfg(test)]
-mod tests;
 
 use core::cell::Cell;
 

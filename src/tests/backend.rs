@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
-use super::{Backend, Cipher, OPENS_BY_BACKEND, with_backend};
+use crate::backend::{Backend, Cipher, OPENS_BY_BACKEND, with_backend};
 use crate::crypto;
 use crate::wire::{self, NONCE_LEN, TAG_LEN};
 use crate::{Algorithm, Key, KeyRing, SessionStore};
@@ -141,7 +141,7 @@ fn open_and_reseal_file(text: &str) -> usize {
 /// each backend in turn, is the committed file byte for byte.
 #[test]
 fn golden_vectors_rebuild_byte_for_byte_on_every_backend() {
-    let builders: [fn() -> Value; 1] = [crate::vectors::build_vectors_v2];
+    let builders: [fn() -> Value; 1] = [super::vectors::build_vectors_v2];
     for &backend in Backend::ALL {
         for ((file, committed, _), build) in FILES.into_iter().zip(builders) {
             let built = with_backend(backend, build);
