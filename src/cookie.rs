@@ -192,7 +192,11 @@ impl CookieOptions {
     ///
     /// let options = CookieOptions::new();
     /// assert_eq!(options, CookieOptions::default());
-    /// assert_eq!(options.get_same_site(), SameSite::Lax);
+    /// let removal = options.removal("__Host-sid")?;
+    /// assert_eq!(removal.same_site(), Some(SameSite::Lax));
+    /// assert_eq!((removal.http_only(), removal.secure()), (Some(true), Some(true)));
+    /// assert_eq!(removal.path(), Some("/"));
+    /// # Ok::<(), sealed_session::cookie::CookieOptionsError>(())
     /// ```
     pub fn new() -> CookieOptions {
         CookieOptions {
@@ -258,7 +262,9 @@ impl CookieOptions {
     /// use sealed_session::cookie::{CookieOptions, SameSite};
     ///
     /// let options = CookieOptions::new().same_site(SameSite::Strict);
-    /// assert_eq!(options.get_same_site(), SameSite::Strict);
+    /// let removal = options.removal("__Host-sid")?;
+    /// assert_eq!(removal.same_site(), Some(SameSite::Strict));
+    /// # Ok::<(), sealed_session::cookie::CookieOptionsError>(())
     /// ```
     pub fn same_site(mut self, same_site: SameSite) -> CookieOptions {
         self.same_site = same_site;
@@ -292,7 +298,8 @@ impl CookieOptions {
     /// use sealed_session::cookie::CookieOptions;
     ///
     /// let options = CookieOptions::new().domain("example.com");
-    /// assert_eq!(options.get_domain(), Some("example.com"));
+    /// assert_eq!(options.removal("sid")?.domain(), Some("example.com"));
+    /// # Ok::<(), sealed_session::cookie::CookieOptionsError>(())
     /// ```
     pub fn domain(mut self, domain: impl Into<Cow<'static, str>>) -> CookieOptions {
         self.domain = Some(domain.into());
@@ -343,63 +350,6 @@ impl CookieOptions {
     pub fn max_age(mut self, max_age: Duration) -> CookieOptions {
         self.max_age = Some(max_age);
         self
-    }
-
-    /// The `HttpOnly` setting.
-    ///
-    /// # Example
-    /// ```
-    /// assert!(sealed_session::cookie::CookieOptions::new().get_http_only());
-    /// ```
-    #[must_use]
-    pub fn get_http_only(&self) -> bool {
-        self.http_only
-    }
-
-    /// The `Secure` setting.
-    ///
-    /// # Example
-    /// ```
-    /// assert!(sealed_session::cookie::CookieOptions::new().get_secure());
-    /// ```
-    #[must_use]
-    pub fn get_secure(&self) -> bool {
-        self.secure
-    }
-
-    /// The `SameSite` setting.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::cookie::{CookieOptions, SameSite};
-    ///
-    /// assert_eq!(CookieOptions::new().get_same_site(), SameSite::Lax);
-    /// ```
-    #[must_use]
-    pub fn get_same_site(&self) -> SameSite {
-        self.same_site
-    }
-
-    /// The `Path` setting.
-    ///
-    /// # Example
-    /// ```
-    /// assert_eq!(sealed_session::cookie::CookieOptions::new().get_path(), "/");
-    /// ```
-    #[must_use]
-    pub fn get_path(&self) -> &str {
-        &self.path
-    }
-
-    /// The `Domain` setting, if any.
-    ///
-    /// # Example
-    /// ```
-    /// assert_eq!(sealed_session::cookie::CookieOptions::new().get_domain(), None);
-    /// ```
-    #[must_use]
-    pub fn get_domain(&self) -> Option<&str> {
-        self.domain.as_deref()
     }
 
     /// Checks the options against the cookie name, once at start-up: the

@@ -528,7 +528,10 @@ impl Sessions {
     /// # let store = SessionStore::builder("app", KeyRing::new(1, Key::generate())).build()?;
     /// let options = CookieOptions::new().path("/app").dangerously_allow_unprefixed_name();
     /// let sessions = Sessions::new(store, options)?;
-    /// assert_eq!(sessions.options().get_path(), "/app");
+    /// assert_eq!(sessions.options(), &options_again());
+    /// # fn options_again() -> CookieOptions {
+    /// #     CookieOptions::new().path("/app").dangerously_allow_unprefixed_name()
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn options(&self) -> &CookieOptions {

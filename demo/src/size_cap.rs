@@ -2,7 +2,7 @@
 //! `name=value` (what Chromium and Firefox keep), and the crate refusing the
 //! next size up at seal time.
 
-use sealed_session::cookie::{Cookie, CookieOptions};
+use sealed_session::cookie::{Cookie, CookieOptions, SameSite};
 use sealed_session::time::OffsetDateTime;
 use sealed_session::{
     BROWSER_COOKIE_LIMIT, Key, KeyRing, SealError, Sealed, SessionStore, Sessions,
@@ -112,7 +112,6 @@ impl SizeCap {
 
     /// The control cookie: `name=value` of 4097 bytes, which browsers drop.
     pub fn control_cookie(&self) -> Cookie<'static> {
-        let options = self.sessions.options();
         let value = "A".repeat(
             BROWSER_COOKIE_LIMIT
                 .saturating_add(1)
@@ -120,9 +119,9 @@ impl SizeCap {
         );
         Cookie::build((CONTROL_NAME, value))
             .path(PATH)
-            .http_only(options.get_http_only())
-            .secure(options.get_secure())
-            .same_site(options.get_same_site())
+            .http_only(true)
+            .secure(true)
+            .same_site(SameSite::Lax)
             .build()
     }
 }

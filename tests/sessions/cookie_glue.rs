@@ -132,10 +132,6 @@ fn every_override_reaches_the_header() {
         .same_site(SameSite::Strict)
         .path("/app")
         .domain("example.com");
-    assert!(!options.get_http_only());
-    assert!(!options.get_secure());
-    assert_eq!(options.get_path(), "/app");
-    assert_eq!(options.get_domain(), Some("example.com"));
     let header = options.cookie_at(&sealed, t0()).unwrap().to_string();
     assert_eq!(
         header,
@@ -447,11 +443,12 @@ fn a_full_size_cookie_is_exactly_the_browser_limit_and_one_more_byte_is_refused(
 #[test]
 fn non_persistent_removal_and_defaults_are_consistent() {
     assert_eq!(CookieOptions::default(), CookieOptions::new());
-    let o = CookieOptions::new();
-    assert!(o.get_http_only() && o.get_secure());
-    assert_eq!(o.get_same_site(), SameSite::Lax);
-    assert_eq!(o.get_path(), "/");
-    assert_eq!(o.get_domain(), None);
+    let removal = CookieOptions::new().removal("__Host-sid").unwrap();
+    assert_eq!(removal.http_only(), Some(true));
+    assert_eq!(removal.secure(), Some(true));
+    assert_eq!(removal.same_site(), Some(SameSite::Lax));
+    assert_eq!(removal.path(), Some("/"));
+    assert_eq!(removal.domain(), None);
 }
 
 proptest! {
