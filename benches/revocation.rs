@@ -78,8 +78,8 @@ fn main() {
     fill(&set, now);
     let after = resident_bytes();
     let rss = after.saturating_sub(before);
-    let estimate = set.heap_bytes();
-    let entries = set.len();
+    let estimate = set.stats().heap_bytes;
+    let entries = set.stats().entries;
 
     // The cookies checked: logged in now (after the users' revocations, so
     // every check does every lookup and passes), for users 0..COOKIES.

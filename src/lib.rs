@@ -72,7 +72,7 @@ pub use layer::{Clock, CookieNameMismatch, ManualClock, NoRevocationSet, Session
 pub use middleware::{SessionError, SessionHandle, UserSession};
 pub use revocation::{
     AlreadyFed, DEFAULT_STALENESS_BOUND, FeedLink, FeedOptions, Revocation, RevocationError,
-    RevocationSet,
+    RevocationSet, RevocationStats,
 };
 pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
 pub use session_id::SessionId;

@@ -30,7 +30,7 @@ use time::OffsetDateTime;
 
 use crate::epoch::UserId;
 use crate::expiry::{self, datetime, unix};
-use crate::session::{Opened, SessionInfo};
+use crate::session::SessionInfo;
 use crate::session_id::SessionId;
 use crate::store::SessionStore;
 
@@ -403,11 +403,11 @@ struct Inner {
 ///
 /// Two kinds of entry:
 ///
-/// * **one session** ("log out this device", [`RevocationSet::revoke_session`]):
+/// * **one session** ("log out this device", [`Revocation::of_session`]):
 ///   every cookie that carries this [`SessionId`] is refused, including every
 ///   later re-seal of it (re-seals keep the id). Kept until the session's
 ///   absolute deadline plus the leeway, after which no cookie of it opens.
-/// * **one user up to a time** ("log out everywhere", [`RevocationSet::revoke_user`]):
+/// * **one user up to a time** ("log out everywhere", [`Revocation::user`]):
 ///   every session of the user that logged in at or before that time is
 ///   refused. Kept until that time plus the store's lifetime plus the
 ///   leeway: a session logged in by then no longer opens by then.
@@ -422,7 +422,7 @@ struct Inner {
 ///
 /// # Example
 /// ```
-/// use sealed_session::{Key, KeyRing, RevocationError, RevocationSet, SessionStore, UserId};
+/// use sealed_session::{Key, KeyRing, Revocation, RevocationError, RevocationSet, SessionStore, UserId};
 ///
 /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
 /// let revoked = RevocationSet::new(&store);
@@ -432,16 +432,16 @@ struct Inner {
 /// let laptop = store.seal_for_user(&alice, 0, &())?;
 /// let phone = store.open::<()>(phone.value())?;
 /// let laptop = store.open::<()>(laptop.value())?;
-/// assert_eq!(revoked.check_opened(&phone), Ok(()));
+/// assert_eq!(revoked.check(phone.info(), phone.user_id()), Ok(()));
 ///
 /// // "log out this device" on the phone
-/// revoked.revoke_session(phone.info());
-/// assert_eq!(revoked.check_opened(&phone), Err(RevocationError::Revoked));
-/// assert_eq!(revoked.check_opened(&laptop), Ok(()));
+/// revoked.revoke(Revocation::of_session(phone.info()));
+/// assert_eq!(revoked.check(phone.info(), phone.user_id()), Err(RevocationError::Revoked));
+/// assert_eq!(revoked.check(laptop.info(), laptop.user_id()), Ok(()));
 ///
 /// // "log out everywhere"
-/// revoked.revoke_user(&alice, time::OffsetDateTime::now_utc());
-/// assert_eq!(revoked.check_opened(&laptop), Err(RevocationError::Revoked));
+/// revoked.revoke(Revocation::user(alice.clone(), time::OffsetDateTime::now_utc()));
+/// assert_eq!(revoked.check(laptop.info(), laptop.user_id()), Err(RevocationError::Revoked));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
@@ -486,7 +486,7 @@ impl RevocationSet {
     ///
     /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
     /// let revoked = RevocationSet::new(&store);
-    /// assert!(revoked.is_empty());
+    /// assert_eq!(revoked.stats().entries, 0);
     /// assert!(!revoked.is_stale());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -505,7 +505,7 @@ impl RevocationSet {
     /// use time::Duration;
     ///
     /// let revoked = RevocationSet::with_lifetime(Duration::hours(8), Duration::seconds(60));
-    /// assert!(revoked.is_empty());
+    /// assert_eq!(revoked.stats().entries, 0);
     /// ```
     #[must_use]
     pub fn with_lifetime(lifetime: time::Duration, leeway: time::Duration) -> RevocationSet {
@@ -567,32 +567,7 @@ impl RevocationSet {
         self.check_inner(info, user, now)
     }
 
-    /// [`RevocationSet::check`] with the monotonic time `now` for the
-    /// staleness test (the entries themselves need no clock: an expired
-    /// entry only matches cookies that no longer open).
-    ///
-    /// # Errors
-    /// As [`RevocationSet::check`].
-    ///
-    /// # Example
-    /// ```
-    /// use std::time::{Duration, Instant};
-    /// use sealed_session::{FeedOptions, Key, KeyRing, RevocationError, RevocationSet, SessionStore, UserId};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let revoked = RevocationSet::new(&store);
-    /// let feed = revoked.attach_feed(FeedOptions::default(), |_| {})?;
-    /// let cookie = store.seal_for_user(&UserId::from(1u64), 0, &())?;
-    /// let opened = store.open::<()>(cookie.value())?;
-    /// let t = Instant::now();
-    /// feed.confirm_at(t);
-    /// assert_eq!(revoked.check_at(opened.info(), opened.user_id(), t + Duration::from_secs(1)), Ok(()));
-    /// assert_eq!(
-    ///     revoked.check_at(opened.info(), opened.user_id(), t + Duration::from_millis(1001)),
-    ///     Err(RevocationError::Stale)
-    /// );
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    #[doc(hidden)] // a test hook: time comes from the clock
     pub fn check_at(
         &self,
         info: &SessionInfo,
@@ -600,27 +575,6 @@ impl RevocationSet {
         now: Instant,
     ) -> Result<(), RevocationError> {
         self.check_inner(info, user, Some(now))
-    }
-
-    /// [`RevocationSet::check`] on what [`SessionStore::open`] returned.
-    ///
-    /// # Errors
-    /// As [`RevocationSet::check`].
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::{Key, KeyRing, RevocationError, RevocationSet, SessionStore};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let revoked = RevocationSet::new(&store);
-    /// let cookie = store.seal(&"cart")?;
-    /// let opened = store.open::<String>(cookie.value())?;
-    /// revoked.revoke_session(opened.info());
-    /// assert_eq!(revoked.check_opened(&opened), Err(RevocationError::Revoked));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn check_opened<T>(&self, opened: &Opened<T>) -> Result<(), RevocationError> {
-        self.check(opened.info(), opened.user_id())
     }
 
     fn check_inner(
@@ -671,65 +625,6 @@ impl RevocationSet {
         now.saturating_sub(at) > feed.bound_nanos
     }
 
-    /// Revokes the session of an opened cookie ("log out this device"):
-    /// this cookie and every re-seal of it are refused from now on. Shared
-    /// through the set's feed, if it has one.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::{Key, KeyRing, RevocationError, RevocationSet, SessionStore};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let revoked = RevocationSet::new(&store);
-    /// let cookie = store.seal(&0u32)?;
-    /// let session = store.open::<u32>(cookie.value())?.anonymous().unwrap();
-    /// revoked.revoke_session(session.info());
-    /// let again = store.reseal(&session)?; // a copy re-sealed elsewhere
-    /// let reopened = store.open::<u32>(again.value())?;
-    /// assert_eq!(revoked.check_opened(&reopened), Err(RevocationError::Revoked));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn revoke_session(&self, info: &SessionInfo) {
-        self.revoke(Revocation::of_session(info));
-    }
-
-    /// Revokes every session of `user` that logged in at or before
-    /// `logged_in_until` ("log out everywhere"; pass the current time).
-    /// Shared through the set's feed, if it has one.
-    ///
-    /// Login times are whole seconds: a login in the same second as
-    /// `logged_in_until` is revoked too. To let the user sign in again at
-    /// once, seal the new session at a time after
-    /// [`RevocationSet::user_revoked_until`] (inside the leeway).
-    ///
-    /// Login times come from the clock of the server that sealed the login.
-    /// If the servers' clocks may differ by up to `skew`, pass
-    /// `now + skew` to be sure that every earlier login is covered (logins
-    /// in that window are then refused too).
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::{Key, KeyRing, RevocationError, RevocationSet, SessionStore, UserId};
-    /// use time::{Duration, OffsetDateTime};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let revoked = RevocationSet::new(&store);
-    /// let bob = UserId::from(9u64);
-    /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-    /// let before = store.seal_for_user_at(&bob, 0, &(), t0)?;
-    /// revoked.revoke_user(&bob, t0 + Duration::minutes(1));
-    /// let after = store.seal_for_user_at(&bob, 0, &(), t0 + Duration::minutes(2))?;
-    /// let now = t0 + Duration::minutes(3);
-    /// let before = store.open_at::<()>(before.value(), now)?;
-    /// let after = store.open_at::<()>(after.value(), now)?;
-    /// assert_eq!(revoked.check_opened(&before), Err(RevocationError::Revoked));
-    /// assert_eq!(revoked.check_opened(&after), Ok(()));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn revoke_user(&self, user: &UserId, logged_in_until: OffsetDateTime) {
-        self.revoke(Revocation::user(user.clone(), logged_in_until));
-    }
-
     /// Applies a revocation here at once, and hands it to the feed's
     /// publisher (if the set has a feed) to share it with the other servers.
     ///
@@ -747,22 +642,7 @@ impl RevocationSet {
         self.revoke_at(revocation, expiry::now());
     }
 
-    /// [`RevocationSet::revoke`] at the wall-clock time `now` (which decides
-    /// only whether the entry is already past its life, and purging).
-    /// Returns whether an entry was kept: `false` if no cookie it matches
-    /// can still open at `now`.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::{Revocation, RevocationSet, SessionId};
-    /// use time::{Duration, OffsetDateTime};
-    ///
-    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
-    /// let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-    /// let long_gone = Revocation::session(SessionId::from_u64(5), now - Duration::hours(1));
-    /// assert!(!revoked.revoke_at(long_gone, now));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    #[doc(hidden)] // a test hook: time comes from the clock
     pub fn revoke_at(&self, revocation: Revocation, now: OffsetDateTime) -> bool {
         let kept = self.apply_at(&revocation, now);
         if let Some(feed) = self.inner.feed.get() {
@@ -911,12 +791,12 @@ impl RevocationSet {
     ///
     /// # Example
     /// ```
-    /// use sealed_session::{RevocationSet, UserId};
+    /// use sealed_session::{Revocation, RevocationSet, UserId};
     /// use time::{Duration, OffsetDateTime};
     ///
     /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
     /// let now = OffsetDateTime::now_utc().replace_nanosecond(0)?;
-    /// revoked.revoke_user(&UserId::from(3u64), now);
+    /// revoked.revoke(Revocation::user(UserId::from(3u64), now));
     /// assert_eq!(revoked.user_revoked_until(&UserId::from(3u64)), Some(now));
     /// assert_eq!(revoked.user_revoked_until(&UserId::from(4u64)), None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -945,25 +825,7 @@ impl RevocationSet {
         self.purge_at(expiry::now())
     }
 
-    /// [`RevocationSet::purge`] at `now`: drops a session entry once `now`
-    /// reaches its absolute deadline plus the leeway, and a user entry once
-    /// `now` reaches its time plus the lifetime plus the leeway (a cookie
-    /// opens only while `now` is before its deadline plus the leeway).
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::{Revocation, RevocationSet, SessionId};
-    /// use time::{Duration, OffsetDateTime};
-    ///
-    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
-    /// let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-    /// let expires_at = now + Duration::hours(1);
-    /// revoked.revoke_at(Revocation::session(SessionId::from_u64(5), expires_at), now);
-    /// assert_eq!(revoked.purge_at(expires_at + Duration::seconds(59)), 0);
-    /// assert_eq!(revoked.purge_at(expires_at + Duration::seconds(60)), 1);
-    /// assert!(revoked.is_empty());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    #[doc(hidden)] // a test hook: time comes from the clock
     pub fn purge_at(&self, now: OffsetDateTime) -> usize {
         self.purge_secs(unix(now))
     }
@@ -1023,16 +885,7 @@ impl RevocationSet {
         removed
     }
 
-    /// Number of session entries.
-    ///
-    /// # Example
-    /// ```
-    /// # use sealed_session::RevocationSet;
-    /// # use time::Duration;
-    /// assert_eq!(RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO).session_entries(), 0);
-    /// ```
-    #[must_use]
-    pub fn session_entries(&self) -> usize {
+    fn session_entries(&self) -> usize {
         self.inner
             .shards
             .iter()
@@ -1040,60 +893,11 @@ impl RevocationSet {
             .fold(0usize, usize::saturating_add)
     }
 
-    /// Number of user entries.
-    ///
-    /// # Example
-    /// ```
-    /// # use sealed_session::RevocationSet;
-    /// # use time::Duration;
-    /// assert_eq!(RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO).user_entries(), 0);
-    /// ```
-    #[must_use]
-    pub fn user_entries(&self) -> usize {
+    fn user_entries(&self) -> usize {
         read(&self.inner.users).until.len()
     }
 
-    /// Number of entries of both kinds.
-    ///
-    /// # Example
-    /// ```
-    /// # use sealed_session::RevocationSet;
-    /// # use time::Duration;
-    /// assert_eq!(RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO).len(), 0);
-    /// ```
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.session_entries().saturating_add(self.user_entries())
-    }
-
-    /// Whether the set has no entries.
-    ///
-    /// # Example
-    /// ```
-    /// # use sealed_session::RevocationSet;
-    /// # use time::Duration;
-    /// assert!(RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO).is_empty());
-    /// ```
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// An estimate of the heap memory the tables hold, in bytes, from their
-    /// capacities: each hash table's buckets (the next power of two above
-    /// capacity × 8/7) times an entry plus one control byte, and each
-    /// expiry heap's capacity times its item. Text user ids add their own
-    /// allocation (counted twice: table and heap).
-    ///
-    /// # Example
-    /// ```
-    /// # use sealed_session::RevocationSet;
-    /// # use time::Duration;
-    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO);
-    /// assert!(revoked.heap_bytes() < 4096);
-    /// ```
-    #[must_use]
-    pub fn heap_bytes(&self) -> usize {
+    fn heap_bytes(&self) -> usize {
         fn table(capacity: usize, entry: usize) -> usize {
             if capacity == 0 {
                 return 0;
@@ -1200,9 +1004,9 @@ impl RevocationSet {
     /// let feed = revoked.attach_feed(FeedOptions::default(), |r| println!("share {r:?}"))?;
     /// let cookie = store.seal_for_user(&UserId::from(1u64), 0, &())?;
     /// let opened = store.open::<()>(cookie.value())?;
-    /// assert_eq!(revoked.check_opened(&opened), Err(RevocationError::Stale)); // not caught up yet
+    /// assert_eq!(revoked.check(opened.info(), opened.user_id()), Err(RevocationError::Stale)); // not caught up yet
     /// feed.confirm();
-    /// assert_eq!(revoked.check_opened(&opened), Ok(()));
+    /// assert_eq!(revoked.check(opened.info(), opened.user_id()), Ok(()));
     /// assert!(revoked.attach_feed(FeedOptions::default(), |_| {}).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -1222,6 +1026,35 @@ impl RevocationSet {
         Ok(FeedLink { set: self.clone() })
     }
 
+    /// What the set holds, for metrics and health checks: its entries, an
+    /// estimate of their heap memory, and how many checks found the feed
+    /// stale.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Revocation, RevocationSet, SessionId};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
+    /// let expires_at = OffsetDateTime::now_utc() + Duration::hours(1);
+    /// revoked.revoke(Revocation::session(SessionId::from_u64(5), expires_at));
+    /// let stats = revoked.stats();
+    /// assert_eq!((stats.session_entries, stats.user_entries), (1, 0));
+    /// assert_eq!(stats.stale_answers, 0);
+    /// assert!(stats.heap_bytes < 4096);
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> RevocationStats {
+        let (session_entries, user_entries) = (self.session_entries(), self.user_entries());
+        RevocationStats {
+            entries: session_entries.saturating_add(user_entries),
+            session_entries,
+            user_entries,
+            heap_bytes: self.heap_bytes(),
+            stale_answers: self.stale_answers(),
+        }
+    }
+
     /// Whether the set is fed and its feed has not confirmed being caught up
     /// within the staleness bound (so user sessions answer
     /// [`RevocationError::Stale`], or pass if it fails open). A set with no
@@ -1238,20 +1071,7 @@ impl RevocationSet {
         self.is_stale_at(Instant::now())
     }
 
-    /// [`RevocationSet::is_stale`] at the monotonic time `now`.
-    ///
-    /// # Example
-    /// ```
-    /// # use sealed_session::{FeedOptions, RevocationSet};
-    /// # use time::Duration;
-    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO);
-    /// let feed = revoked.attach_feed(FeedOptions::default(), |_| {})?;
-    /// let t = std::time::Instant::now();
-    /// assert!(revoked.is_stale_at(t));
-    /// feed.confirm_at(t);
-    /// assert!(!revoked.is_stale_at(t));
-    /// # Ok::<(), sealed_session::AlreadyFed>(())
-    /// ```
+    #[doc(hidden)] // a test hook: time comes from the clock
     #[must_use]
     pub fn is_stale_at(&self, now: Instant) -> bool {
         self.inner
@@ -1260,22 +1080,40 @@ impl RevocationSet {
             .is_some_and(|feed| self.stale(feed, feed.confirmed.load(Ordering::Acquire), now))
     }
 
-    /// How many checks of user sessions found the feed stale so far
-    /// (refused, or accepted when failing open).
-    ///
-    /// # Example
-    /// ```
-    /// # use sealed_session::RevocationSet;
-    /// # use time::Duration;
-    /// assert_eq!(RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO).stale_answers(), 0);
-    /// ```
-    #[must_use]
-    pub fn stale_answers(&self) -> u64 {
+    fn stale_answers(&self) -> u64 {
         self.inner
             .feed
             .get()
             .map_or(0, |feed| feed.stale_answers.load(Ordering::Relaxed))
     }
+}
+
+/// What a [`RevocationSet`] holds, from [`RevocationSet::stats`].
+///
+/// # Example
+/// ```
+/// use sealed_session::RevocationSet;
+/// use time::Duration;
+///
+/// let stats = RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO).stats();
+/// assert_eq!(stats.entries, 0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RevocationStats {
+    /// Entries of both kinds.
+    pub entries: usize,
+    /// Revoked sessions ("log out this device").
+    pub session_entries: usize,
+    /// Users with a revocation ("log out everywhere").
+    pub user_entries: usize,
+    /// An estimate of the heap memory the tables hold, in bytes, from
+    /// their capacities (hash tables and expiry heaps; text user ids
+    /// counted twice).
+    pub heap_bytes: usize,
+    /// How many checks of user sessions found the feed stale so far
+    /// (refused, or accepted when failing open).
+    pub stale_answers: u64,
 }
 
 /// What a feed drives: it applies revocations that arrive from elsewhere
@@ -1319,7 +1157,7 @@ impl FeedLink {
     /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
     /// let link = revoked.attach_feed(FeedOptions::default(), |_| panic!("not published"))?;
     /// assert!(link.apply(&Revocation::user(UserId::from(1u64), OffsetDateTime::now_utc())));
-    /// assert_eq!(revoked.user_entries(), 1);
+    /// assert_eq!(revoked.stats().user_entries, 1);
     /// # Ok::<(), sealed_session::AlreadyFed>(())
     /// ```
     pub fn apply(&self, revocation: &Revocation) -> bool {
@@ -1470,7 +1308,7 @@ impl FeedLink {
     /// # use sealed_session::{FeedOptions, RevocationSet};
     /// # let revoked = RevocationSet::with_lifetime(time::Duration::days(1), time::Duration::ZERO);
     /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
-    /// assert!(link.set().is_empty());
+    /// assert_eq!(link.set().stats().entries, 0);
     /// # Ok::<(), sealed_session::AlreadyFed>(())
     /// ```
     #[must_use]

@@ -191,7 +191,7 @@ fn main() {
     report("one at a time: A's write acknowledged", acknowledged);
 
     // 4. memory per revoked session
-    let entries = set_b.len() as u64;
+    let entries = set_b.stats().entries as u64;
     let mut conn = Client::open(server.url())
         .unwrap()
         .get_connection()
@@ -211,15 +211,19 @@ fn main() {
         "memory per revoked session at {entries} entries: in process {:.1} B (heap_bytes {}); \
          in Redis: snapshot {:.1} B ({snapshot} B / {zcard}), stream {:.1} B per entry ({stream} B / {xlen}, \
          trimmed at MAXLEN ~{})",
-        set_b.heap_bytes() as f64 / entries as f64,
-        set_b.heap_bytes(),
+        set_b.stats().heap_bytes as f64 / entries as f64,
+        set_b.stats().heap_bytes,
         snapshot as f64 / zcard as f64,
         stream as f64 / xlen as f64,
         sealed_session_redis::DEFAULT_STREAM_MAXLEN,
     );
     let stats = feed_b.stats();
     assert_eq!(stats.rejected, 0);
-    assert_eq!(set_b.len() as u64, burst + n + singles, "nothing lost");
+    assert_eq!(
+        set_b.stats().entries as u64,
+        burst + n + singles,
+        "nothing lost"
+    );
     runtime.block_on(async {
         feed_a.shutdown().await;
         feed_b.shutdown().await;

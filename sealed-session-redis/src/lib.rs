@@ -98,7 +98,7 @@
 //! // per request: no I/O
 //! let cookie = store.seal_for_user(&UserId::from(1u64), 0, &())?;
 //! let opened = store.open::<()>(cookie.value())?;
-//! revoked.check_opened(&opened)?;
+//! revoked.check(opened.info(), opened.user_id())?;
 //!
 //! // log out everywhere, on every server
 //! feed.revoke_user(&UserId::from(1u64), sealed_session::time::OffsetDateTime::now_utc()).await?;
@@ -1026,8 +1026,8 @@ impl RedisFeed {
     /// it back ([`RedisFeed::wait_fresh`] waits for that). If Redis is
     /// unreachable the feed keeps retrying in the background.
     ///
-    /// From now on [`RevocationSet::revoke`] (and `revoke_session`,
-    /// `revoke_user`) on `set` also queue the revocation to be written to
+    /// From now on [`RevocationSet::revoke`] on `set` (and so the layer's
+    /// logouts) also queue the revocation to be written to
     /// Redis (never dropped); [`RedisFeed::revoke`] also waits for the
     /// write.
     ///

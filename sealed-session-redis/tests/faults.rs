@@ -141,7 +141,7 @@ fn a_flood_of_100_000_logouts_loses_none() {
             ],
         )
         .await;
-        let heap = fleet.servers[1].set.heap_bytes();
+        let heap = fleet.servers[1].set.stats().heap_bytes;
         println!(
             "flood: {n} logouts in {:.0} ms ({:.0}/s) on A; last one on B after {:.1} ms, on all 3 after {:.1} ms; \
              propagation to B of every 100th: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; lost: 0",
@@ -178,8 +178,9 @@ fn a_partition_during_a_flood_loses_none() {
         fleet.all_stale().await;
         let stale = paused.elapsed();
         for s in &fleet.servers {
+            let login = fleet.login(9);
             assert_eq!(
-                s.set.check_opened(&fleet.login(9)),
+                s.set.check(login.info(), login.user_id()),
                 Err(sealed_session::RevocationError::Stale)
             );
         }
@@ -272,8 +273,9 @@ fn refused_writes(refusal: Refusal) {
         let stale = refused.elapsed();
         flood.join().unwrap();
         for s in &fleet.servers {
+            let login = fleet.login(9);
             assert_eq!(
-                s.set.check_opened(&fleet.login(9)),
+                s.set.check(login.info(), login.user_id()),
                 Err(sealed_session::RevocationError::Stale),
                 "fail closed"
             );

@@ -116,41 +116,57 @@ fn a_revocation_on_a_reaches_b_within_the_bound() {
         let laptop = login(&store, 1);
         let other = login(&store, 2);
         for opened in [&phone, &laptop, &other] {
-            assert_eq!(set_b.check_opened(opened), Ok(()));
+            assert_eq!(set_b.check(opened.info(), opened.user_id()), Ok(()));
         }
 
         // "log out this device" on A, durably
-        feed_a.revoke_session(phone.info()).await.unwrap();
+        feed_a
+            .revoke(Revocation::of_session(phone.info()))
+            .await
+            .unwrap();
         let acknowledged = Instant::now();
-        assert_eq!(set_a.check_opened(&phone), Err(RevocationError::Revoked)); // at once
+        assert_eq!(
+            set_a.check(phone.info(), phone.user_id()),
+            Err(RevocationError::Revoked)
+        ); // at once
         sleep_past_bound(acknowledged).await;
         // Past the bound B never accepts it: revoked, or (if it could not
         // keep up) stale.
-        assert_ne!(set_b.check_opened(&phone), Ok(()));
+        assert_ne!(set_b.check(phone.info(), phone.user_id()), Ok(()));
         eventually("B refuses the phone", || {
-            set_b.check_opened(&phone) == Err(RevocationError::Revoked)
+            set_b.check(phone.info(), phone.user_id()) == Err(RevocationError::Revoked)
         })
         .await;
         fresh(&feed_b).await;
         assert_eq!(
-            set_b.check_opened(&laptop),
+            set_b.check(laptop.info(), laptop.user_id()),
             Ok(()),
             "the other device stays"
         );
 
         // "log out everywhere" on B, through the set (queued, not awaited)
-        set_b.revoke_user(&UserId::from(1u64), OffsetDateTime::now_utc());
-        assert_eq!(set_b.check_opened(&laptop), Err(RevocationError::Revoked));
+        set_b.revoke(Revocation::user(
+            UserId::from(1u64),
+            OffsetDateTime::now_utc(),
+        ));
+        assert_eq!(
+            set_b.check(laptop.info(), laptop.user_id()),
+            Err(RevocationError::Revoked)
+        );
         feed_b.flush(PATIENCE).await.unwrap();
         let acknowledged = Instant::now();
         sleep_past_bound(acknowledged).await;
-        assert_ne!(set_a.check_opened(&laptop), Ok(()));
+        assert_ne!(set_a.check(laptop.info(), laptop.user_id()), Ok(()));
         eventually("A refuses the laptop", || {
-            set_a.check_opened(&laptop) == Err(RevocationError::Revoked)
+            set_a.check(laptop.info(), laptop.user_id()) == Err(RevocationError::Revoked)
         })
         .await;
         fresh(&feed_a).await;
-        assert_eq!(set_a.check_opened(&other), Ok(()), "another user stays");
+        assert_eq!(
+            set_a.check(other.info(), other.user_id()),
+            Ok(()),
+            "another user stays"
+        );
 
         assert_eq!(feed_a.stats().published, 1);
         assert_eq!(feed_b.stats().published, 1);
@@ -173,7 +189,10 @@ fn a_new_reader_starts_from_the_snapshot() {
         fresh(&feed_a).await;
         let device = login(&store, 7);
         let everywhere = login(&store, 8);
-        feed_a.revoke_session(device.info()).await.unwrap();
+        feed_a
+            .revoke(Revocation::of_session(device.info()))
+            .await
+            .unwrap();
         feed_a
             .revoke_user(&UserId::from(8u64), OffsetDateTime::now_utc())
             .await
@@ -197,12 +216,15 @@ fn a_new_reader_starts_from_the_snapshot() {
         let set_c = RevocationSet::new(&store);
         let (feed_c, _) = feed(&server, &set_c);
         fresh(&feed_c).await;
-        assert_eq!(set_c.check_opened(&device), Err(RevocationError::Revoked));
         assert_eq!(
-            set_c.check_opened(&everywhere),
+            set_c.check(device.info(), device.user_id()),
             Err(RevocationError::Revoked)
         );
-        assert_eq!(set_c.check_opened(&later), Ok(()));
+        assert_eq!(
+            set_c.check(everywhere.info(), everywhere.user_id()),
+            Err(RevocationError::Revoked)
+        );
+        assert_eq!(set_c.check(later.info(), later.user_id()), Ok(()));
         let stats = feed_c.stats();
         assert_eq!((stats.resyncs, stats.applied, stats.rejected), (1, 2, 0));
 
@@ -267,7 +289,7 @@ fn a_reader_whose_last_id_was_trimmed_away_resyncs_from_the_snapshot() {
         for id in &ids {
             assert!(set_b.is_session_revoked(*id), "{id} missed");
         }
-        assert_eq!(set_b.session_entries(), 50);
+        assert_eq!(set_b.stats().session_entries, 50);
         assert!(feed_b.stats().resyncs >= 2); // start-up and the gap
     });
 }
@@ -285,7 +307,10 @@ fn redis_killed_fails_closed_for_users_then_recovers_without_a_restart() {
         let user = login(&store, 3);
         let guest = anonymous(&store);
         let revoked_guest = anonymous(&store);
-        feed_a.revoke_session(revoked_guest.info()).await.unwrap();
+        feed_a
+            .revoke(Revocation::of_session(revoked_guest.info()))
+            .await
+            .unwrap();
         eventually("B has it", || {
             set_b.is_session_revoked(revoked_guest.info().session_id())
         })
@@ -297,29 +322,32 @@ fn redis_killed_fails_closed_for_users_then_recovers_without_a_restart() {
         for set in [&set_a, &set_b] {
             assert!(set.is_stale());
             assert_eq!(
-                set.check_opened(&user),
+                set.check(user.info(), user.user_id()),
                 Err(RevocationError::Stale),
                 "fail closed"
             );
             assert_eq!(
-                set.check_opened(&guest),
+                set.check(guest.info(), guest.user_id()),
                 Ok(()),
                 "anonymous sessions unaffected"
             );
             assert_eq!(
-                set.check_opened(&revoked_guest),
+                set.check(revoked_guest.info(), revoked_guest.user_id()),
                 Err(RevocationError::Revoked)
             );
         }
         // Revoked during the outage, on A: in force on A, queued for Redis.
         let during = login(&store, 4);
-        set_a.revoke_session(during.info());
+        set_a.revoke(Revocation::of_session(during.info()));
         assert!(matches!(
-            feed_a.revoke_session(during.info()).await,
+            feed_a.revoke(Revocation::of_session(during.info())).await,
             Err(FeedError::NotAcknowledged)
         ));
         assert!(feed_a.health().unacknowledged >= 1);
-        assert_eq!(set_a.check_opened(&during), Err(RevocationError::Revoked));
+        assert_eq!(
+            set_a.check(during.info(), during.user_id()),
+            Err(RevocationError::Revoked)
+        );
         assert!(
             events_b
                 .lock()
@@ -331,20 +359,23 @@ fn redis_killed_fails_closed_for_users_then_recovers_without_a_restart() {
         server.restart(); // empty: no persistence
         fresh(&feed_a).await;
         fresh(&feed_b).await;
-        assert_eq!(set_b.check_opened(&user), Ok(()));
+        assert_eq!(set_b.check(user.info(), user.user_id()), Ok(()));
         // What B knew stays known; what A queued during the outage arrives.
         assert_eq!(
-            set_b.check_opened(&revoked_guest),
+            set_b.check(revoked_guest.info(), revoked_guest.user_id()),
             Err(RevocationError::Revoked)
         );
         eventually("the queued revocation reaches B", || {
-            set_b.check_opened(&during) == Err(RevocationError::Revoked)
+            set_b.check(during.info(), during.user_id()) == Err(RevocationError::Revoked)
         })
         .await;
         // And new ones flow again.
-        feed_a.revoke_session(user.info()).await.unwrap();
+        feed_a
+            .revoke(Revocation::of_session(user.info()))
+            .await
+            .unwrap();
         eventually("B refuses the user", || {
-            set_b.check_opened(&user) == Err(RevocationError::Revoked)
+            set_b.check(user.info(), user.user_id()) == Err(RevocationError::Revoked)
         })
         .await;
         assert!(feed_b.stats().connections >= 2);
@@ -355,7 +386,10 @@ fn redis_killed_fails_closed_for_users_then_recovers_without_a_restart() {
         let (feed_c, _) = feed(&server, &set_c);
         fresh(&feed_c).await;
         for opened in [&revoked_guest, &during, &user] {
-            assert_eq!(set_c.check_opened(opened), Err(RevocationError::Revoked));
+            assert_eq!(
+                set_c.check(opened.info(), opened.user_id()),
+                Err(RevocationError::Revoked)
+            );
         }
     });
 }
@@ -431,7 +465,7 @@ fn bad_feed_messages_are_rejected_counted_and_never_applied() {
 
         let stats = feed_b.stats();
         assert_eq!(stats.rejected, 3 + 8);
-        assert_eq!(set.len(), 1, "nothing bad was applied");
+        assert_eq!(set.stats().entries, 1, "nothing bad was applied");
         for n in 1..=4 {
             assert!(!set.is_session_revoked(id(n)));
         }

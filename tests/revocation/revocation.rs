@@ -51,18 +51,27 @@ fn a_session_entry_refuses_that_session_only() {
         at(10),
     );
     for opened in [&phone, &laptop, &guest] {
-        assert_eq!(set.check_opened(opened), Ok(()));
+        assert_eq!(set.check(opened.info(), opened.user_id()), Ok(()));
     }
     assert_ne!(phone.info().session_id(), laptop.info().session_id());
 
     set.revoke_at(Revocation::of_session(phone.info()), at(10));
-    assert_eq!(set.check_opened(&phone), Err(RevocationError::Revoked));
-    assert_eq!(set.check_opened(&laptop), Ok(()));
-    assert_eq!(set.check_opened(&guest), Ok(()));
+    assert_eq!(
+        set.check(phone.info(), phone.user_id()),
+        Err(RevocationError::Revoked)
+    );
+    assert_eq!(set.check(laptop.info(), laptop.user_id()), Ok(()));
+    assert_eq!(set.check(guest.info(), guest.user_id()), Ok(()));
     // Anonymous sessions have ids too.
     set.revoke_at(Revocation::of_session(guest.info()), at(10));
-    assert_eq!(set.check_opened(&guest), Err(RevocationError::Revoked));
-    assert_eq!((set.session_entries(), set.user_entries()), (2, 0));
+    assert_eq!(
+        set.check(guest.info(), guest.user_id()),
+        Err(RevocationError::Revoked)
+    );
+    assert_eq!(
+        (set.stats().session_entries, set.stats().user_entries),
+        (2, 0)
+    );
 }
 
 #[test]
@@ -78,13 +87,16 @@ fn a_user_entry_refuses_logins_at_or_before_its_time_only() {
         Revocation::user(UserId::from(5u64), at(100) + Duration::milliseconds(999)),
         at(150),
     );
-    assert_eq!(set.check_opened(&before), Err(RevocationError::Revoked));
     assert_eq!(
-        set.check_opened(&same_second),
+        set.check(before.info(), before.user_id()),
         Err(RevocationError::Revoked)
     );
-    assert_eq!(set.check_opened(&after), Ok(()));
-    assert_eq!(set.check_opened(&other_user), Ok(()));
+    assert_eq!(
+        set.check(same_second.info(), same_second.user_id()),
+        Err(RevocationError::Revoked)
+    );
+    assert_eq!(set.check(after.info(), after.user_id()), Ok(()));
+    assert_eq!(set.check(other_user.info(), other_user.user_id()), Ok(()));
     assert_eq!(
         set.user_revoked_until(&UserId::from(5u64))
             .map(|t| t.unix_timestamp()),
@@ -94,21 +106,24 @@ fn a_user_entry_refuses_logins_at_or_before_its_time_only() {
     // An earlier time never narrows a later one; a later one widens it.
     set.revoke_at(Revocation::user(UserId::from(5u64), at(10)), at(150));
     assert_eq!(
-        set.check_opened(&same_second),
+        set.check(same_second.info(), same_second.user_id()),
         Err(RevocationError::Revoked)
     );
     set.revoke_at(Revocation::user(UserId::from(5u64), at(101)), at(150));
-    assert_eq!(set.check_opened(&after), Err(RevocationError::Revoked));
-    assert_eq!(set.user_entries(), 1);
+    assert_eq!(
+        set.check(after.info(), after.user_id()),
+        Err(RevocationError::Revoked)
+    );
+    assert_eq!(set.stats().user_entries, 1);
 
     // Text ids are distinct from integer ids that print alike.
     let text = UserId::text("5").unwrap();
     let text_cookie = store.seal_for_user_at(&text, 0, &(), at(99)).unwrap();
     let text_opened = open(&store, text_cookie.value(), at(200));
-    assert_eq!(set.check_opened(&text_opened), Ok(()));
-    set.revoke_user(&text, at(99));
+    assert_eq!(set.check(text_opened.info(), text_opened.user_id()), Ok(()));
+    set.revoke(Revocation::user(text.clone(), at(99)));
     assert_eq!(
-        set.check_opened(&text_opened),
+        set.check(text_opened.info(), text_opened.user_id()),
         Err(RevocationError::Revoked)
     );
 }
@@ -135,17 +150,20 @@ fn a_session_entry_goes_exactly_when_its_cookie_stops_opening() {
     let opened = store.open_at::<()>(&value, last).unwrap(); // still opens (in the leeway)...
     assert!(opened.info().in_leeway());
     assert_eq!(set.purge_at(last), 0); // ...so the entry stays
-    assert_eq!(set.check_opened(&opened), Err(RevocationError::Revoked));
+    assert_eq!(
+        set.check(opened.info(), opened.user_id()),
+        Err(RevocationError::Revoked)
+    );
 
     assert_eq!(
         store.open_at::<()>(&value, bound).unwrap_err(),
         OpenError::Expired
     );
     assert_eq!(set.purge_at(bound), 1);
-    assert!(set.is_empty());
+    assert!((set.stats().entries == 0));
     // A revocation that can no longer match anything is not kept.
     assert!(!set.revoke_at(Revocation::of_session(&info), bound));
-    assert!(set.is_empty());
+    assert!((set.stats().entries == 0));
 }
 
 #[test]
@@ -168,13 +186,16 @@ fn a_user_entry_goes_at_its_time_plus_lifetime_plus_leeway() {
     let last = bound - Duration::seconds(1);
     let opened = store.open_at::<()>(&value, last).unwrap();
     assert_eq!(set.purge_at(last), 0);
-    assert_eq!(set.check_opened(&opened), Err(RevocationError::Revoked));
+    assert_eq!(
+        set.check(opened.info(), opened.user_id()),
+        Err(RevocationError::Revoked)
+    );
     assert_eq!(
         store.open_at::<()>(&value, bound).unwrap_err(),
         OpenError::Expired
     );
     assert_eq!(set.purge_at(bound), 1);
-    assert!(set.is_empty());
+    assert!((set.stats().entries == 0));
 }
 
 #[test]
@@ -210,11 +231,14 @@ fn memory_is_bounded_by_the_live_entries() {
             t0(),
         );
     }
-    assert_eq!((set.session_entries(), set.user_entries()), (10_000, 1_000));
-    let full = set.heap_bytes();
+    assert_eq!(
+        (set.stats().session_entries, set.stats().user_entries),
+        (10_000, 1_000)
+    );
+    let full = set.stats().heap_bytes;
     // Session deadlines at(i) + 60: at at(5 059) the first 5 000 are gone.
     assert_eq!(set.purge_at(at(5_059)), 5_000);
-    assert_eq!(set.session_entries(), 5_000);
+    assert_eq!(set.stats().session_entries, 5_000);
     // Writes purge on their own (once a second): one revocation at a later
     // time takes the rest of the sessions and the users with it.
     let user_bound = 8 * HOUR + 60;
@@ -222,10 +246,10 @@ fn memory_is_bounded_by_the_live_entries() {
         Revocation::session(SessionId::from_u64(1), at(user_bound + 2_000)),
         at(user_bound + 500),
     );
-    assert_eq!(set.session_entries(), 1);
-    assert_eq!(set.user_entries(), 1_000 - 501);
+    assert_eq!(set.stats().session_entries, 1);
+    assert_eq!(set.stats().user_entries, 1_000 - 501);
     assert_eq!(set.purge_at(at(user_bound + 3_000)), 1 + 499);
-    assert!(set.is_empty());
+    assert!((set.stats().entries == 0));
     assert!(full > 10_000 * 16, "estimate {full}");
 }
 
@@ -244,7 +268,7 @@ fn a_fed_set_is_stale_past_the_bound_for_user_sessions_only() {
         &store.seal_at(&(), t0()).unwrap().into_value(),
         at(1),
     );
-    set.revoke_session(revoked_guest.info());
+    set.revoke(Revocation::of_session(revoked_guest.info()));
     let t = Instant::now();
     // No feed: never stale.
     assert!(!set.is_stale_at(t + StdDuration::from_secs(3600)));
@@ -283,16 +307,16 @@ fn a_fed_set_is_stale_past_the_bound_for_user_sessions_only() {
     assert!(set.is_stale_at(past));
     assert_eq!(check(&guest, past), Ok(()), "anonymous: never stale");
     // Known revocations still answer Revoked (removal cookie), stale or not.
-    set.revoke_user(&UserId::from(1u64), at(0));
+    set.revoke(Revocation::user(UserId::from(1u64), at(0)));
     assert_eq!(check(&user, past), Err(RevocationError::Revoked));
-    assert_eq!(set.stale_answers(), 2);
+    assert_eq!(set.stats().stale_answers, 2);
 
     // Local revocations are published; the feed's own are not.
     link.apply(&Revocation::user(
         UserId::from(2u64),
         OffsetDateTime::now_utc(),
     ));
-    assert_eq!(set.user_entries(), 2);
+    assert_eq!(set.stats().user_entries, 2);
     let published = published.lock().unwrap();
     assert_eq!(published.len(), 1);
     assert!(matches!(&published[0], Revocation::User { user, .. } if *user == UserId::from(1u64)));
@@ -307,10 +331,13 @@ fn failing_open_accepts_user_sessions_when_stale() {
         .unwrap();
     let user = open(&store, &user_cookie(&store, 1, t0()), at(1));
     assert!(set.is_stale());
-    assert_eq!(set.check_opened(&user), Ok(()));
-    assert_eq!(set.stale_answers(), 1);
-    set.revoke_user(&UserId::from(1u64), at(0));
-    assert_eq!(set.check_opened(&user), Err(RevocationError::Revoked));
+    assert_eq!(set.check(user.info(), user.user_id()), Ok(()));
+    assert_eq!(set.stats().stale_answers, 1);
+    set.revoke(Revocation::user(UserId::from(1u64), at(0)));
+    assert_eq!(
+        set.check(user.info(), user.user_id()),
+        Err(RevocationError::Revoked)
+    );
 }
 
 #[test]
@@ -340,7 +367,10 @@ fn concurrent_checks_see_every_revocation_made_before_them() {
                     let n = revoked.load(Ordering::Acquire);
                     for (i, opened) in cookies.iter().enumerate() {
                         if i < n {
-                            assert_eq!(set.check_opened(opened), Err(RevocationError::Revoked));
+                            assert_eq!(
+                                set.check(opened.info(), opened.user_id()),
+                                Err(RevocationError::Revoked)
+                            );
                         }
                     }
                     if n == cookies.len() {
@@ -351,9 +381,12 @@ fn concurrent_checks_see_every_revocation_made_before_them() {
         }
     });
     for opened in cookies.iter() {
-        assert_eq!(set.check_opened(opened), Err(RevocationError::Revoked));
+        assert_eq!(
+            set.check(opened.info(), opened.user_id()),
+            Err(RevocationError::Revoked)
+        );
     }
-    assert!(set.session_entries() >= 64 * 500);
+    assert!(set.stats().session_entries >= 64 * 500);
 }
 
 /// One step of a re-seal chain: how long after the previous step.
@@ -394,12 +427,12 @@ proptest! {
                 revoked = true;
             }
             if revoked {
-                prop_assert_eq!(set.check_opened(&opened), Err(RevocationError::Revoked));
+                prop_assert_eq!(set.check(opened.info(), opened.user_id()), Err(RevocationError::Revoked));
             } else {
-                prop_assert_eq!(set.check_opened(&opened), Ok(()));
+                prop_assert_eq!(set.check(opened.info(), opened.user_id()), Ok(()));
             }
             if let Ok(other) = store.open_at::<()>(&unrelated, now) {
-                prop_assert_eq!(set.check_opened(&other), Ok(()));
+                prop_assert_eq!(set.check(other.info(), other.user_id()), Ok(()));
                 if let Ok(session) = other.verify_with(|_| Some(0))
                     && let Ok(next) = store.reseal_at(&session, now)
                 {
@@ -419,7 +452,7 @@ proptest! {
             let mut later = now;
             while let Ok(opened) = store.open_at::<()>(&target, later) {
                 set.purge_at(later);
-                prop_assert_eq!(set.check_opened(&opened), Err(RevocationError::Revoked));
+                prop_assert_eq!(set.check(opened.info(), opened.user_id()), Err(RevocationError::Revoked));
                 later += Duration::minutes(7);
             }
         }

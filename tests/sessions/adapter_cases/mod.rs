@@ -545,7 +545,8 @@ impl World {
             Sent::RevokedSession => {
                 let sealed = store.seal_at(&data(5), now - Duration::minutes(5)).unwrap();
                 let opened = store.open_at::<Data>(sealed.value(), now).unwrap();
-                self.revocations.revoke_session(opened.info());
+                self.revocations
+                    .revoke(Revocation::of_session(opened.info()));
                 sealed.into_value()
             }
             Sent::RevokedUser => {
@@ -658,7 +659,7 @@ pub fn check(world: &World, case: &Case, status: u16, body: &str, set_cookies: &
     let name = case.name;
     assert_eq!(status, case.status, "{name}: status (body {body:?})");
     assert_eq!(
-        world.revocations.session_entries(),
+        world.revocations.stats().session_entries,
         session_entries_after(case),
         "{name}: sessions revoked"
     );
