@@ -130,7 +130,7 @@ fn main() {
             let mut state = pending.verify(current);
             let data = state.data_mut();
             data.cart[0] = data.cart[0].wrapping_add(1);
-            sessions.finish(&state).unwrap().unwrap().to_string()
+            sessions.finish(&state, 200).unwrap().unwrap().to_string()
         });
     });
 

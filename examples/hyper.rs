@@ -100,12 +100,10 @@ async fn serve(
     let mut response = Response::new(Full::from(body));
     *response.status_mut() = status;
     // ---- session glue: the response side ----
-    let finished = if status.is_server_error() {
-        sessions.finish_after_error(&session)
-    } else {
-        sessions.finish(&session)
-    };
-    match finished.map(|cookie| cookie.map(|c| HeaderValue::try_from(c.to_string()))) {
+    match sessions
+        .finish(&session, status.as_u16())
+        .map(|cookie| cookie.map(|c| HeaderValue::try_from(c.to_string())))
+    {
         Ok(None) => {}
         Ok(Some(Ok(set_cookie))) => {
             response.headers_mut().append(SET_COOKIE, set_cookie);

@@ -253,14 +253,14 @@ struct Shared {
 /// // a request without a cookie; the handler counts
 /// let Opening::Ready(mut state) = sessions.open::<u32>([""]) else { unreachable!() };
 /// *state.data_mut() += 1;
-/// let set_cookie = sessions.finish(&state)?.expect("a new session");
+/// let set_cookie = sessions.finish(&state, 200)?.expect("a new session");
 /// assert!(set_cookie.to_string().starts_with("__Host-session="));
 ///
 /// // the next request sends it back
 /// let header = set_cookie.stripped().to_string();
 /// let Opening::Ready(state) = sessions.open::<u32>([header]) else { unreachable!() };
 /// assert_eq!(state.data(), Some(&1));
-/// assert!(sessions.finish(&state)?.is_none()); // unchanged: no Set-Cookie
+/// assert!(sessions.finish(&state, 200)?.is_none()); // unchanged: no Set-Cookie
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
@@ -338,7 +338,7 @@ impl Sessions {
     /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let (clock, _hand) = Clock::manual(OffsetDateTime::from_unix_timestamp(1_800_000_000)?);
     /// let sessions = Sessions::new(store, CookieOptions::new())?.with_clock(clock);
-    /// assert_eq!(sessions.now().unix_timestamp(), 1_800_000_000);
+    /// assert_eq!(sessions.clock().now().unix_timestamp(), 1_800_000_000);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
@@ -384,12 +384,12 @@ impl Sessions {
     ///
     /// let Opening::Ready(mut state) = sessions.open::<u32>([""]) else { unreachable!() };
     /// state.login(UserId::from(7u64), 0, 7);
-    /// let copy = sessions.finish(&state)?.unwrap().stripped().to_string(); // kept by an attacker
+    /// let copy = sessions.finish(&state, 200)?.unwrap().stripped().to_string(); // kept by an attacker
     ///
     /// let Opening::NeedsEpoch(pending) = sessions.open::<u32>([copy.as_str()]) else { unreachable!() };
     /// let mut state = pending.verify(Some(0));
     /// state.logout();
-    /// assert_eq!(sessions.finish(&state)?.unwrap().value(), ""); // removal cookie, and revoked
+    /// assert_eq!(sessions.finish(&state, 200)?.unwrap().value(), ""); // removal cookie, and revoked
     ///
     /// let Opening::Ready(state) = sessions.open::<u32>([copy.as_str()]) else { unreachable!() };
     /// assert_eq!(state.cookie_error(), Some(OpenError::Revoked)); // the copy no longer opens
@@ -554,17 +554,7 @@ impl Sessions {
     }
 
     /// The clock's current time.
-    ///
-    /// # Example
-    /// ```
-    /// # use sealed_session::{cookie::CookieOptions, Key, KeyRing, SessionStore, Sessions};
-    /// # let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let sessions = Sessions::new(store, CookieOptions::new())?;
-    /// assert!(sessions.now().unix_timestamp() > 0);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         self.shared.clock.now()
     }
 
@@ -602,9 +592,13 @@ impl Sessions {
     }
 
     /// The response side: the `Set-Cookie` for what the request did with
-    /// its session (`None`: send none), at the clock's time. Pass
-    /// `server_error: false` for a normal response; see
-    /// [`Sessions::finish_after_error`] for a 5xx.
+    /// its session (`None`: send none), at the clock's time, given the
+    /// response's status. For a server error (`status` 500 to 599) a
+    /// changed session is not kept: see [`SessionState::finish_after_error`].
+    /// Every per-request rule is applied here: a login in the second of the
+    /// user's "log out everywhere" is sealed just past it, what the request
+    /// ended is revoked (unless the old cookie is kept), and logins and
+    /// logouts are reported.
     ///
     /// # Errors
     /// As [`SessionState::finish`]; [`SealError::TooLarge`] above all. Answer
@@ -619,16 +613,24 @@ impl Sessions {
     /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let sessions = Sessions::new(store, CookieOptions::new())?;
     /// let Opening::Ready(mut state) = sessions.open::<u8>(["__Host-sid=tampered"]) else { unreachable!() };
-    /// let removal = sessions.finish(&state)?.expect("the removal cookie");
+    /// let removal = sessions.finish(&state, 200)?.expect("the removal cookie");
     /// assert_eq!(removal.value(), "");
     /// state.logout();
-    /// assert!(sessions.finish(&state)?.is_some());
+    /// assert!(sessions.finish(&state, 200)?.is_some());
+    ///
+    /// let Opening::Ready(mut state) = sessions.open::<u8>([""]) else { unreachable!() };
+    /// *state.data_mut() = 1;
+    /// assert!(sessions.finish(&state, 500)?.is_none()); // a 5xx keeps no new session
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn finish<T: Serialize>(
         &self,
         state: &SessionState<T>,
+        status: u16,
     ) -> Result<Option<Cookie<'static>>, SealError> {
+        if (500..600).contains(&status) {
+            return self.finish_after_error(state);
+        }
         let now = self.now();
         let outcome = state.finish(self.login_time(state, now))?;
         self.settle(state, &outcome, now);
@@ -683,26 +685,8 @@ impl Sessions {
         }
     }
 
-    /// The response side for a server error (5xx): see
-    /// [`SessionState::finish_after_error`].
-    ///
-    /// # Errors
-    /// As [`SessionState::finish_after_error`].
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::cookie::CookieOptions;
-    /// use sealed_session::engine::Opening;
-    /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
-    ///
-    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let sessions = Sessions::new(store, CookieOptions::new())?;
-    /// let Opening::Ready(mut state) = sessions.open::<u8>([""]) else { unreachable!() };
-    /// *state.data_mut() = 1;
-    /// assert!(sessions.finish_after_error(&state)?.is_none()); // not kept
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn finish_after_error<T: Serialize>(
+    /// [`Sessions::finish`] for a server error (5xx).
+    fn finish_after_error<T: Serialize>(
         &self,
         state: &SessionState<T>,
     ) -> Result<Option<Cookie<'static>>, SealError> {
@@ -712,25 +696,9 @@ impl Sessions {
         Ok(self.set_cookie(&outcome, now))
     }
 
-    /// The `Set-Cookie` for an [`Outcome`] decided at `now`, with this
-    /// value's options: the sealed cookie, the removal cookie, or `None`.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::cookie::CookieOptions;
-    /// use sealed_session::engine::Outcome;
-    /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
-    ///
-    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let sessions = Sessions::new(store, CookieOptions::new())?;
-    /// let now = sessions.now();
-    /// assert!(sessions.set_cookie(&Outcome::Unchanged, now).is_none());
-    /// let removal = sessions.set_cookie(&Outcome::Remove, now).unwrap();
-    /// assert_eq!(removal.max_age(), Some(time::Duration::ZERO));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn set_cookie(&self, outcome: &Outcome, now: OffsetDateTime) -> Option<Cookie<'static>> {
+    /// The `Set-Cookie` for an [`Outcome`] decided at `now`: the sealed
+    /// cookie, the removal cookie, or `None`.
+    fn set_cookie(&self, outcome: &Outcome, now: OffsetDateTime) -> Option<Cookie<'static>> {
         match outcome {
             Outcome::Unchanged => None,
             Outcome::Resealed(sealed) | Outcome::Fresh(sealed) => {
@@ -740,51 +708,11 @@ impl Sessions {
         }
     }
 
-    /// The `Set-Cookie` for `sealed` with this value's options, at the
-    /// clock's time (`Max-Age` up to the seal's deadline).
-    ///
-    /// # Errors
-    /// [`CookieOptionsError::Name`] if `sealed` was sealed for another
-    /// cookie name than this one.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::cookie::CookieOptions;
-    /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
-    ///
-    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let sessions = Sessions::new(store, CookieOptions::new())?;
-    /// let sealed = sessions.store().seal(&"hi")?;
-    /// assert_eq!(sessions.cookie(&sealed)?.value(), sealed.value());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn cookie(&self, sealed: &Sealed) -> Result<Cookie<'static>, CookieOptionsError> {
-        if sealed.cookie_name() != self.shared.removal.name() {
-            return Err(CookieOptionsError::Name);
-        }
-        self.shared.options.cookie_at(sealed, self.now())
-    }
-
     /// The removal cookie: the cookie's name with the same `Path`,
     /// `Domain`, `Secure`, `HttpOnly` and `SameSite` as the session cookie
     /// (otherwise the browser keeps a `__Host-` or sub-path cookie), an
     /// empty value, `Max-Age=0` and an `Expires` in 1970.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::cookie::CookieOptions;
-    /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
-    ///
-    /// let store = SessionStore::builder("app_session", KeyRing::new(1, Key::generate())).build()?;
-    /// let options = CookieOptions::new().path("/app").dangerously_allow_unprefixed_name();
-    /// let sessions = Sessions::new(store, options)?;
-    /// let removal = sessions.removal().to_string();
-    /// assert!(removal.starts_with("app_session=;"));
-    /// assert!(removal.contains("Path=/app") && removal.contains("Max-Age=0"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn removal(&self) -> Cookie<'static> {
+    pub(crate) fn removal(&self) -> Cookie<'static> {
         self.shared.removal.clone()
     }
 

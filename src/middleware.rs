@@ -201,11 +201,7 @@ impl<T: Serialize + Send> Finish for Mutex<SessionState<T>> {
         server_error: bool,
     ) -> Result<Option<Cookie<'static>>, SealError> {
         let state = self.lock().unwrap_or_else(PoisonError::into_inner);
-        if server_error {
-            sessions.finish_after_error(&state)
-        } else {
-            sessions.finish(&state)
-        }
+        sessions.finish(&state, if server_error { 500 } else { 200 })
     }
 }
 

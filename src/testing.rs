@@ -21,14 +21,14 @@
 //! // first response: a new session
 //! let Opening::Ready(mut state) = sessions.open::<u32>(browser.cookie_header()) else { unreachable!() };
 //! *state.data_mut() = 1;
-//! let set_cookie = sessions.finish(&state)?.unwrap().to_string();
+//! let set_cookie = sessions.finish(&state, 200)?.unwrap().to_string();
 //! browser.receive([set_cookie]);
 //!
 //! // 31 minutes later the session has idled out
 //! hand.advance(Duration::minutes(31) + sessions.store().leeway());
 //! let Opening::Ready(state) = sessions.open::<u32>(browser.cookie_header()) else { unreachable!() };
 //! assert_eq!(state.data(), None);
-//! browser.receive([sessions.finish(&state)?.unwrap().to_string()]); // the removal cookie
+//! browser.receive([sessions.finish(&state, 200)?.unwrap().to_string()]); // the removal cookie
 //! assert_eq!(browser.get("__Host-sid"), None);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -297,7 +297,7 @@ async fn sessions_page(
     let Some(user_id) = user.user_id().as_u64() else {
         return Ok(Html(html::logged_out(None, None)));
     };
-    let now = state.sessions.now().unix_timestamp();
+    let now = state.sessions.clock().now().unix_timestamp();
     let rows = state.db.sessions_of(user_id, now).await?;
     let current = user.session_id().map(SessionId::as_u64);
     let list: Vec<html::DeviceRow> = rows
@@ -345,7 +345,7 @@ async fn end_session(
     ) else {
         return Ok(redirect("/sessions?m=unknown-session"));
     };
-    let now = state.sessions.now();
+    let now = state.sessions.clock().now();
     let Some(row) = state
         .db
         .end_session(user_id, id, now.unix_timestamp())
@@ -379,7 +379,7 @@ async fn record_login(
     let Some(id) = session.session_id() else {
         return Ok(());
     };
-    let now = state.sessions.now();
+    let now = state.sessions.clock().now();
     let expires_at = now + state.sessions.store().ttl();
     let user_agent: String = headers
         .get(USER_AGENT)
@@ -519,7 +519,7 @@ async fn signup(
     let hash = blocking(move || hash_password(&password))
         .await?
         .map_err(AppError)?;
-    let now = state.sessions.now().unix_timestamp();
+    let now = state.sessions.clock().now().unix_timestamp();
     let Some(user) = state.db.create_user(username, hash, now).await? else {
         return Ok(redirect("/?m=taken"));
     };
@@ -590,7 +590,7 @@ async fn logout(
         signed_in(&session).and_then(|u| u.as_u64()),
         session.session_id(),
     ) {
-        let now = state.sessions.now().unix_timestamp();
+        let now = state.sessions.clock().now().unix_timestamp();
         state.db.end_session(user, id.as_u64(), now).await?;
     }
     session.logout();
@@ -605,7 +605,7 @@ async fn logout_everywhere(
     if !same_origin(&headers) {
         return Ok(StatusCode::FORBIDDEN.into_response());
     }
-    let now = state.sessions.now().unix_timestamp();
+    let now = state.sessions.clock().now().unix_timestamp();
     if state.sessions.revocations().is_some() {
         // Every session of the user up to now, on every server.
         user.logout_everywhere()?;
@@ -641,7 +641,7 @@ disappears.</p>
 async fn size_cap_set(State(state): State<AppState>) -> Result<Response, AppError> {
     let cap = &state.size_cap;
     let sealed = cap.seal()?;
-    let cookie = cap.sessions().cookie(&sealed)?;
+    let cookie = cap.sessions().options().cookie(&sealed)?;
     let control = cap.control_cookie();
     let body = format!(
         r#"<h1 id="status">Cookies set</h1>

@@ -96,11 +96,8 @@ pub fn default_response(error: &SessionError) -> HttpResponse {
 /// ```
 /// use sealed_session::actix::to_actix_cookie;
 /// use sealed_session::cookie::CookieOptions;
-/// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
 ///
-/// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
-/// let sessions = Sessions::new(store, CookieOptions::new())?;
-/// let removal = to_actix_cookie(&sessions.removal());
+/// let removal = to_actix_cookie(&CookieOptions::new().removal("__Host-session")?);
 /// let response = actix_web::HttpResponse::Ok().cookie(removal).finish();
 /// # let _ = response;
 /// # Ok::<(), Box<dyn std::error::Error>>(())

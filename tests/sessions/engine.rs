@@ -32,12 +32,7 @@ fn run(world: &World, case: &Case) -> (u16, String, Vec<String>) {
         },
     };
     let (status, body) = handler(case.route, &mut state, world);
-    let finished = if status >= 500 {
-        world.sessions.finish_after_error(&state)
-    } else {
-        world.sessions.finish(&state)
-    };
-    match finished {
+    match world.sessions.finish(&state, status) {
         Ok(cookie) => (
             status,
             body,
@@ -84,7 +79,7 @@ fn handler(route: Route, state: &mut SessionState<Data>, world: &World) -> (u16,
         Route::Preflight => {
             let previous = state.data().cloned().unwrap_or_default();
             state.data_mut().blob = too_big();
-            match state.check_size(world.sessions.now()) {
+            match state.check_size(world.sessions.clock().now()) {
                 Ok(()) => (200, seen(state)),
                 Err(_) => {
                     *state.data_mut() = previous;
@@ -120,7 +115,7 @@ fn every_route_is_covered_by_the_table() {
 fn the_outcomes_are_what_the_table_says() {
     // The same decisions, as `Outcome`s (not only as cookies).
     let world = World::new();
-    let now = world.sessions.now();
+    let now = world.sessions.clock().now();
     let open = |sent| {
         let header = world.cookie_header(sent);
         match world.sessions.open::<Data>(header.iter()) {
@@ -156,7 +151,7 @@ fn the_outcomes_are_what_the_table_says() {
 #[test]
 fn finishing_twice_decides_the_same() {
     let world = World::new();
-    let now = world.sessions.now();
+    let now = world.sessions.clock().now();
     let mut state = SessionState::<Data>::empty(&world.store());
     state.login(UserId::from(7u64), 3, adapter_cases::data(1));
     let (Outcome::Fresh(a), Outcome::Fresh(b)) =
@@ -189,7 +184,7 @@ fn a_request_keeps_the_store_it_opened_with() {
         )
         .unwrap();
     state.data_mut().counter += 1;
-    let Outcome::Resealed(sealed) = state.finish(world.sessions.now()).unwrap() else {
+    let Outcome::Resealed(sealed) = state.finish(world.sessions.clock().now()).unwrap() else {
         panic!("re-sealed")
     };
     // Sealed with the request's store (key 2), which the new one still opens.
@@ -197,7 +192,7 @@ fn a_request_keeps_the_store_it_opened_with() {
     let opened = world
         .sessions
         .store()
-        .open_at::<Data>(sealed.value(), world.sessions.now())
+        .open_at::<Data>(sealed.value(), world.sessions.clock().now())
         .unwrap();
     assert_eq!(opened.info().key_id(), 2);
     assert!(
@@ -228,7 +223,7 @@ fn http2_split_cookie_fields_and_non_utf8_bytes() {
 #[test]
 fn logout_then_change_starts_an_anonymous_session_without_the_user() {
     let world = World::new();
-    let now = world.sessions.now();
+    let now = world.sessions.clock().now();
     let header = world.cookie_header(Sent::User {
         user: LOGIN_USER,
         epoch: 1,
@@ -256,17 +251,17 @@ fn a_too_large_login_is_an_error_not_a_missing_cookie() {
     let mut big = adapter_cases::data(0);
     big.blob = too_big();
     state.login(UserId::from(1u64), 0, big);
-    let now = world.sessions.now();
+    let now = world.sessions.clock().now();
     assert!(matches!(
         state.check_size(now),
         Err(SealError::TooLarge { .. })
     ));
     assert!(matches!(
-        world.sessions.finish(&state),
+        world.sessions.finish(&state, 200),
         Err(SealError::TooLarge { .. })
     ));
     // After a server error nothing is sealed, so nothing fails.
-    assert_eq!(world.sessions.finish_after_error(&state).unwrap(), None);
+    assert_eq!(world.sessions.finish(&state, 503).unwrap(), None);
 }
 
 #[test]
@@ -277,7 +272,7 @@ fn a_session_reaching_its_end_during_the_request_is_removed() {
     let sealed = store
         .seal_at(
             &adapter_cases::data(1),
-            world.sessions.now() - adapter_cases::IDLE + Duration::seconds(1),
+            world.sessions.clock().now() - adapter_cases::IDLE + Duration::seconds(1),
         )
         .unwrap();
     let header = format!("{NAME}={}", sealed.value());
@@ -286,6 +281,9 @@ fn a_session_reaching_its_end_during_the_request_is_removed() {
     };
     state.data_mut().counter += 1;
     world.clock.advance(Duration::seconds(2));
-    assert_eq!(state.finish(world.sessions.now()).unwrap(), Outcome::Remove);
+    assert_eq!(
+        state.finish(world.sessions.clock().now()).unwrap(),
+        Outcome::Remove
+    );
     assert_eq!(state.cookie_error(), None::<OpenError>);
 }

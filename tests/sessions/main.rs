@@ -1,7 +1,8 @@
 //! The per-request engine and its adapters: one case table
 //! (`adapter_cases`) through the engine, the axum layer and the actix-web
 //! middleware, plus cookie options, cookie tossing, schema changes,
-//! concurrency and the security events. One module per behaviour.
+//! concurrency. One module per behaviour (the security events are their own
+//! binary: `tests/security_events.rs`).
 
 #[cfg(feature = "cookie")]
 mod adapter_cases;
@@ -16,4 +17,3 @@ mod cookie_options;
 mod cookie_tossing;
 mod engine;
 mod schema_middleware;
-mod security_events;

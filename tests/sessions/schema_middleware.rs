@@ -32,7 +32,7 @@ where
     };
     let data = state.data().cloned();
     let set_cookie = sessions
-        .finish(&state)
+        .finish(&state, 200)
         .unwrap()
         .map(|c| c.value().to_owned());
     (data, set_cookie)
