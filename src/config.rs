@@ -19,7 +19,7 @@ use core::str::FromStr;
 use zeroize::Zeroizing;
 
 use crate::error::{KeyError, KeyRingError};
-use crate::key::{Algorithm, Key, UnknownAlgorithm};
+use crate::key::{Algorithm, Key};
 use crate::keyring::KeyRing;
 
 /// The environment variable the documentation and the demo use for
@@ -321,7 +321,7 @@ impl fmt::Display for KeyEntryProblem {
                 f.write_str("expected id:algorithm:base64key (or id:base64key)")
             }
             KeyEntryProblem::KeyId => f.write_str("key id is not a number from 0 to 4294967295"),
-            KeyEntryProblem::Algorithm => write!(f, "{UnknownAlgorithm}"),
+            KeyEntryProblem::Algorithm => write!(f, "{}", KeyError::UnknownAlgorithm),
             KeyEntryProblem::Key(err) => write!(f, "{err}"),
             KeyEntryProblem::DuplicateId => f.write_str("an earlier entry has the same key id"),
         }

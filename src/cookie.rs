@@ -658,6 +658,9 @@ pub enum CookieOptionsError {
     NoHostPrefix,
     /// The cookie name is not an RFC 6265 token.
     Name,
+    /// A new store for [`Sessions::replace`](crate::Sessions::replace) is
+    /// for another cookie name than the one the options were checked for.
+    NameMismatch,
 }
 
 impl fmt::Display for CookieOptionsError {
@@ -682,6 +685,7 @@ impl fmt::Display for CookieOptionsError {
                 "cookie name has no __Host- prefix, so a sibling subdomain can plant one"
             }
             CookieOptionsError::Name => "cookie name must be a non-empty rfc 6265 token",
+            CookieOptionsError::NameMismatch => "the new store is for another cookie name",
         })
     }
 }

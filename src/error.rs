@@ -199,6 +199,9 @@ pub enum KeyError {
     Weak,
     /// The operating system's random number generator failed.
     Random,
+    /// The text is not an algorithm name (`xaes-256-gcm` or
+    /// `xchacha20-poly1305`).
+    UnknownAlgorithm,
 }
 
 impl fmt::Display for KeyError {
@@ -208,6 +211,9 @@ impl fmt::Display for KeyError {
             KeyError::Base64 => f.write_str("key is not valid base64"),
             KeyError::Weak => f.write_str("key is a placeholder, not a random secret"),
             KeyError::Random => f.write_str("random number generator failed"),
+            KeyError::UnknownAlgorithm => {
+                f.write_str("unknown algorithm (expected xaes-256-gcm or xchacha20-poly1305)")
+            }
         }
     }
 }

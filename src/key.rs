@@ -233,31 +233,14 @@ impl fmt::Display for Algorithm {
     }
 }
 
-/// The text was not an algorithm name.
-///
-/// # Example
-/// ```
-/// assert!("aes-128-cbc".parse::<sealed_session::Algorithm>().is_err());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UnknownAlgorithm;
-
-impl fmt::Display for UnknownAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("unknown algorithm (expected xaes-256-gcm or xchacha20-poly1305)")
-    }
-}
-
-impl std::error::Error for UnknownAlgorithm {}
-
 impl core::str::FromStr for Algorithm {
-    type Err = UnknownAlgorithm;
+    type Err = KeyError;
 
-    fn from_str(s: &str) -> Result<Algorithm, UnknownAlgorithm> {
+    fn from_str(s: &str) -> Result<Algorithm, KeyError> {
         match s {
             "xaes-256-gcm" => Ok(Algorithm::XAes256Gcm),
             "xchacha20-poly1305" => Ok(Algorithm::XChaCha20Poly1305),
-            _ => Err(UnknownAlgorithm),
+            _ => Err(KeyError::UnknownAlgorithm),
         }
     }
 }

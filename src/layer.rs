@@ -164,41 +164,6 @@ impl ManualClock {
     }
 }
 
-/// [`Sessions::replace`] was given a store for another cookie name.
-///
-/// # Example
-/// ```
-/// use sealed_session::cookie::CookieOptions;
-/// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
-///
-/// let a = SessionStore::builder("__Host-a", KeyRing::new(1, Key::generate())).build()?;
-/// let b = SessionStore::builder("__Host-b", KeyRing::new(1, Key::generate())).build()?;
-/// let sessions = Sessions::new(a, CookieOptions::new())?;
-/// let err = sessions.replace(b).unwrap_err();
-/// assert_eq!(err.to_string(), "the new store is for cookie \"__Host-b\", not \"__Host-a\"");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CookieNameMismatch {
-    /// The name [`Sessions`] was built for.
-    pub expected: String,
-    /// The new store's name.
-    pub found: String,
-}
-
-impl fmt::Display for CookieNameMismatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the new store is for cookie {:?}, not {:?}",
-            self.found, self.expected
-        )
-    }
-}
-
-impl std::error::Error for CookieNameMismatch {}
-
 /// [`Sessions::revoke_user`] on sessions without a
 /// [revocation set](Sessions::with_revocations): nothing was revoked.
 ///
@@ -489,8 +454,9 @@ impl Sessions {
     /// (keep the old key as a retired key until then).
     ///
     /// # Errors
-    /// [`CookieNameMismatch`] if the store is for another cookie name (the
-    /// options were checked against this one); nothing is swapped.
+    /// [`CookieOptionsError::NameMismatch`] if the store is for another
+    /// cookie name (the options were checked against this one); nothing is
+    /// swapped.
     ///
     /// # Example
     /// ```
@@ -504,13 +470,9 @@ impl Sessions {
     /// assert_eq!(sessions.store().sealing_key_id(), 2);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn replace(&self, store: SessionStore) -> Result<(), CookieNameMismatch> {
-        let current = self.shared.store.load();
-        if current.cookie_name() != store.cookie_name() {
-            return Err(CookieNameMismatch {
-                expected: current.cookie_name().to_owned(),
-                found: store.cookie_name().to_owned(),
-            });
+    pub fn replace(&self, store: SessionStore) -> Result<(), CookieOptionsError> {
+        if self.shared.store.load().cookie_name() != store.cookie_name() {
+            return Err(CookieOptionsError::NameMismatch);
         }
         // The set keeps entries for the longest-lived store it served.
         if let Some(set) = self.revocations() {

@@ -64,15 +64,15 @@ pub use epoch::UserId;
 #[cfg(feature = "cookie")]
 pub use epochs::{BoxError, EpochSource, MemoryEpochs, NoEpochs, NoUsers};
 pub use error::{ConfigError, InvalidUserId, KeyError, KeyRingError, OpenError, SealError};
-pub use key::{Algorithm, KEY_LEN, Key, UnknownAlgorithm};
+pub use key::{Algorithm, KEY_LEN, Key};
 pub use keyring::KeyRing;
 #[cfg(feature = "cookie")]
-pub use layer::{Clock, CookieNameMismatch, ManualClock, NoRevocationSet, Sessions};
+pub use layer::{Clock, ManualClock, NoRevocationSet, Sessions};
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 pub use middleware::{SessionError, SessionHandle, UserSession};
 pub use revocation::{
-    AlreadyFed, DEFAULT_STALENESS_BOUND, FeedLink, FeedOptions, Revocation, RevocationError,
-    RevocationSet, RevocationStats,
+    DEFAULT_STALENESS_BOUND, FeedLink, FeedOptions, Revocation, RevocationError, RevocationSet,
+    RevocationStats,
 };
 pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
 pub use session_id::SessionId;

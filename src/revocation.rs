@@ -226,23 +226,6 @@ impl fmt::Display for RevocationError {
 
 impl std::error::Error for RevocationError {}
 
-/// [`RevocationSet::attach_feed`] on a set that already has a feed.
-///
-/// # Example
-/// ```
-/// assert_eq!(sealed_session::AlreadyFed.to_string(), "revocation set already has a feed");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct AlreadyFed;
-
-impl fmt::Display for AlreadyFed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("revocation set already has a feed")
-    }
-}
-
-impl std::error::Error for AlreadyFed {}
-
 /// How a fed set judges staleness (see [`RevocationSet::attach_feed`]).
 ///
 /// # Example
@@ -992,8 +975,7 @@ impl RevocationSet {
     ///    longer than the bound, rejected entries) through its own API, not
     ///    only a log line.
     ///
-    /// # Errors
-    /// [`AlreadyFed`] if the set already has a feed.
+    /// `None` if the set already has a feed (a set has one feed, for good).
     ///
     /// # Example
     /// ```
@@ -1001,20 +983,20 @@ impl RevocationSet {
     ///
     /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
     /// let revoked = RevocationSet::new(&store);
-    /// let feed = revoked.attach_feed(FeedOptions::default(), |r| println!("share {r:?}"))?;
+    /// let feed = revoked.attach_feed(FeedOptions::default(), |r| println!("share {r:?}")).unwrap();
     /// let cookie = store.seal_for_user(&UserId::from(1u64), 0, &())?;
     /// let opened = store.open::<()>(cookie.value())?;
     /// assert_eq!(revoked.check(opened.info(), opened.user_id()), Err(RevocationError::Stale)); // not caught up yet
     /// feed.confirm();
     /// assert_eq!(revoked.check(opened.info(), opened.user_id()), Ok(()));
-    /// assert!(revoked.attach_feed(FeedOptions::default(), |_| {}).is_err());
+    /// assert!(revoked.attach_feed(FeedOptions::default(), |_| {}).is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn attach_feed(
         &self,
         options: FeedOptions,
         publish: impl Fn(&Revocation) + Send + Sync + 'static,
-    ) -> Result<FeedLink, AlreadyFed> {
+    ) -> Option<FeedLink> {
         let state = FeedState {
             bound_nanos: nanos(options.bound),
             fail_open: options.fail_open,
@@ -1022,8 +1004,8 @@ impl RevocationSet {
             publish: Box::new(publish),
             stale_answers: AtomicU64::new(0),
         };
-        self.inner.feed.set(state).map_err(|_| AlreadyFed)?;
-        Ok(FeedLink { set: self.clone() })
+        self.inner.feed.set(state).ok()?;
+        Some(FeedLink { set: self.clone() })
     }
 
     /// What the set holds, for metrics and health checks: its entries, an
@@ -1126,13 +1108,12 @@ pub struct RevocationStats {
 /// use time::{Duration, OffsetDateTime};
 ///
 /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
-/// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+/// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
 /// let expires_at = OffsetDateTime::now_utc() + Duration::hours(1);
 /// link.apply(&Revocation::session(SessionId::from_u64(8), expires_at));
 /// link.confirm();
 /// assert!(revoked.is_session_revoked(SessionId::from_u64(8)));
 /// assert!(!revoked.is_stale());
-/// # Ok::<(), sealed_session::AlreadyFed>(())
 /// ```
 #[derive(Clone)]
 pub struct FeedLink {
@@ -1155,10 +1136,9 @@ impl FeedLink {
     /// # use sealed_session::{FeedOptions, Revocation, RevocationSet, UserId};
     /// # use time::{Duration, OffsetDateTime};
     /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
-    /// let link = revoked.attach_feed(FeedOptions::default(), |_| panic!("not published"))?;
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| panic!("not published")).expect("a new set has no feed");
     /// assert!(link.apply(&Revocation::user(UserId::from(1u64), OffsetDateTime::now_utc())));
     /// assert_eq!(revoked.stats().user_entries, 1);
-    /// # Ok::<(), sealed_session::AlreadyFed>(())
     /// ```
     pub fn apply(&self, revocation: &Revocation) -> bool {
         self.set.apply_at(revocation, expiry::now())
@@ -1171,7 +1151,7 @@ impl FeedLink {
     /// # use sealed_session::{FeedOptions, Revocation, RevocationSet, SessionId};
     /// # use time::{Duration, OffsetDateTime};
     /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
-    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
     /// let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
     /// let r = Revocation::session(SessionId::from_u64(1), now);
     /// assert!(link.apply_at(&r, now)); // within the leeway: kept
@@ -1190,10 +1170,9 @@ impl FeedLink {
     /// # use sealed_session::{FeedOptions, RevocationSet};
     /// # use time::Duration;
     /// # let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO);
-    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
     /// link.confirm();
     /// assert!(!revoked.is_stale());
-    /// # Ok::<(), sealed_session::AlreadyFed>(())
     /// ```
     pub fn confirm(&self) {
         self.confirm_at(Instant::now());
@@ -1208,12 +1187,11 @@ impl FeedLink {
     /// # use std::time::{Duration, Instant};
     /// # use sealed_session::{FeedOptions, RevocationSet};
     /// # let revoked = RevocationSet::with_lifetime(time::Duration::days(1), time::Duration::ZERO);
-    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
     /// let t = Instant::now();
     /// link.confirm_at(t + Duration::from_secs(1));
     /// link.confirm_at(t); // older: ignored
     /// assert!(!revoked.is_stale_at(t + Duration::from_secs(2)));
-    /// # Ok::<(), sealed_session::AlreadyFed>(())
     /// ```
     pub fn confirm_at(&self, at: Instant) {
         if let Some(feed) = self.set.inner.feed.get() {
@@ -1234,7 +1212,7 @@ impl FeedLink {
     /// # use sealed_session::{FeedOptions, Revocation, RevocationSet, SessionId};
     /// # use time::{Duration, OffsetDateTime};
     /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
-    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
     /// let at = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
     /// assert_eq!(link.deadline(&Revocation::session(SessionId::from_u64(1), at)), 1_800_000_060);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -1256,7 +1234,7 @@ impl FeedLink {
     /// # use sealed_session::{FeedOptions, Revocation, RevocationSet, SessionId, UserId};
     /// # use time::{Duration, OffsetDateTime};
     /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
-    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
     /// // (entries keep whole seconds)
     /// let now = OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp())?;
     /// let r = Revocation::session(SessionId::from_u64(3), now + Duration::hours(1));
@@ -1307,9 +1285,8 @@ impl FeedLink {
     /// ```
     /// # use sealed_session::{FeedOptions, RevocationSet};
     /// # let revoked = RevocationSet::with_lifetime(time::Duration::days(1), time::Duration::ZERO);
-    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
     /// assert_eq!(link.set().stats().entries, 0);
-    /// # Ok::<(), sealed_session::AlreadyFed>(())
     /// ```
     #[must_use]
     pub fn set(&self) -> &RevocationSet {
@@ -1322,9 +1299,8 @@ impl FeedLink {
     /// ```
     /// # use sealed_session::{FeedOptions, RevocationSet, DEFAULT_STALENESS_BOUND};
     /// # let revoked = RevocationSet::with_lifetime(time::Duration::days(1), time::Duration::ZERO);
-    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {})?;
+    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
     /// assert_eq!(link.bound(), DEFAULT_STALENESS_BOUND);
-    /// # Ok::<(), sealed_session::AlreadyFed>(())
     /// ```
     #[must_use]
     pub fn bound(&self) -> StdDuration {

@@ -137,9 +137,7 @@ use redis::aio::MultiplexedConnection;
 pub use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
 pub use redis::{Client, IntoConnectionInfo, RedisError, TlsCertificates};
 use sealed_session::time::OffsetDateTime;
-use sealed_session::{
-    AlreadyFed, FeedLink, FeedOptions, Revocation, RevocationSet, SessionInfo, UserId,
-};
+use sealed_session::{FeedLink, FeedOptions, Revocation, RevocationSet, SessionInfo, UserId};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
@@ -547,7 +545,7 @@ impl fmt::Display for FeedError {
         match self {
             FeedError::Redis(err) => write!(f, "redis: {err}"),
             FeedError::NoRuntime => f.write_str("no tokio runtime to run the revocation feed on"),
-            FeedError::AlreadyFed => AlreadyFed.fmt(f),
+            FeedError::AlreadyFed => f.write_str("revocation set already has a feed"),
             FeedError::Config(what) => write!(f, "invalid redis feed setting: {what}"),
             FeedError::Timeout => f.write_str("timed out waiting for the revocation feed"),
             FeedError::NotAcknowledged => f.write_str(
@@ -1069,7 +1067,7 @@ impl RedisFeed {
                     );
                 }
             })
-            .map_err(|AlreadyFed| FeedError::AlreadyFed)?
+            .ok_or(FeedError::AlreadyFed)?
         };
         let shared = Arc::new(Shared {
             connector: connector.into(),

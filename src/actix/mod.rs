@@ -280,6 +280,8 @@ where
 /// # let _ = app;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+// Hidden from the docs, as actix-session hides its inner middleware.
+#[doc(hidden)]
 pub struct SessionMiddlewareService<S> {
     service: S,
     shared: Arc<Shared<Hooks>>,

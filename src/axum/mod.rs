@@ -249,6 +249,9 @@ impl<S> tower_layer::Layer<S> for SessionLayer {
 /// # let _ = service;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+// Hidden from the docs (as actix-session hides its inner middleware): the
+// layer's service, named only by the type system.
+#[doc(hidden)]
 #[derive(Clone)]
 pub struct SessionService<S> {
     inner: S,
