@@ -3,35 +3,39 @@
 //! (the axum layer, the actix-web middleware, your own glue for another
 //! framework) runs on it, so the rules live in one place.
 //!
-//! * **Request side.** [`SessionState::open`] finds and opens the session
-//!   cookie in the request's `Cookie` header field(s) at `now`. An anonymous
-//!   session is ready at once ([`Opening::Ready`]); a user session waits for
-//!   its epoch check ([`Opening::NeedsEpoch`]), and only
-//!   [`PendingEpoch::verify`] turns it into a [`SessionState`]. A cookie that
-//!   was sent but did not open (tampered, expired, revoked, several
-//!   different ones: [`OpenError`]) is remembered, so the response removes it.
+//! The public door is [`Sessions`](crate::Sessions); this module holds the
+//! per-request state it hands out.
+//!
+//! * **Request side.** [`Sessions::open`](crate::Sessions::open) finds and
+//!   opens the session cookie in the request's `Cookie` header field(s). An
+//!   anonymous session is ready at once ([`Opening::Ready`]); a user session
+//!   waits for its epoch check ([`Opening::NeedsEpoch`]), and only
+//!   [`PendingEpoch::verify`] turns it into a [`SessionState`]; a stale
+//!   revocation feed makes it [`Opening::Unavailable`]. A cookie that was
+//!   sent but did not open (tampered, expired, revoked, several different
+//!   ones: [`OpenError`]) is remembered, so the response removes it.
 //! * **Handler.** Read the data ([`SessionState::data`]), change it
 //!   ([`SessionState::data_mut`]), [`login`](SessionState::login) a user or
 //!   [`logout`](SessionState::logout).
-//! * **Response side.** [`SessionState::finish`] decides the [`Outcome`]:
-//!   no `Set-Cookie`, the session re-sealed, a fresh cookie, or the removal
-//!   cookie.
+//! * **Response side.** [`Sessions::finish`](crate::Sessions::finish), given
+//!   the response's status, decides the `Set-Cookie`: none, the session
+//!   re-sealed, a fresh cookie, or the removal cookie.
 //!
 //! # The rules
 //!
 //! | the request carried | the handler | outcome |
 //! |---|---|---|
-//! | no session cookie | read, or nothing | [`Outcome::Unchanged`] |
-//! | no session cookie | changed the data | [`Outcome::Fresh`] (anonymous) |
-//! | a cookie that did not open (tampered, expired, idle-expired, revoked, unknown user, several different ones) | read, or nothing | [`Outcome::Remove`] |
-//! | a cookie that did not open | changed the data | [`Outcome::Fresh`] (anonymous) |
-//! | a valid session | read, nothing due | [`Outcome::Unchanged`] |
-//! | a valid session | read; [a re-seal reason](crate::ResealReasons): idle window half used, retired key, tightened policy, older schema or format | [`Outcome::Resealed`] |
-//! | a valid session | changed the data | [`Outcome::Resealed`] |
-//! | a session open only thanks to the leeway | read | [`Outcome::Unchanged`] (it is never re-sealed) |
-//! | a session open only thanks to the leeway | changed the data | [`Outcome::Remove`] (the session has ended) |
-//! | anything | `login(user, epoch, data)` | [`Outcome::Fresh`] (a new login time) |
-//! | anything | `logout()` | [`Outcome::Remove`] |
+//! | no session cookie | read, or nothing | no `Set-Cookie` |
+//! | no session cookie | changed the data | a fresh cookie (anonymous) |
+//! | a cookie that did not open (tampered, expired, idle-expired, revoked, unknown user, several different ones) | read, or nothing | the removal cookie |
+//! | a cookie that did not open | changed the data | a fresh cookie (anonymous) |
+//! | a valid session | read, nothing due | no `Set-Cookie` |
+//! | a valid session | read; [a re-seal reason](crate::ResealReasons): idle window half used, retired key, tightened policy, older schema or format | re-sealed |
+//! | a valid session | changed the data | re-sealed |
+//! | a session open only thanks to the leeway | read | no `Set-Cookie` (it is never re-sealed) |
+//! | a session open only thanks to the leeway | changed the data | the removal cookie (the session has ended) |
+//! | anything | `login(user, epoch, data)` | a fresh cookie (a new login time) |
+//! | anything | `logout()` | the removal cookie |
 //!
 //! A re-sealed cookie keeps the login time and the absolute deadline; only
 //! the idle window slides. If the response is a server error (5xx),
@@ -112,6 +116,7 @@ use crate::store::SessionStore;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
+#[doc(hidden)] // what `SessionState::finish` decided; `Sessions::finish` turns it into a cookie
 pub enum Outcome {
     /// No `Set-Cookie`: the browser's cookie is fine as it is (or there is
     /// none and nothing to store).
@@ -433,31 +438,7 @@ impl<T: DeserializeOwned> SessionState<T> {
     /// request's `Cookie` header field(s) at `now`. Pass every field (an
     /// HTTP/2 request may have several); `&str`, `&[u8]` and `http`'s
     /// `HeaderValue` all work.
-    ///
-    /// Never fails: a cookie that does not open is remembered (see
-    /// [`SessionState::cookie_error`]) and removed by the response.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::engine::{Opening, SessionState};
-    /// use sealed_session::{Key, KeyRing, OpenError, SessionStore};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let now = time::OffsetDateTime::now_utc();
-    /// let value = store.seal_at(&5u8, now)?.into_value();
-    /// // two header fields (HTTP/2), junk and another cookie around it
-    /// let fields = ["lang=en; x", &format!("sid={value}")];
-    /// let Opening::Ready(state) = SessionState::<u8>::open(&store, fields, now) else {
-    ///     unreachable!()
-    /// };
-    /// assert_eq!(state.data(), Some(&5));
-    ///
-    /// let Opening::Ready(state) = SessionState::<u8>::open(&store, ["sid=nope"], now) else {
-    ///     unreachable!()
-    /// };
-    /// assert_eq!(state.cookie_error(), Some(OpenError::Invalid));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    #[doc(hidden)] // the door is `Sessions::open`
     pub fn open<I>(store: &SessionStore, cookie_fields: I, now: OffsetDateTime) -> Opening<T>
     where
         I: IntoIterator,
@@ -469,41 +450,7 @@ impl<T: DeserializeOwned> SessionState<T> {
     /// [`SessionState::open`], then the session checked against
     /// `revocations` before anything else (hash lookups, no I/O; before the
     /// epoch lookup, so a revoked cookie costs no database query):
-    ///
-    /// * a revoked session (its id, or its user up to its login time) is
-    ///   answered like a revoked epoch: no session, and the response removes
-    ///   the cookie ([`OpenError::Revoked`]);
-    /// * a user session while the set's feed is stale
-    ///   ([`RevocationError::Stale`]) fails closed:
-    ///   [`Opening::Unavailable`]. Anonymous sessions are not affected.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::engine::{Opening, Outcome, SessionState};
-    /// use sealed_session::{Key, KeyRing, OpenError, RevocationSet, SessionStore, UserId};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let revocations = RevocationSet::new(&store);
-    /// let now = time::OffsetDateTime::now_utc();
-    /// let cookie = store.seal_for_user_at(&UserId::from(7u64), 0, &5u8, now)?;
-    /// let header = format!("sid={}", cookie.value());
-    ///
-    /// let Opening::NeedsEpoch(pending) = SessionState::<u8>::open_checked(&store, [header.as_str()], now, &revocations) else {
-    ///     unreachable!()
-    /// };
-    /// let mut state = pending.verify(Some(0));
-    /// assert_eq!(state.data(), Some(&5));
-    /// state.logout(); // ends this session: revoke it
-    /// revocations.revoke(state.ended_session().cloned().unwrap());
-    ///
-    /// // the same cookie, replayed
-    /// let Opening::Ready(state) = SessionState::<u8>::open_checked(&store, [header.as_str()], now, &revocations) else {
-    ///     unreachable!()
-    /// };
-    /// assert_eq!(state.cookie_error(), Some(OpenError::Revoked));
-    /// assert_eq!(state.finish(now)?, Outcome::Remove);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    #[doc(hidden)] // the door is `Sessions::open`
     pub fn open_checked<I>(
         store: &SessionStore,
         cookie_fields: I,
@@ -594,34 +541,14 @@ impl<T> SessionState<T> {
 
     /// A state for a request without a session cookie, for code that has
     /// no `Cookie` header at hand.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::engine::{Outcome, SessionState};
-    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let mut state = SessionState::<()>::empty(&store);
-    /// state.login(UserId::from(1u64), 0, ());
-    /// assert!(matches!(state.finish(time::OffsetDateTime::now_utc())?, Outcome::Fresh(_)));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     #[must_use]
+    #[doc(hidden)] // the door is `Sessions::open`
     pub fn empty(store: &SessionStore) -> SessionState<T> {
         SessionState::with(store.clone(), Sent::Nothing, Phase::Empty)
     }
 
     /// The store this request opened with (and will seal with).
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::engine::SessionState;
-    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let mut state = SessionState::<u32>::empty(&store);
-    /// assert_eq!(state.store().cookie_name(), "sid");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    #[doc(hidden)] // a test hook: requests go through `Sessions::finish`
     #[must_use]
     pub fn store(&self) -> &SessionStore {
         &self.store
@@ -950,29 +877,7 @@ impl<T> SessionState<T> {
 impl<T: Serialize> SessionState<T> {
     /// The response side, for a successful (non-5xx) response: what to do
     /// with the cookie, at `now`. See the [rules](self#the-rules).
-    ///
-    /// Does not consume the state: calling it twice gives the same decision
-    /// (with a fresh nonce).
-    ///
-    /// # Errors
-    /// [`SealError::TooLarge`] if the session no longer fits the cookie (the
-    /// response should be an error, not a silently missing cookie);
-    /// [`SealError::Serialize`], [`SealError::Clock`] or
-    /// [`SealError::Random`] as from [`SessionStore::seal_at`].
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::engine::{Opening, Outcome, SessionState};
-    /// use sealed_session::{Key, KeyRing, SealError, SessionStore};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let now = time::OffsetDateTime::now_utc();
-    /// let mut state = SessionState::<Vec<u8>>::empty(&store);
-    /// state.data_mut().resize(5000, 1);
-    /// assert!(matches!(state.check_size(now), Err(SealError::TooLarge { .. })));
-    /// assert!(matches!(state.finish(now), Err(SealError::TooLarge { .. })));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    #[doc(hidden)] // a test hook: requests go through `Sessions::finish`
     pub fn finish(&self, now: OffsetDateTime) -> Result<Outcome, SealError> {
         self.decide(now, false)
     }
@@ -981,24 +886,7 @@ impl<T: Serialize> SessionState<T> {
     /// a change made by a failed request is not kept and a failed login
     /// sets no cookie; a logout or a cookie that did not open is still
     /// removed.
-    ///
-    /// # Errors
-    /// None in practice; the signature matches [`SessionState::finish`].
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::engine::{Outcome, SessionState};
-    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let now = time::OffsetDateTime::now_utc();
-    /// let mut state = SessionState::<()>::empty(&store);
-    /// state.login(UserId::from(1u64), 0, ());
-    /// assert_eq!(state.finish_after_error(now)?, Outcome::Unchanged);
-    /// state.logout();
-    /// assert_eq!(state.finish_after_error(now)?, Outcome::Remove);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    #[doc(hidden)] // a test hook: requests go through `Sessions::finish`
     pub fn finish_after_error(&self, now: OffsetDateTime) -> Result<Outcome, SealError> {
         self.decide(now, true)
     }
@@ -1006,20 +894,7 @@ impl<T: Serialize> SessionState<T> {
     /// Pre-flight: whether the session, as it is now, would seal at `now`
     /// (the size cap above all). Call it after growing the session, to
     /// answer the user with a proper message instead of a 500.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::engine::SessionState;
-    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let mut state = SessionState::<u32>::empty(&store);
-    /// *state.data_mut() = 7;
-    /// assert_eq!(state.check_size(time::OffsetDateTime::now_utc()), Ok(()));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    /// As [`SessionState::finish`].
+    #[doc(hidden)] // a test hook: requests go through `Sessions::finish`
     pub fn check_size(&self, now: OffsetDateTime) -> Result<(), SealError> {
         match &self.phase {
             Phase::Open { session, .. } if !session.info().in_leeway() => {

@@ -335,7 +335,7 @@ impl Sessions {
     /// * While a fed set is **stale** (it could not confirm within its
     ///   bound that it is caught up), user sessions fail closed: the
     ///   adapters answer 503 and leave the cookie alone. Anonymous sessions
-    ///   are not affected. See [`SessionState::open_checked`].
+    ///   are not affected.
     ///
     /// # Example
     /// ```
@@ -521,8 +521,9 @@ impl Sessions {
     }
 
     /// The request side: opens the session out of the request's `Cookie`
-    /// header field(s) with the current store, at the clock's time. See
-    /// [`SessionState::open`].
+    /// header field(s) with the current store, at the clock's time: the
+    /// cookie is checked against the revocation set (if any) before the
+    /// epoch lookup, so a revoked cookie costs no database query.
     ///
     /// # Example
     /// ```
