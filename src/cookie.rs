@@ -25,21 +25,23 @@
 //!
 //! use time::OffsetDateTime;
 //!
-//! let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
+//! let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
+//! let (clock, _) = sealed_session::Clock::manual(now); // or the system clock, the default
+//! let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate()))
+//!     .clock(clock)
+//!     .build()?;
 //! let options = CookieOptions::new();
 //! options.validate(store.cookie_name())?; // once, at start-up
 //!
 //! // response: Set-Cookie
-//! let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?; // or use the `seal`/`cookie` twins
-//! let sealed = store.seal_at(&5u32, now)?;
+//! let sealed = store.seal(&5u32)?;
 //! let cookie = options.cookie_at(&sealed, now)?;
 //! let set_cookie = cookie.to_string();
 //! assert!(set_cookie.starts_with("__Host-session="));
 //! assert!(set_cookie.ends_with("; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=86400"));
 //!
 //! // next request: the browser's Cookie header (Sessions holds store, options and clock)
-//! let (clock, _) = sealed_session::Clock::manual(now);
-//! let sessions = sealed_session::Sessions::new(store, options)?.with_clock(clock);
+//! let sessions = sealed_session::Sessions::new(store, options)?;
 //! let header = format!("theme=dark; __Host-session={}", sealed.value());
 //! let sealed_session::engine::Opening::Ready(state) = sessions.open::<u32>([header]) else {
 //!     unreachable!("an anonymous session")
@@ -501,39 +503,7 @@ impl CookieOptions {
         self.cookie_at(sealed, expiry::now())
     }
 
-    /// The `Set-Cookie` for `sealed` at `now`, named with the cookie name it
-    /// was sealed for (so `name=value` is within the store's size cap):
-    /// `Max-Age` is the whole seconds left until [`Sealed::deadline`]
-    /// (rounded down, zero if it has passed), capped by
-    /// [`CookieOptions::max_age`].
-    ///
-    /// # Errors
-    /// The options are [validated](CookieOptions::validate) against the
-    /// name first: a `Path` or `Domain` with `;` or control characters
-    /// (which would inject attributes), or a prefix rule browsers enforce by
-    /// dropping the cookie, is an error, never a cookie.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::cookie::{CookieOptions, CookieOptionsError};
-    /// use sealed_session::{Key, KeyRing, SessionStore};
-    /// use time::{Duration, OffsetDateTime};
-    ///
-    /// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate()))
-    ///     .ttl(Duration::days(7))
-    ///     .idle_timeout(Duration::hours(2))
-    ///     .build()?;
-    /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-    /// let sealed = store.seal_at(&"data", t0)?;
-    /// let later = t0 + Duration::minutes(30);
-    /// let cookie = CookieOptions::new().cookie_at(&sealed, later)?;
-    /// assert_eq!(cookie.name(), "__Host-session");
-    /// assert_eq!(cookie.max_age(), Some(Duration::minutes(90))); // the idle deadline
-    ///
-    /// let injected = CookieOptions::new().path("/; Domain=evil.example");
-    /// assert_eq!(injected.cookie_at(&sealed, later).unwrap_err(), CookieOptionsError::Path);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    #[doc(hidden)] // `cookie` at a given time; `Sessions` passes its clock's
     pub fn cookie_at(
         &self,
         sealed: &Sealed,

@@ -3,13 +3,14 @@
 //! own glue for any other framework) works through.
 
 use core::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
+use crate::clock::Clock;
 use crate::cookie::{Cookie, CookieOptions, CookieOptionsError};
 use crate::engine::{Opening, Outcome, SessionState};
 use crate::epoch::UserId;
@@ -18,151 +19,6 @@ use crate::events;
 use crate::revocation::RevocationSet;
 use crate::session::Sealed;
 use crate::store::SessionStore;
-
-/// Where [`Sessions`] reads "now" from: the system clock, or a manual one
-/// that tests move by hand ([`Clock::manual`]). Cheap to clone; clones of a
-/// manual clock share its time.
-///
-/// # Example
-/// ```
-/// use sealed_session::Clock;
-/// use time::{Duration, OffsetDateTime};
-///
-/// let start = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-/// let (clock, hand) = Clock::manual(start);
-/// hand.advance(Duration::minutes(5));
-/// assert_eq!(clock.now(), start + Duration::minutes(5));
-/// assert!(Clock::system().now() > start - Duration::days(3650));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Clone, Default)]
-pub struct Clock {
-    manual: Option<ManualClock>,
-}
-
-impl fmt::Debug for Clock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.manual {
-            None => f.write_str("Clock::system()"),
-            Some(manual) => write!(f, "Clock::manual({})", manual.now()),
-        }
-    }
-}
-
-impl Clock {
-    /// The system clock (UTC). The default.
-    ///
-    /// # Example
-    /// ```
-    /// let clock = sealed_session::Clock::system();
-    /// # let _ = clock;
-    /// ```
-    #[must_use]
-    pub fn system() -> Clock {
-        Clock { manual: None }
-    }
-
-    /// A clock that stands at `start` until the returned [`ManualClock`]
-    /// moves it. For tests: expiry, idle timeouts and the leeway without
-    /// waiting.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::Clock;
-    /// use time::OffsetDateTime;
-    ///
-    /// let (clock, hand) = Clock::manual(OffsetDateTime::UNIX_EPOCH);
-    /// hand.set(OffsetDateTime::from_unix_timestamp(60)?);
-    /// assert_eq!(clock.now().unix_timestamp(), 60);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn manual(start: OffsetDateTime) -> (Clock, ManualClock) {
-        let hand = ManualClock(Arc::new(Mutex::new(start)));
-        (
-            Clock {
-                manual: Some(hand.clone()),
-            },
-            hand,
-        )
-    }
-
-    /// The current time.
-    ///
-    /// # Example
-    /// ```
-    /// let now = sealed_session::Clock::system().now();
-    /// assert!(now.unix_timestamp() > 1_700_000_000);
-    /// ```
-    #[must_use]
-    pub fn now(&self) -> OffsetDateTime {
-        match &self.manual {
-            None => OffsetDateTime::now_utc(),
-            Some(manual) => manual.now(),
-        }
-    }
-}
-
-/// The hand that moves a [`Clock::manual`] clock. Cheap to clone.
-///
-/// # Example
-/// ```
-/// use sealed_session::Clock;
-/// use time::{Duration, OffsetDateTime};
-///
-/// let (clock, hand) = Clock::manual(OffsetDateTime::UNIX_EPOCH);
-/// hand.advance(Duration::hours(1));
-/// assert_eq!(hand.now(), clock.now());
-/// assert_eq!(clock.now().unix_timestamp(), 3600);
-/// ```
-#[derive(Clone, Debug)]
-pub struct ManualClock(Arc<Mutex<OffsetDateTime>>);
-
-impl ManualClock {
-    /// The clock's time.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::Clock;
-    /// use time::{Duration, OffsetDateTime};
-    /// let (clock, hand) = Clock::manual(OffsetDateTime::UNIX_EPOCH);
-    /// assert_eq!(hand.now(), OffsetDateTime::UNIX_EPOCH);
-    /// ```
-    #[must_use]
-    pub fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Sets the clock's time.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::Clock;
-    /// use time::{Duration, OffsetDateTime};
-    /// let (clock, hand) = Clock::manual(OffsetDateTime::UNIX_EPOCH);
-    /// hand.set(OffsetDateTime::UNIX_EPOCH + Duration::days(1));
-    /// assert_eq!(clock.now().unix_timestamp(), 86_400);
-    /// ```
-    pub fn set(&self, now: OffsetDateTime) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = now;
-    }
-
-    /// Moves the clock by `by` (back, if negative), saturating at the ends
-    /// of the supported range.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::Clock;
-    /// use time::{Duration, OffsetDateTime};
-    /// let (clock, hand) = Clock::manual(OffsetDateTime::UNIX_EPOCH);
-    /// hand.advance(Duration::seconds(-5));
-    /// assert_eq!(clock.now().unix_timestamp(), -5);
-    /// ```
-    pub fn advance(&self, by: Duration) {
-        let mut now = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        *now = now.saturating_add(by);
-    }
-}
 
 /// [`Sessions::revoke_user`] on sessions without a
 /// [revocation set](Sessions::with_revocations): nothing was revoked.
@@ -186,7 +42,6 @@ impl std::error::Error for NoRevocationSet {}
 struct Shared {
     store: ArcSwap<SessionStore>,
     options: CookieOptions,
-    clock: Clock,
     /// Built (and so checked) once: the name and the options never change.
     removal: Cookie<'static>,
     /// Checked on every open, fed by logouts.
@@ -238,7 +93,6 @@ impl fmt::Debug for Sessions {
         f.debug_struct("Sessions")
             .field("store", &**self.shared.store.load())
             .field("options", &self.shared.options)
-            .field("clock", &self.shared.clock)
             .finish()
     }
 }
@@ -284,39 +138,10 @@ impl Sessions {
             shared: Arc::new(Shared {
                 store: ArcSwap::from_pointee(store),
                 options,
-                clock: Clock::system(),
                 removal,
                 revocations: None,
             }),
         })
-    }
-
-    /// The same, on `clock` (a [`Clock::manual`] in tests). Clones made
-    /// before keep their clock.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::cookie::CookieOptions;
-    /// use sealed_session::{Clock, Key, KeyRing, SessionStore, Sessions};
-    /// use time::OffsetDateTime;
-    ///
-    /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let (clock, _hand) = Clock::manual(OffsetDateTime::from_unix_timestamp(1_800_000_000)?);
-    /// let sessions = Sessions::new(store, CookieOptions::new())?.with_clock(clock);
-    /// assert_eq!(sessions.clock().now().unix_timestamp(), 1_800_000_000);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn with_clock(self, clock: Clock) -> Sessions {
-        Sessions {
-            shared: Arc::new(Shared {
-                store: ArcSwap::new(self.shared.store.load_full()),
-                options: self.shared.options.clone(),
-                clock,
-                removal: self.shared.removal.clone(),
-                revocations: self.shared.revocations.clone(),
-            }),
-        }
     }
 
     /// The same, checking every session against `revocations` (a
@@ -367,7 +192,6 @@ impl Sessions {
             shared: Arc::new(Shared {
                 store: ArcSwap::new(self.shared.store.load_full()),
                 options: self.shared.options.clone(),
-                clock: self.shared.clock.clone(),
                 removal: self.shared.removal.clone(),
                 revocations: Some(revocations),
             }),
@@ -451,7 +275,8 @@ impl Sessions {
     /// Atomic: a request in flight finishes with the store it started
     /// with, the next one uses the new one. Cookies sealed under the old
     /// sealing key are re-sealed under the new one on their next request
-    /// (keep the old key as a retired key until then).
+    /// (keep the old key as a retired key until then). The new store's
+    /// clock is the clock from then on.
     ///
     /// # Errors
     /// [`CookieOptionsError::NameMismatch`] if the store is for another
@@ -500,7 +325,7 @@ impl Sessions {
         &self.shared.options
     }
 
-    /// The clock.
+    /// The clock: the current store's ([`StoreBuilder::clock`](crate::StoreBuilder::clock)).
     ///
     /// # Example
     /// ```
@@ -511,13 +336,13 @@ impl Sessions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn clock(&self) -> &Clock {
-        &self.shared.clock
+    pub fn clock(&self) -> Clock {
+        self.shared.store.load().clock().clone()
     }
 
     /// The clock's current time.
     pub(crate) fn now(&self) -> OffsetDateTime {
-        self.shared.clock.now()
+        self.shared.store.load().clock().now()
     }
 
     /// The request side: opens the session out of the request's `Cookie`

@@ -21,6 +21,7 @@ pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod backend;
+mod clock;
 mod config;
 #[cfg(feature = "cookie")]
 pub mod cookie;
@@ -59,6 +60,7 @@ mod tests;
 
 #[cfg(feature = "cookie")]
 pub use self::cookie::{CookieOptions, CookieOptionsError};
+pub use clock::{Clock, ManualClock};
 pub use config::{KEYS_ENV_VAR, KeyConfigError, KeyEntryProblem};
 pub use epoch::UserId;
 #[cfg(feature = "cookie")]
@@ -67,7 +69,7 @@ pub use error::{ConfigError, InvalidUserId, KeyError, KeyRingError, OpenError, S
 pub use key::{Algorithm, KEY_LEN, Key};
 pub use keyring::KeyRing;
 #[cfg(feature = "cookie")]
-pub use layer::{Clock, ManualClock, NoRevocationSet, Sessions};
+pub use layer::{NoRevocationSet, Sessions};
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 pub use middleware::{SessionError, SessionHandle, UserSession};
 pub use revocation::{

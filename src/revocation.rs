@@ -28,6 +28,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use time::OffsetDateTime;
 
+use crate::clock::Clock;
 use crate::epoch::UserId;
 use crate::expiry::{self, datetime, unix};
 use crate::session::SessionInfo;
@@ -376,6 +377,8 @@ struct Inner {
     /// check of a user session skips the user table while it is empty.
     user_count: AtomicUsize,
     feed: OnceLock<FeedState>,
+    /// The wall clock of revocations and purges (the store's).
+    clock: Clock,
     base: Instant,
     /// Unix second after which the next write purges expired entries.
     next_purge: AtomicI64,
@@ -475,7 +478,7 @@ impl RevocationSet {
     /// ```
     #[must_use]
     pub fn new(store: &SessionStore) -> RevocationSet {
-        RevocationSet::with_lifetime(store.ttl(), store.leeway())
+        RevocationSet::build(store.ttl(), store.leeway(), store.clock().clone())
     }
 
     /// An empty set for sessions that live at most `lifetime` after their
@@ -492,6 +495,10 @@ impl RevocationSet {
     /// ```
     #[must_use]
     pub fn with_lifetime(lifetime: time::Duration, leeway: time::Duration) -> RevocationSet {
+        RevocationSet::build(lifetime, leeway, Clock::system())
+    }
+
+    fn build(lifetime: time::Duration, leeway: time::Duration, clock: Clock) -> RevocationSet {
         let shards = core::array::from_fn(|_| RwLock::new(SessionShard::default()));
         RevocationSet {
             inner: Arc::new(Inner {
@@ -501,6 +508,7 @@ impl RevocationSet {
                 users: RwLock::new(UserTable::default()),
                 user_count: AtomicUsize::new(0),
                 feed: OnceLock::new(),
+                clock,
                 base: Instant::now(),
                 next_purge: AtomicI64::new(i64::MIN),
             }),
@@ -622,7 +630,7 @@ impl RevocationSet {
     /// assert!(revoked.is_session_revoked(SessionId::from_u64(5)));
     /// ```
     pub fn revoke(&self, revocation: Revocation) {
-        self.revoke_at(revocation, expiry::now());
+        self.revoke_at(revocation, self.inner.clock.now());
     }
 
     #[doc(hidden)] // a test hook: time comes from the clock
@@ -805,7 +813,7 @@ impl RevocationSet {
     /// assert_eq!(revoked.purge(), 0);
     /// ```
     pub fn purge(&self) -> usize {
-        self.purge_at(expiry::now())
+        self.purge_at(self.inner.clock.now())
     }
 
     #[doc(hidden)] // a test hook: time comes from the clock
@@ -1141,23 +1149,10 @@ impl FeedLink {
     /// assert_eq!(revoked.stats().user_entries, 1);
     /// ```
     pub fn apply(&self, revocation: &Revocation) -> bool {
-        self.set.apply_at(revocation, expiry::now())
+        self.set.apply_at(revocation, self.set.inner.clock.now())
     }
 
-    /// [`FeedLink::apply`] at the wall-clock time `now`.
-    ///
-    /// # Example
-    /// ```
-    /// # use sealed_session::{FeedOptions, Revocation, RevocationSet, SessionId};
-    /// # use time::{Duration, OffsetDateTime};
-    /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
-    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
-    /// let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-    /// let r = Revocation::session(SessionId::from_u64(1), now);
-    /// assert!(link.apply_at(&r, now)); // within the leeway: kept
-    /// assert!(!link.apply_at(&r, now + Duration::minutes(1))); // past it: nothing to keep
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    #[doc(hidden)] // a test hook: time comes from the set's clock
     pub fn apply_at(&self, revocation: &Revocation, now: OffsetDateTime) -> bool {
         self.set.apply_at(revocation, now)
     }

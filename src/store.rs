@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 
+use crate::clock::Clock;
 use crate::crypto::{self, Cipher};
 use crate::envelope::{self, HeadIn, HeadOut, TIMES_MAX_LEN, V2_EXTRA_MAX_LEN};
 use crate::epoch::{UserClaimRef, UserId, claim_encoded_len};
@@ -71,6 +72,7 @@ struct Inner {
     schemas: Schemas,
     sealing: KeySlot,
     retired: Vec<KeySlot>,
+    clock: Clock,
 }
 
 /// Seals sessions into cookie values and opens them again, for one cookie
@@ -153,9 +155,35 @@ pub struct StoreBuilder {
     padding: Option<usize>,
     schemas: Schemas,
     schema_conflict: bool,
+    clock: Clock,
 }
 
 impl StoreBuilder {
+    /// The clock every seal and open reads "now" from (default: the system
+    /// clock). A [`Clock::manual`] lets tests move time by hand; the
+    /// [`RevocationSet`](crate::RevocationSet) made from this store and
+    /// [`Sessions`](crate::Sessions) over it use the same clock.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Clock, Key, KeyRing, OpenError, SessionStore};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let (clock, hand) = Clock::manual(OffsetDateTime::from_unix_timestamp(1_800_000_000)?);
+    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
+    ///     .ttl(Duration::hours(1))
+    ///     .clock(clock)
+    ///     .build()?;
+    /// let cookie = store.seal(&"cart")?;
+    /// hand.advance(Duration::hours(2));
+    /// assert_eq!(store.open::<String>(cookie.value()).unwrap_err(), OpenError::Expired);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn clock(mut self, clock: Clock) -> StoreBuilder {
+        self.clock = clock;
+        self
+    }
+
     /// Absolute session lifetime, from login; re-sealing never extends it.
     /// One second to 400 days (default one day).
     ///
@@ -467,8 +495,16 @@ impl StoreBuilder {
                 schemas: self.schemas,
                 sealing,
                 retired,
+                clock: self.clock,
             }),
         })
+    }
+}
+
+impl SessionStore {
+    /// The clock this store reads "now" from.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.inner.clock
     }
 }
 
@@ -496,6 +532,7 @@ impl SessionStore {
             padding: None,
             schemas: Schemas::default(),
             schema_conflict: false,
+            clock: Clock::system(),
         }
     }
 
@@ -591,24 +628,10 @@ impl SessionStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn seal<T: Serialize + ?Sized>(&self, data: &T) -> Result<Sealed, SealError> {
-        self.seal_unix(data, expiry::now_unix())
+        self.seal_unix(data, self.inner.clock.now_unix())
     }
 
-    /// Seals an anonymous session at `now`.
-    ///
-    /// # Errors
-    /// As [`SessionStore::seal`], plus [`SealError::Clock`] if `now` is before
-    /// 1970 or the lifetime would end after 9999.
-    ///
-    /// # Example
-    /// ```
-    /// # use sealed_session::{Key, KeyRing, SessionStore};
-    /// # let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-    /// let sealed = store.seal_at(&1u8, now)?;
-    /// assert_eq!(sealed.expires_at(), now + store.ttl());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    #[doc(hidden)] // a test hook: time comes from the store's clock
     pub fn seal_at<T: Serialize + ?Sized>(
         &self,
         data: &T,
@@ -643,24 +666,10 @@ impl SessionStore {
         epoch: u64,
         data: &T,
     ) -> Result<Sealed, SealError> {
-        self.seal_for_user_unix(user, epoch, data, expiry::now_unix())
+        self.seal_for_user_unix(user, epoch, data, self.inner.clock.now_unix())
     }
 
-    /// Seals a session for `user` at `now`.
-    ///
-    /// # Errors
-    /// As [`SessionStore::seal_at`].
-    ///
-    /// # Example
-    /// ```
-    /// # use sealed_session::{Key, KeyRing, SessionStore, UserId};
-    /// # let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-    /// let sealed = store.seal_for_user_at(&UserId::from(42u64), 0, &(), now)?;
-    /// let opened = store.open_at::<()>(sealed.value(), now)?;
-    /// assert_eq!(opened.user_id(), Some(&UserId::from(42u64)));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    #[doc(hidden)] // a test hook: time comes from the store's clock
     pub fn seal_for_user_at<T: Serialize + ?Sized>(
         &self,
         user: &UserId,
@@ -724,32 +733,10 @@ impl SessionStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn reseal<T: Serialize>(&self, session: &Session<T>) -> Result<Sealed, SealError> {
-        self.reseal_unix(session, expiry::now_unix())
+        self.reseal_unix(session, self.inner.clock.now_unix())
     }
 
-    /// Seals an opened session again at `now`.
-    ///
-    /// # Errors
-    /// As [`SessionStore::reseal`].
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::{Key, KeyRing, SessionStore};
-    /// use time::{Duration, OffsetDateTime};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate()))
-    ///     .idle_timeout(Duration::minutes(30))
-    ///     .build()?;
-    /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-    /// let cookie = store.seal_at(&(), t0)?;
-    /// let t1 = t0 + Duration::minutes(20);
-    /// let session = store.open_at::<()>(cookie.value(), t1)?.anonymous().unwrap();
-    /// assert!(session.info().reseal_reasons().idle_half_used);
-    /// let again = store.reseal_at(&session, t1)?;
-    /// assert_eq!(again.idle_deadline(), Some(t1 + Duration::minutes(30)));
-    /// assert_eq!(again.expires_at(), t0 + Duration::days(1));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    #[doc(hidden)] // a test hook: time comes from the store's clock
     pub fn reseal_at<T: Serialize>(
         &self,
         session: &Session<T>,
@@ -805,26 +792,10 @@ impl SessionStore {
     /// ```
     #[inline]
     pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>, OpenError> {
-        self.open_unix(value, expiry::now_unix())
+        self.open_unix(value, self.inner.clock.now_unix())
     }
 
-    /// Opens a cookie value at `now`.
-    ///
-    /// # Errors
-    /// As [`SessionStore::open`].
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::{Key, KeyRing, OpenError, SessionStore};
-    /// use time::{Duration, OffsetDateTime};
-    ///
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-    /// let sealed = store.seal_at(&(), t0)?;
-    /// let late = t0 + Duration::days(1) + Duration::seconds(60);
-    /// assert_eq!(store.open_at::<()>(sealed.value(), late).unwrap_err(), OpenError::Expired);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    #[doc(hidden)] // a test hook: time comes from the store's clock
     #[inline]
     pub fn open_at<T: DeserializeOwned>(
         &self,

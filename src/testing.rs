@@ -14,8 +14,9 @@
 //! let (clock, hand) = Clock::manual(OffsetDateTime::from_unix_timestamp(1_800_000_000)?);
 //! let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate()))
 //!     .idle_timeout(Duration::minutes(30))
+//!     .clock(clock)
 //!     .build()?;
-//! let sessions = Sessions::new(store, CookieOptions::new())?.with_clock(clock);
+//! let sessions = Sessions::new(store, CookieOptions::new())?;
 //! let mut browser = ClientCookies::new();
 //!
 //! // first response: a new session

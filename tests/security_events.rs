@@ -96,15 +96,15 @@ async fn everywhere(user: UserSession<Data>) -> Result<(), SessionError> {
 }
 
 fn app() -> (Router, ManualClock, Sessions) {
+    let (clock, hand) = Clock::manual(common::t0());
     let store = SessionStore::builder(NAME, KeyRing::new(1, key()))
         .ttl(Duration::days(1))
+        .clock(clock)
         .build()
         .unwrap();
     let revocations = RevocationSet::new(&store);
-    let (clock, hand) = Clock::manual(common::t0());
     let sessions = Sessions::new(store, CookieOptions::new())
         .unwrap()
-        .with_clock(clock)
         .with_revocations(revocations);
     let router = Router::new()
         .route("/", get(home))

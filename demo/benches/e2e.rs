@@ -205,7 +205,7 @@ fn demo_app(revocations: bool, dir: &std::path::Path) -> (Router, String) {
         .block_on(db.create_user("bench".into(), "not a real hash".into(), 1_800_000_000))
         .unwrap()
         .unwrap();
-    let store = demo::build_store(KeyRing::new(1, Key::generate())).unwrap();
+    let store = demo::build_store(KeyRing::new(1, Key::generate()), demo::Clock::system()).unwrap();
     let data = demo::SessionData {
         counter: 3,
         username: user.username.clone(),

@@ -34,8 +34,8 @@ use sealed_session::engine::Opening;
 use sealed_session::time::format_description::well_known::Rfc3339;
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
-    BoxError, EpochSource, KeyRing, NoEpochs, OpenError, Revocation, SessionError, SessionHandle,
-    SessionId, SessionStore, Sessions, UserId, UserSession,
+    BoxError, Clock, EpochSource, KeyRing, NoEpochs, OpenError, Revocation, SessionError,
+    SessionHandle, SessionId, SessionStore, Sessions, UserId, UserSession,
 };
 use serde::{Deserialize, Serialize};
 
@@ -71,8 +71,11 @@ pub struct SessionData {
 ///
 /// # Errors
 /// If the store configuration is refused.
-pub fn build_store(ring: KeyRing) -> Result<SessionStore, sealed_session::ConfigError> {
-    build_store_named(COOKIE_NAME, ring)
+pub fn build_store(
+    ring: KeyRing,
+    clock: Clock,
+) -> Result<SessionStore, sealed_session::ConfigError> {
+    build_store_named(COOKIE_NAME, ring, clock)
 }
 
 /// [`build_store`] with another cookie name (the demo's `DEMO_COOKIE_NAME`,
@@ -83,10 +86,12 @@ pub fn build_store(ring: KeyRing) -> Result<SessionStore, sealed_session::Config
 pub fn build_store_named(
     name: &str,
     ring: KeyRing,
+    clock: Clock,
 ) -> Result<SessionStore, sealed_session::ConfigError> {
     SessionStore::builder(name, ring)
         .ttl(TTL)
         .idle_timeout(IDLE)
+        .clock(clock)
         .build()
 }
 

@@ -96,7 +96,8 @@ fn run() -> Result<(), String> {
         );
         cookie_options = cookie_options.dangerously_allow_unprefixed_name();
     }
-    let store = build_store_named(&cookie_name, ring).map_err(|e| e.to_string())?;
+    let store = build_store_named(&cookie_name, ring, sealed_session::Clock::system())
+        .map_err(|e| e.to_string())?;
 
     let existed = db_path.exists();
     let db = Db::open(&db_path).map_err(|e| format!("{}: {e}", db_path.display()))?;

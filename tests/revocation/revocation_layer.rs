@@ -48,17 +48,22 @@ struct Fixture {
     hand: ManualClock,
 }
 
-fn fixture() -> Fixture {
-    let store = SessionStore::builder(NAME, KeyRing::new(1, key(3)))
+/// The fixture's store, on `clock`.
+fn fixture_store(clock: Clock) -> SessionStore {
+    SessionStore::builder(NAME, KeyRing::new(1, key(3)))
         .ttl(Duration::days(7))
         .idle_timeout(Duration::hours(12))
+        .clock(clock)
         .build()
-        .unwrap();
-    let revocations = RevocationSet::new(&store);
+        .unwrap()
+}
+
+fn fixture() -> Fixture {
     let (clock, hand) = Clock::manual(common::t0());
+    let store = fixture_store(clock);
+    let revocations = RevocationSet::new(&store);
     let sessions = Sessions::new(store, CookieOptions::new())
         .unwrap()
-        .with_clock(clock)
         .with_revocations(revocations.clone());
     Fixture {
         sessions,
@@ -286,9 +291,8 @@ async fn log_out_everywhere_covers_logins_from_a_clock_that_runs_ahead() {
     // (inside the 60 s leeway the opener accepts).
     let (ahead, ahead_hand) = Clock::manual(common::t0() + Duration::seconds(59));
     let other = app_on(
-        Sessions::new(f.sessions.store(), CookieOptions::new())
+        Sessions::new(fixture_store(ahead), CookieOptions::new())
             .unwrap()
-            .with_clock(ahead)
             .with_revocations(f.revocations.clone()),
     );
     let mut phone = ClientCookies::new();
@@ -339,18 +343,18 @@ async fn a_second_log_out_everywhere_in_the_same_second_ends_the_logins_between(
 async fn a_store_swapped_in_with_a_longer_lifetime_keeps_its_revocations() {
     // Seen in review: a 1-day store replaced by a 7-day one; "log out
     // everywhere" entries were purged after a day and the phone came back.
+    let (clock, hand) = Clock::manual(common::t0());
     let store = |ttl| {
         SessionStore::builder(NAME, KeyRing::new(1, key(3)))
             .ttl(ttl)
+            .clock(clock.clone())
             .build()
             .unwrap()
     };
     let short = store(Duration::days(1));
     let revocations = RevocationSet::new(&short);
-    let (clock, hand) = Clock::manual(common::t0());
     let sessions = Sessions::new(short, CookieOptions::new())
         .unwrap()
-        .with_clock(clock)
         .with_revocations(revocations.clone());
     sessions.replace(store(Duration::days(7))).unwrap();
     let app = app(&sessions);
@@ -524,20 +528,20 @@ async fn a_logout_entry_keeps_the_cookies_own_deadline_not_a_local_cap() {
     // Server A caps sessions at one day, server B (same keys, same set, as
     // with a shared feed) at seven. A cookie sealed by B for seven days and
     // logged out on A must stay refused on B after A's day is over.
+    let (clock, hand) = Clock::manual(common::t0());
     let store = |ttl| {
         SessionStore::builder(NAME, KeyRing::new(1, key(3)))
             .ttl(ttl)
+            .clock(clock.clone())
             .build()
             .unwrap()
     };
     let (short, long) = (store(Duration::days(1)), store(Duration::days(7)));
     let revocations = RevocationSet::new(&long);
-    let (clock, hand) = Clock::manual(common::t0());
     let on = |store: SessionStore| {
         app_on(
             Sessions::new(store, CookieOptions::new())
                 .unwrap()
-                .with_clock(clock.clone())
                 .with_revocations(revocations.clone()),
         )
     };

@@ -179,6 +179,7 @@ fn a_request_keeps_the_store_it_opened_with() {
             sealed_session::SessionStore::builder(NAME, ring)
                 .idle_timeout(adapter_cases::IDLE)
                 .ttl(adapter_cases::TTL)
+                .clock(world.sessions.clock())
                 .build()
                 .unwrap(),
         )

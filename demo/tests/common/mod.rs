@@ -49,10 +49,8 @@ impl TestApp {
     async fn start_with(revocations: bool) -> TestApp {
         let (clock, handle) = Clock::manual(t0());
         let ring = KeyRing::new(1, Key::generate());
-        let store = build_store(ring.clone()).unwrap();
-        let mut sessions = Sessions::new(store.clone(), CookieOptions::new())
-            .unwrap()
-            .with_clock(clock);
+        let store = build_store(ring.clone(), clock).unwrap();
+        let mut sessions = Sessions::new(store.clone(), CookieOptions::new()).unwrap();
         if revocations {
             sessions = sessions.with_revocations(RevocationSet::new(&store));
         }
@@ -91,7 +89,7 @@ impl TestApp {
     pub fn rotate(&mut self, id: u32) {
         self.ring.rotate(id, Key::generate()).unwrap();
         self.sessions
-            .replace(build_store(self.ring.clone()).unwrap())
+            .replace(build_store(self.ring.clone(), self.sessions.clock()).unwrap())
             .unwrap();
     }
 
@@ -99,7 +97,7 @@ impl TestApp {
     pub fn remove_retired(&mut self, id: u32) {
         self.ring.remove_retired(id).unwrap();
         self.sessions
-            .replace(build_store(self.ring.clone()).unwrap())
+            .replace(build_store(self.ring.clone(), self.sessions.clock()).unwrap())
             .unwrap();
     }
 }

@@ -432,7 +432,7 @@ impl World {
         let mut ring = KeyRing::new(1, varied_key(11));
         ring.rotate(2, varied_key(99)).unwrap();
         let (clock, hand) = Clock::manual(t0());
-        let store = World::store_with(&ring, TTL);
+        let store = World::store_with(&ring, TTL, clock);
         let revocations = RevocationSet::new(&store);
         // A bound of an hour: a slow machine never makes a case stale.
         let feed = revocations
@@ -446,7 +446,6 @@ impl World {
         }
         let sessions = Sessions::new(store, options())
             .unwrap()
-            .with_clock(clock)
             .with_revocations(revocations.clone());
         let epochs = sealed_session_epochs::Epochs::default();
         epochs.set(UserId::from(LOGIN_USER), CURRENT_EPOCH);
@@ -460,11 +459,12 @@ impl World {
         }
     }
 
-    fn store_with(ring: &KeyRing, ttl: Duration) -> SessionStore {
+    fn store_with(ring: &KeyRing, ttl: Duration, clock: Clock) -> SessionStore {
         SessionStore::builder(NAME, ring.clone())
             .ttl(ttl)
             .idle_timeout(IDLE)
             .leeway(LEEWAY)
+            .clock(clock)
             .build()
             .unwrap()
     }
@@ -477,7 +477,7 @@ impl World {
     fn old_store(&self) -> SessionStore {
         let mut ring = KeyRing::new(1, varied_key(11));
         ring.add_retired(2, varied_key(99)).unwrap();
-        World::store_with(&ring, TTL)
+        World::store_with(&ring, TTL, self.sessions.clock())
     }
 
     /// The `Cookie` header the browser sends, if any.
@@ -527,10 +527,12 @@ impl World {
                 .unwrap()
                 .into_value(),
             // Sealed under a one-day lifetime; the store now says eight hours.
-            Sent::PolicyTightened => World::store_with(&self.ring, Duration::days(1))
-                .seal_at(&data(5), now - Duration::minutes(5))
-                .unwrap()
-                .into_value(),
+            Sent::PolicyTightened => {
+                World::store_with(&self.ring, Duration::days(1), self.sessions.clock())
+                    .seal_at(&data(5), now - Duration::minutes(5))
+                    .unwrap()
+                    .into_value()
+            }
             Sent::Ambiguous => {
                 let mine = store
                     .seal_for_user_at(&UserId::from(LOGIN_USER), CURRENT_EPOCH, &data(5), now)
