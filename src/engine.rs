@@ -593,7 +593,7 @@ impl<T> SessionState<T> {
     /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
     /// let mut state = SessionState::<u32>::empty(&store);
     /// *state.data_mut() += 1;
-    /// assert!(state.is_changed());
+    /// assert_eq!(state.data(), Some(&1));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn data_mut(&mut self) -> &mut T
@@ -686,33 +686,7 @@ impl<T> SessionState<T> {
     /// carried, once [`logout`](SessionState::logout) ended it (or a
     /// [`login`](SessionState::login) replaced a user session). `None` if
     /// nothing ended.
-    ///
-    /// [`Sessions::finish`](crate::Sessions::finish) (and so the axum layer
-    /// and the actix-web middleware) revokes it in the
-    /// [`RevocationSet`] it was given, unless the response keeps the old
-    /// cookie ([`Outcome::Unchanged`], a failed login). Logging out then
-    /// refuses every copy of the cookie, not only the browser's.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::engine::{Opening, SessionState};
-    /// use sealed_session::{Key, KeyRing, Revocation, SessionStore, UserId};
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let now = time::OffsetDateTime::now_utc();
-    /// let cookie = store.seal_for_user_at(&UserId::from(7u64), 0, &1u32, now)?;
-    /// let header = format!("sid={}", cookie.value());
-    /// let Opening::NeedsEpoch(pending) = SessionState::<u32>::open(&store, [header.as_str()], now) else {
-    ///     unreachable!()
-    /// };
-    /// let mut state = pending.verify(Some(0));
-    /// let id = state.session_id().unwrap();
-    /// assert_eq!(state.ended_session(), None);
-    /// state.logout();
-    /// assert!(matches!(state.ended_session(), Some(Revocation::Session { id: ended, .. }) if *ended == id));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn ended_session(&self) -> Option<&Revocation> {
+    pub(crate) fn ended_session(&self) -> Option<&Revocation> {
         self.ended.as_ref()
     }
 
@@ -849,28 +823,6 @@ impl<T> SessionState<T> {
     #[must_use]
     pub fn had_session(&self) -> bool {
         self.sent == Sent::Opened
-    }
-
-    /// Whether the session was changed, made, or logged out in this request.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::engine::SessionState;
-    /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
-    /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
-    /// let mut state = SessionState::<u32>::empty(&store);
-    /// assert!(!state.is_changed());
-    /// state.logout();
-    /// assert!(state.is_changed());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn is_changed(&self) -> bool {
-        match &self.phase {
-            Phase::Open { changed, .. } => *changed,
-            Phase::New { .. } | Phase::LoggedOut => true,
-            Phase::Empty => false,
-        }
     }
 }
 

@@ -236,7 +236,7 @@ impl std::error::Error for RevocationError {}
 ///
 /// let options = FeedOptions::default().staleness_bound(Duration::from_millis(500));
 /// assert_eq!(options.bound(), Duration::from_millis(500));
-/// assert!(!options.fails_open());
+/// assert_ne!(options, FeedOptions::default().dangerously_fail_open());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FeedOptions {
@@ -280,7 +280,7 @@ impl FeedOptions {
     /// # Example
     /// ```
     /// let options = sealed_session::FeedOptions::default().dangerously_fail_open();
-    /// assert!(options.fails_open());
+    /// assert_ne!(options, sealed_session::FeedOptions::default());
     /// ```
     #[must_use]
     pub fn dangerously_fail_open(mut self) -> FeedOptions {
@@ -297,17 +297,6 @@ impl FeedOptions {
     #[must_use]
     pub fn bound(&self) -> StdDuration {
         self.bound
-    }
-
-    /// Whether it fails open (see [`FeedOptions::dangerously_fail_open`]).
-    ///
-    /// # Example
-    /// ```
-    /// assert!(!sealed_session::FeedOptions::default().fails_open());
-    /// ```
-    #[must_use]
-    pub fn fails_open(&self) -> bool {
-        self.fail_open
     }
 }
 
@@ -1286,25 +1275,5 @@ impl FeedLink {
     #[must_use]
     pub fn set(&self) -> &RevocationSet {
         &self.set
-    }
-
-    /// The feed's staleness bound.
-    ///
-    /// # Example
-    /// ```
-    /// # use sealed_session::{FeedOptions, RevocationSet, DEFAULT_STALENESS_BOUND};
-    /// # let revoked = RevocationSet::with_lifetime(time::Duration::days(1), time::Duration::ZERO);
-    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
-    /// assert_eq!(link.bound(), DEFAULT_STALENESS_BOUND);
-    /// ```
-    #[must_use]
-    pub fn bound(&self) -> StdDuration {
-        self.set
-            .inner
-            .feed
-            .get()
-            .map_or(DEFAULT_STALENESS_BOUND, |feed| {
-                StdDuration::from_nanos(feed.bound_nanos)
-            })
     }
 }

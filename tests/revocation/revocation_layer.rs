@@ -368,7 +368,7 @@ async fn a_store_swapped_in_with_a_longer_lifetime_keeps_its_revocations() {
     // A day and more later (past the old lifetime), the entry is still kept.
     for days in [2, 6] {
         hand.set(common::t0() + Duration::days(days));
-        revocations.purge_at(hand.now());
+        revocations.purge(); // at the store's clock
         assert_eq!(revocations.stats().user_entries, 1, "day {days}");
         let mut copy = phone_copy.clone();
         assert_eq!(
@@ -386,7 +386,7 @@ async fn a_store_swapped_in_with_a_longer_lifetime_keeps_its_revocations() {
     let tablet_copy = tablet.clone();
     browse(&app, &mut tablet, "POST", "/logout").await;
     hand.set(common::t0() + Duration::days(10));
-    revocations.purge_at(hand.now());
+    revocations.purge(); // at the store's clock
     let mut copy = tablet_copy;
     assert_eq!(browse(&app, &mut copy, "GET", "/").await.body, "signed out");
 }
@@ -553,7 +553,7 @@ async fn a_logout_entry_keeps_the_cookies_own_deadline_not_a_local_cap() {
     browse(&a, &mut phone, "POST", "/logout").await;
     assert_eq!(revocations.stats().session_entries, 1);
     hand.advance(Duration::days(3));
-    revocations.purge_at(hand.now());
+    revocations.purge(); // at the store's clock
     assert_eq!(
         revocations.stats().session_entries,
         1,

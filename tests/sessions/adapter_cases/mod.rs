@@ -674,7 +674,7 @@ pub fn check(world: &World, case: &Case, status: u16, body: &str, set_cookies: &
         .filter(|c| c.name() == NAME)
         .collect();
     let store = world.store();
-    let now = world.clock.now();
+    let now = world.sessions.clock().now();
     match case.expect {
         Expect::NoCookie => assert!(
             ours.is_empty(),
