@@ -55,7 +55,6 @@ use std::borrow::Cow;
 
 use time::{Duration, OffsetDateTime};
 
-use crate::expiry;
 use crate::session::Sealed;
 #[cfg(doc)]
 use crate::store::SessionStore;
@@ -500,7 +499,7 @@ impl CookieOptions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn cookie(&self, sealed: &Sealed) -> Result<Cookie<'static>, CookieOptionsError> {
-        self.cookie_at(sealed, expiry::now())
+        self.cookie_at(sealed, OffsetDateTime::now_utc())
     }
 
     #[doc(hidden)] // `cookie` at a given time; `Sessions` passes its clock's

@@ -29,11 +29,6 @@ use crate::error::{OpenError, SealError};
 /// Largest supported unix time: 9999-12-31T23:59:59Z.
 pub(crate) const MAX_UNIX: i64 = 253_402_300_799;
 
-/// The system clock, in UTC.
-pub(crate) fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
-
 /// The system clock as unix seconds (rounded down, as
 /// [`OffsetDateTime::unix_timestamp`] does), without building an
 /// `OffsetDateTime`: what seal and open use when no time is given.
@@ -257,9 +252,9 @@ mod tests {
 
     #[test]
     fn now_unix_agrees_with_offset_date_time() {
-        let before = unix(now());
+        let before = unix(OffsetDateTime::now_utc());
         let got = now_unix();
-        let after = unix(now());
+        let after = unix(OffsetDateTime::now_utc());
         assert!(
             before <= got && got <= after,
             "{before} <= {got} <= {after}"

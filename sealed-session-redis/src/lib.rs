@@ -1001,6 +1001,7 @@ async fn connect(shared: &Shared, response: Duration) -> Result<MultiplexedConne
 /// feed.shutdown().await;
 /// # Ok(()) }
 /// ```
+#[must_use = "dropping the feed stops it, and the set turns stale: every signed-in request then fails closed (503)"]
 pub struct RedisFeed {
     shared: Arc<Shared>,
     tasks: [JoinHandle<()>; 3],
