@@ -1,5 +1,4 @@
-//! The quick start as a server: login, a counter, logout (it revokes the
-//! session), log out everywhere; a 30-minute idle timeout. Run
+//! The quick start as a server: login, counter, logout (revokes), log out everywhere.
 //! `cargo run --example axum --features axum`, then
 //! `curl -c jar -b jar -X POST http://127.0.0.1:3000/login` (and `/count`).
 
