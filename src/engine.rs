@@ -89,7 +89,6 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use crate::cookie::{Cookie, MAX_HEADER_PAIRS};
-use crate::epoch::UserId;
 use crate::error::{OpenError, SealError};
 use crate::events;
 use crate::nonce;
@@ -97,6 +96,7 @@ use crate::revocation::{Revocation, RevocationError, RevocationSet};
 use crate::session::{Opened, Sealed, Session, SessionInfo, Unverified};
 use crate::session_id::SessionId;
 use crate::store::SessionStore;
+use crate::user_id::UserId;
 
 /// What the response does with the session cookie, decided by
 /// [`SessionState::finish`].
@@ -648,7 +648,7 @@ impl<T> SessionState<T> {
 
     /// Ends the session: the response removes the cookie, and
     /// [`Sessions::finish`](crate::Sessions::finish) revokes the session
-    /// ([`SessionState::ended_session`]) in its revocation set, if it has
+    /// in its revocation set, if it has
     /// one, so a copied cookie is refused too. Without a revocation set a
     /// copy stays valid until it expires. To end every session of the user,
     /// revoke the user (or bump their epoch).

@@ -17,8 +17,8 @@
 #[cfg(test)]
 use serde::{Deserialize, Serialize};
 
-use crate::epoch::{UserClaim, UserClaimRef, UserId};
 use crate::session_id::SessionId;
+use crate::user_id::{UserClaim, UserClaimRef, UserId};
 
 /// Worst-case postcard size of the four time fields: `issued_at` up to year
 /// 9999 (6 bytes), `login_age` and `lifetime` up to 400 days (4 bytes each),

@@ -21,8 +21,8 @@
 //! `sealed_session=info`. Feeds (such as `sealed-session-redis`) report
 //! revocations published or failed and staleness under their own target.
 
-use crate::epoch::UserId;
 use crate::error::{OpenError, SealError};
+use crate::user_id::UserId;
 
 #[cfg(feature = "tracing")]
 mod on {

@@ -22,35 +22,35 @@ pub mod actix;
 pub mod axum;
 mod backend;
 mod clock;
-mod config;
 #[cfg(feature = "cookie")]
 pub mod cookie;
-mod crypto;
 #[cfg(feature = "cookie")]
 pub mod engine;
 mod envelope;
-mod epoch;
 #[cfg(feature = "cookie")]
-mod epochs;
+mod epoch_source;
 mod error;
 #[cfg(feature = "cookie")]
 mod events;
 mod expiry;
-mod key;
-mod keyring;
-#[cfg(feature = "cookie")]
-mod layer;
 #[cfg(any(feature = "axum", feature = "actix-web"))]
-mod middleware;
+mod handle;
+mod kdf;
+mod key;
+mod key_config;
+mod keyring;
 mod nonce;
 mod revocation;
 mod schema;
 mod scratch;
 mod session;
 mod session_id;
+#[cfg(feature = "cookie")]
+mod sessions;
 mod store;
 #[cfg(feature = "cookie")]
 pub mod testing;
+mod user_id;
 mod wire;
 
 // Test-only code (the golden-vector specs, the cross-backend tests): never
@@ -61,24 +61,24 @@ mod tests;
 #[cfg(feature = "cookie")]
 pub use self::cookie::{CookieOptions, CookieOptionsError};
 pub use clock::{Clock, ManualClock};
-pub use config::{KEYS_ENV_VAR, KeyConfigError, KeyEntryProblem};
-pub use epoch::UserId;
 #[cfg(feature = "cookie")]
-pub use epochs::{BoxError, EpochSource, MemoryEpochs, NoEpochs, NoUsers};
+pub use epoch_source::{BoxError, EpochSource, MemoryEpochs, NoEpochs, NoUsers};
 pub use error::{ConfigError, InvalidUserId, KeyError, KeyRingError, OpenError, SealError};
-pub use key::{Algorithm, KEY_LEN, Key};
-pub use keyring::KeyRing;
-#[cfg(feature = "cookie")]
-pub use layer::{NoRevocationSet, Sessions};
 #[cfg(any(feature = "axum", feature = "actix-web"))]
-pub use middleware::{SessionError, SessionHandle, UserSession};
+pub use handle::{SessionError, SessionHandle, UserSession};
+pub use key::{Algorithm, KEY_LEN, Key};
+pub use key_config::{KEYS_ENV_VAR, KeyConfigError, KeyEntryProblem};
+pub use keyring::KeyRing;
 pub use revocation::{
     DEFAULT_STALENESS_BOUND, FeedLink, FeedOptions, Revocation, RevocationError, RevocationSet,
     RevocationStats,
 };
 pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
 pub use session_id::SessionId;
+#[cfg(feature = "cookie")]
+pub use sessions::{NoRevocationSet, Sessions};
 pub use store::{DEFAULT_LEEWAY, DEFAULT_TTL, MAX_TTL, SessionStore, StoreBuilder};
+pub use user_id::UserId;
 pub use wire::BROWSER_COOKIE_LIMIT;
 
 #[doc(hidden)]

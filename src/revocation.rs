@@ -29,11 +29,11 @@ use std::time::{Duration as StdDuration, Instant};
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
-use crate::epoch::UserId;
 use crate::expiry::{self, datetime, unix};
 use crate::session::SessionInfo;
 use crate::session_id::SessionId;
 use crate::store::SessionStore;
+use crate::user_id::UserId;
 
 /// The default staleness bound of a fed set: one second.
 ///

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use crate::epoch::{UserClaim, UserId};
 use crate::error::OpenError;
 use crate::expiry::{Times, datetime};
 use crate::session_id::SessionId;
+use crate::user_id::{UserClaim, UserId};
 
 /// A sealed cookie value, ready for `Set-Cookie`, with the cookie name it was
 /// sealed for and the deadlines the cookie's `Max-Age` should not outlive.

@@ -8,17 +8,17 @@ use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::Clock;
-use crate::crypto::{self, Cipher};
 use crate::envelope::{self, HeadIn, HeadOut, TIMES_MAX_LEN, V2_EXTRA_MAX_LEN};
-use crate::epoch::{UserClaimRef, UserId, claim_encoded_len};
 use crate::error::{ConfigError, OpenError, SealError};
 use crate::expiry::{self, Policy, Times};
+use crate::kdf::{self, Cipher};
 use crate::keyring::{KeyEntry, KeyRing};
 use crate::nonce;
 use crate::schema::{Decoding, Schemas};
 use crate::scratch;
 use crate::session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
 use crate::session_id::SessionId;
+use crate::user_id::{UserClaimRef, UserId, claim_encoded_len};
 use crate::wire::{
     self, BROWSER_COOKIE_LIMIT, Header, Layout, MAX_DECODED_LEN, NONCE_LEN, max_decoded_len,
 };
@@ -44,7 +44,7 @@ struct KeySlot {
 impl KeySlot {
     fn new(entry: &KeyEntry, cookie_name: &str) -> KeySlot {
         let header = Header::new(entry.id);
-        let subkey = crypto::derive_subkey(
+        let subkey = kdf::derive_subkey(
             &entry.key,
             entry.algorithm,
             entry.id,
@@ -53,7 +53,7 @@ impl KeySlot {
         KeySlot {
             id: entry.id,
             layout: Layout::new(header),
-            aad: crypto::aad(cookie_name.as_bytes(), header.as_bytes()),
+            aad: kdf::aad(cookie_name.as_bytes(), header.as_bytes()),
             cipher: Cipher::new(&subkey, entry.algorithm),
         }
     }
@@ -1077,7 +1077,7 @@ impl SessionStore {
     ) -> String {
         use base64::Engine as _;
         let slot = &self.inner.sealing;
-        let aad = crypto::aad(self.inner.name.as_bytes(), header);
+        let aad = kdf::aad(self.inner.name.as_bytes(), header);
         let mut body = plaintext.to_vec();
         let tag = slot
             .cipher
@@ -1119,7 +1119,7 @@ impl SessionStore {
 #[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
-    use crate::crypto::DECRYPT_CALLS;
+    use crate::kdf::DECRYPT_CALLS;
     use crate::wire::TAG_LEN;
     use crate::{Key, KeyRing};
     use base64::Engine as _;

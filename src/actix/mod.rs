@@ -43,9 +43,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::cookie::{CACHE_CONTROL_PRIVATE, Cookie, SameSite, needs_vary_cookie};
-use crate::epochs::EpochSource;
-use crate::layer::Sessions;
-use crate::middleware::{Context, SessionError, SessionHandle, Shared, UserSession};
+use crate::epoch_source::EpochSource;
+use crate::handle::{Context, SessionError, SessionHandle, Shared, UserSession};
+use crate::sessions::Sessions;
 
 /// actix-web's own cookie types (`cookie` 0.16), re-exported from
 /// actix-web.

@@ -55,9 +55,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::cookie::{CACHE_CONTROL_PRIVATE, needs_vary_cookie};
-use crate::epochs::EpochSource;
-use crate::layer::Sessions;
-use crate::middleware::{Context, SessionError, SessionHandle, Shared, UserSession};
+use crate::epoch_source::EpochSource;
+use crate::handle::{Context, SessionError, SessionHandle, Shared, UserSession};
+use crate::sessions::Sessions;
 
 type ErrorHook = Arc<dyn Fn(&SessionError) -> Response + Send + Sync>;
 

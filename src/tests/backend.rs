@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use crate::backend::{Backend, Cipher, OPENS_BY_BACKEND, with_backend};
-use crate::crypto;
+use crate::kdf;
 use crate::wire::{self, NONCE_LEN, TAG_LEN};
 use crate::{Algorithm, Key, KeyRing, SessionStore};
 
@@ -55,10 +55,10 @@ fn open_and_reseal(v: &Value, backend: Backend) -> Option<(Vec<u8>, Vec<u8>)> {
     let (header, body) = data.split_at_checked(header_len)?;
     let (nonce, rest) = body.split_first_chunk::<NONCE_LEN>()?;
     let (ct, tag) = rest.split_last_chunk::<TAG_LEN>()?;
-    let subkey = crypto::derive_subkey(&key, algorithm, key_id, name);
+    let subkey = kdf::derive_subkey(&key, algorithm, key_id, name);
     let cipher = Cipher::with(backend, &subkey, algorithm);
     assert_eq!(cipher.backend(), backend);
-    let aad = crypto::aad(name, header);
+    let aad = kdf::aad(name, header);
     let mut plaintext = ct.to_vec();
     if !cipher.open_in_place(nonce, &aad, &mut plaintext, tag) {
         return None;

@@ -10,7 +10,7 @@
 //! schema), which the library no longer has, and every opener now refuses
 //! them as `invalid`.
 //!
-//! Crate internals used here (kept few, for module moves): `crypto::{aad,
+//! Crate internals used here (kept few, for module moves): `kdf::{aad,
 //! derive_subkey, Cipher}`, `wire::{parse_header, V2, NONCE_LEN, TAG_LEN}`,
 //! `envelope::HeadIn`, `expiry::Times`, `SessionId::from_u64` and the test
 //! hook `SessionStore::seal_with_nonce`.
@@ -20,9 +20,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::crypto;
 use crate::envelope::HeadIn;
 use crate::expiry::Times;
+use crate::kdf;
 use crate::wire::{self, NONCE_LEN, TAG_LEN, V2};
 
 /// The version byte of the dropped format v1, for the history vectors.
@@ -1797,10 +1797,10 @@ fn plaintext_of(key: &Key, alg: Algorithm, name: &str, cookie: &str) -> Option<V
     let (header, body) = data.split_at(header_len);
     let (nonce, rest) = body.split_first_chunk::<NONCE_LEN>()?;
     let (ct, tag) = rest.split_last_chunk::<TAG_LEN>()?;
-    let subkey = crypto::derive_subkey(key, alg, key_id, name.as_bytes());
-    let cipher = crypto::Cipher::new(&subkey, alg);
+    let subkey = kdf::derive_subkey(key, alg, key_id, name.as_bytes());
+    let cipher = kdf::Cipher::new(&subkey, alg);
     let mut buf = ct.to_vec();
-    let aad = crypto::aad(name.as_bytes(), header);
+    let aad = kdf::aad(name.as_bytes(), header);
     cipher
         .open_in_place(nonce, &aad, &mut buf, tag)
         .then_some(buf)
@@ -1819,10 +1819,10 @@ fn seal_over_header(
     nonce: &[u8; NONCE_LEN],
     plaintext: &[u8],
 ) -> String {
-    let subkey = crypto::derive_subkey(key, alg, key_id, name.as_bytes());
-    let cipher = crypto::Cipher::new(&subkey, alg);
+    let subkey = kdf::derive_subkey(key, alg, key_id, name.as_bytes());
+    let cipher = kdf::Cipher::new(&subkey, alg);
     let mut body = plaintext.to_vec();
-    let aad = crypto::aad(name.as_bytes(), header);
+    let aad = kdf::aad(name.as_bytes(), header);
     let Some(tag) = cipher.seal_in_place(nonce, &aad, &mut body) else {
         panic!("seal over header");
     };

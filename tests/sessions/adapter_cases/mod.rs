@@ -1,6 +1,6 @@
 //! The one list of session cases that the engine (tests/engine.rs), the
-//! axum layer (tests/axum_layer.rs) and the actix-web middleware
-//! (tests/actix_middleware.rs) all run, so the three cannot drift.
+//! axum layer (`axum_layer.rs`) and the actix-web middleware
+//! (`actix_middleware.rs`) all run, so the three cannot drift.
 //!
 //! A case is: what the browser sends, which route runs (what the handler
 //! does with the session), and what comes back: the status, what the

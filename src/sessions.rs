@@ -13,12 +13,12 @@ use time::OffsetDateTime;
 use crate::clock::Clock;
 use crate::cookie::{Cookie, CookieOptions, CookieOptionsError};
 use crate::engine::{Opening, Outcome, SessionState};
-use crate::epoch::UserId;
 use crate::error::SealError;
 use crate::events;
 use crate::revocation::RevocationSet;
 use crate::session::Sealed;
 use crate::store::SessionStore;
+use crate::user_id::UserId;
 
 /// [`Sessions::revoke_user`] on sessions without a
 /// [revocation set](Sessions::with_revocations): nothing was revoked.

@@ -18,13 +18,13 @@ use serde::de::DeserializeOwned;
 
 use crate::cookie::Cookie;
 use crate::engine::{Opening, SessionState};
-use crate::epoch::UserId;
-use crate::epochs::{BoxError, DynEpochSource, EpochSource};
+use crate::epoch_source::{BoxError, DynEpochSource, EpochSource};
 use crate::error::{OpenError, SealError};
-use crate::layer::Sessions;
 use crate::revocation::RevocationError;
 use crate::session::SessionInfo;
 use crate::session_id::SessionId;
+use crate::sessions::Sessions;
+use crate::user_id::UserId;
 
 /// Why the session middleware could not serve a request. Adapters turn it
 /// into a response (a hook can replace the default one).

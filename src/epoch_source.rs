@@ -8,7 +8,7 @@ use core::pin::Pin;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::epoch::UserId;
+use crate::user_id::UserId;
 
 /// The error an [`EpochSource`] may fail with: any error, boxed.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
