@@ -39,8 +39,8 @@
 //!
 //! A re-sealed cookie keeps the login time and the absolute deadline; only
 //! the idle window slides. If the response is a server error (5xx),
-//! [`SessionState::finish_after_error`] applies: nothing is sealed (a
-//! half-done change is not kept), but removals still happen.
+//! nothing is sealed (a half-done change is not kept), but removals still
+//! happen.
 //!
 //! A session that no longer fits the size cap is an error
 //! ([`SealError::TooLarge`]), never a silently dropped cookie;

@@ -35,7 +35,9 @@ struct World {
 
 static WORLD: LazyLock<World> = LazyLock::new(|| {
     let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let (clock, _hand) = Clock::manual(t0);
     let store = SessionStore::builder(NAME, KeyRing::new(1, Key::generate()))
+        .clock(clock)
         .build()
         .unwrap();
     let seal = |user: u64| {
@@ -45,13 +47,10 @@ static WORLD: LazyLock<World> = LazyLock::new(|| {
             .into_value();
         format!("{NAME}={value}")
     };
-    let (clock, _hand) = Clock::manual(t0);
     World {
         victim: seal(42),
         attacker: seal(666),
-        sessions: Sessions::new(store, CookieOptions::new())
-            .unwrap()
-            .with_clock(clock),
+        sessions: Sessions::new(store, CookieOptions::new()).unwrap(),
     }
 });
 
@@ -113,7 +112,7 @@ fuzz_target!(|data: &[u8]| {
     if logout {
         state.logout();
     }
-    let set_cookie = world.sessions.finish(&state).expect("nothing to seal");
+    let set_cookie = world.sessions.finish(&state, 200).expect("nothing to seal");
     if planted_within_limit && victim && attacker {
         assert!(
             set_cookie.is_none(),
