@@ -1,5 +1,5 @@
-//! [`Sessions`]: the session cookie's name, its attributes, the live store
-//! and the clock, in one cheap-to-clone value that every adapter (and your
+//! [`Sessions`]: the session cookie's name, its attributes and the live
+//! store (with its clock), in one cheap-to-clone value that every adapter (and your
 //! own glue for any other framework) works through.
 
 use core::fmt;
@@ -49,8 +49,9 @@ struct Shared {
 }
 
 /// The crate's one place for the session cookie: its name, its attributes
-/// ([`CookieOptions`], checked once here), the live [`SessionStore`] (swap
-/// it to rotate keys while requests are in flight) and the [`Clock`].
+/// ([`CookieOptions`], checked once here) and the live [`SessionStore`]
+/// (swap it to rotate keys while requests are in flight), whose [`Clock`]
+/// it reads.
 ///
 /// Cheap to clone (an `Arc`), `Send + Sync`. Reading the store takes no
 /// lock; [`Sessions::replace`] is one atomic swap, and a request keeps the
@@ -98,7 +99,7 @@ impl fmt::Debug for Sessions {
 }
 
 impl Sessions {
-    /// Puts `store` and the cookie `options` together, on the system
+    /// Puts `store` and the cookie `options` together, on the store's
     /// clock. The options are checked against the store's cookie name here,
     /// once, so every cookie made later is one browsers accept.
     ///
