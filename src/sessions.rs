@@ -374,9 +374,10 @@ impl Sessions {
         cookie_fields: impl IntoIterator<Item = impl AsRef<[u8]>>,
     ) -> Opening<T> {
         let store = self.shared.store.load();
+        let now = store.clock().now();
         match &self.shared.revocations {
-            Some(set) => SessionState::open_checked(&store, cookie_fields, self.now(), set),
-            None => SessionState::open(&store, cookie_fields, self.now()),
+            Some(set) => SessionState::open_checked(&store, cookie_fields, now, set),
+            None => SessionState::open(&store, cookie_fields, now),
         }
     }
 
@@ -417,20 +418,18 @@ impl Sessions {
         state: &SessionState<T>,
         status: u16,
     ) -> Result<Option<Cookie<'static>>, SealError> {
-        if (500..600).contains(&status) {
-            return self.finish_after_error(state);
-        }
-        let now = self.now();
-        let outcome = state.finish(self.login_time(state, now))?;
+        // The request's own store: its keys and its clock, even if the
+        // store was replaced while the request ran.
+        let now = state.store().clock().now();
+        let outcome = if (500..600).contains(&status) {
+            state.finish_after_error(now)?
+        } else {
+            state.finish(self.login_time(state, now))?
+        };
         self.settle(state, &outcome, now);
         Ok(self.set_cookie(&outcome, now))
     }
 
-    /// When a login in this request is sealed: now, except right after the
-    /// user was logged out everywhere in this same second. Login times are
-    /// whole seconds and a user revocation covers its whole second, so such
-    /// a login is sealed at the start of the next second instead (less than
-    /// a second ahead, inside the leeway): logging in again at once works.
     /// When a new login is sealed: now, or just past the user's "log out
     /// everywhere" point if that covers now (it reaches the leeway ahead,
     /// to cover servers whose clocks run ahead), so logging in again right
@@ -472,17 +471,6 @@ impl Sessions {
             }
             Outcome::Remove | Outcome::Resealed(_) | Outcome::Unchanged => {}
         }
-    }
-
-    /// [`Sessions::finish`] for a server error (5xx).
-    fn finish_after_error<T: Serialize>(
-        &self,
-        state: &SessionState<T>,
-    ) -> Result<Option<Cookie<'static>>, SealError> {
-        let now = self.now();
-        let outcome = state.finish_after_error(now)?;
-        self.settle(state, &outcome, now);
-        Ok(self.set_cookie(&outcome, now))
     }
 
     /// The `Set-Cookie` for an [`Outcome`] decided at `now`: the sealed
