@@ -53,13 +53,13 @@ fn fill(set: &RevocationSet, now: OffsetDateTime) {
     let expires_at = now + Duration::hours(8);
     for i in 0..ENTRIES {
         set.revoke_at(
-            Revocation::session(SessionId::from_u64(splitmix(i)), expires_at),
+            Revocation::Session { id: SessionId::from_u64(splitmix(i)), expires_at },
             now,
         );
     }
     for u in 0..USERS {
         set.revoke_at(
-            Revocation::user(UserId::from(1_000_000 + u), now - Duration::hours(1)),
+            Revocation::User { user: UserId::from(1_000_000 + u), logged_in_until: now - Duration::hours(1) },
             now,
         );
     }
@@ -97,7 +97,7 @@ fn main() {
     let fed = RevocationSet::new(&store);
     fill(&fed, now);
     let link = fed.attach_feed(FeedOptions::default(), |_| {}).unwrap();
-    link.confirm_at(std::time::Instant::now() + std::time::Duration::from_secs(3600));
+    link.confirm(std::time::Instant::now() + std::time::Duration::from_secs(3600));
 
     let start = SystemTime::now();
     let mut c = common::criterion();

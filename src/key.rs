@@ -13,7 +13,8 @@ use crate::error::KeyError;
 /// Length of a master key in bytes.
 pub const KEY_LEN: usize = 32;
 
-/// A 32-byte master key.
+/// A 32-byte master key, bound to one [`Algorithm`] (XAES-256-GCM unless
+/// [`Key::with_algorithm`] says otherwise).
 ///
 /// Zeroized on drop, compared in constant time, and its `Debug` prints
 /// nothing about the key. The master key is never used directly: each store
@@ -32,11 +33,14 @@ pub const KEY_LEN: usize = 32;
 /// # Ok::<(), sealed_session::KeyError>(())
 /// ```
 #[derive(Clone)]
-pub struct Key([u8; KEY_LEN]);
+pub struct Key {
+    bytes: [u8; KEY_LEN],
+    algorithm: Algorithm,
+}
 
 impl Drop for Key {
     fn drop(&mut self) {
-        self.0.zeroize();
+        self.bytes.zeroize();
     }
 }
 
@@ -76,7 +80,7 @@ impl Key {
         rand::rngs::SysRng
             .try_fill_bytes(&mut bytes)
             .map_err(|_| KeyError::Random)?;
-        Ok(Key(bytes))
+        Ok(Key::new(bytes))
     }
 
     /// Builds a key from exactly 32 bytes, which must come from a CSPRNG
@@ -104,9 +108,11 @@ impl Key {
     /// assert_eq!(Key::from_bytes(&[0u8; 32]).unwrap_err(), KeyError::Weak);
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Key, KeyError> {
-        let key = Key(bytes
-            .try_into()
-            .map_err(|_| KeyError::Length { got: bytes.len() })?);
+        let key = Key::new(
+            bytes
+                .try_into()
+                .map_err(|_| KeyError::Length { got: bytes.len() })?,
+        );
         if key.is_weak() {
             return Err(KeyError::Weak);
         }
@@ -116,7 +122,7 @@ impl Key {
     /// Fewer than 8 distinct byte values (which covers all bytes equal).
     fn is_weak(&self) -> bool {
         let mut seen = [false; 256];
-        for b in self.0 {
+        for b in self.bytes {
             if let Some(slot) = seen.get_mut(usize::from(b)) {
                 *slot = true;
             }
@@ -167,11 +173,41 @@ impl Key {
     /// ```
     #[must_use]
     pub fn to_base64(&self) -> Zeroizing<String> {
-        Zeroizing::new(URL_SAFE_NO_PAD.encode(self.0))
+        Zeroizing::new(URL_SAFE_NO_PAD.encode(self.bytes))
+    }
+
+    /// The same key bound to `algorithm`. A key is bound to one algorithm
+    /// for its whole life: the ring and the key derivation (FORMAT.md) take
+    /// it from the key, so a cookie sealed under one algorithm never opens
+    /// under another.
+    ///
+    /// # Example
+    /// ```
+    /// use sealed_session::{Algorithm, Key, KeyRing};
+    ///
+    /// let key = Key::generate().with_algorithm(Algorithm::XChaCha20Poly1305);
+    /// let ring = KeyRing::new(1, key);
+    /// assert_eq!(ring.algorithm(1), Some(Algorithm::XChaCha20Poly1305));
+    /// ```
+    #[must_use]
+    pub fn with_algorithm(mut self, algorithm: Algorithm) -> Key {
+        self.algorithm = algorithm;
+        self
+    }
+
+    fn new(bytes: [u8; KEY_LEN]) -> Key {
+        Key {
+            bytes,
+            algorithm: Algorithm::default(),
+        }
+    }
+
+    pub(crate) fn algorithm(&self) -> Algorithm {
+        self.algorithm
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8; KEY_LEN] {
-        &self.0
+        &self.bytes
     }
 }
 
@@ -183,7 +219,7 @@ impl fmt::Debug for Key {
 
 impl PartialEq for Key {
     fn eq(&self, other: &Key) -> bool {
-        self.0.ct_eq(&other.0).into()
+        bool::from(self.bytes.ct_eq(&other.bytes)) && self.algorithm == other.algorithm
     }
 }
 

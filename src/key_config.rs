@@ -65,24 +65,16 @@ impl KeyRing {
             .map(str::trim)
             .filter(|entry| !entry.is_empty());
         for (index, entry) in entries.enumerate() {
-            let (id, algorithm, key) =
-                parse_entry(entry).map_err(|(key_id, problem)| KeyConfigError::Entry {
-                    index,
-                    key_id,
-                    problem,
-                })?;
+            let (id, key) = parse_entry(index, entry)?;
             match &mut ring {
-                None => ring = Some(KeyRing::with_algorithm(id, algorithm, key)),
-                Some(ring) => ring
-                    .add_retired_with_algorithm(id, algorithm, key)
-                    .map_err(|err| KeyConfigError::Entry {
+                None => ring = Some(KeyRing::new(id, key)),
+                Some(ring) => ring.add_retired(id, key).map_err(|err| match err {
+                    KeyRingError::DuplicateId(_) => KeyConfigError::DuplicateId { index, key_id: id },
+                    _ => KeyConfigError::Format {
                         index,
                         key_id: Some(id),
-                        problem: match err {
-                            KeyRingError::DuplicateId(_) => KeyEntryProblem::DuplicateId,
-                            _ => KeyEntryProblem::Format,
-                        },
-                    })?,
+                    },
+                })?,
             }
         }
         ring.ok_or(KeyConfigError::Empty)
@@ -133,8 +125,8 @@ impl FromStr for KeyRing {
     }
 }
 
-/// Parses one non-empty, trimmed entry. On error, the key id if it parsed.
-fn parse_entry(entry: &str) -> Result<(u32, Algorithm, Key), (Option<u32>, KeyEntryProblem)> {
+/// Parses one non-empty, trimmed entry, the `index`-th.
+fn parse_entry(index: usize, entry: &str) -> Result<(u32, Key), KeyConfigError> {
     let mut fields = entry.split(':').map(str::trim);
     let id_field = fields.next().unwrap_or_default();
     let id = parse_key_id(id_field);
@@ -144,17 +136,21 @@ fn parse_entry(entry: &str) -> Result<(u32, Algorithm, Key), (Option<u32>, KeyEn
     let (algorithm, key) = match (second, third, extra) {
         (Some(key), None, None) => (None, key),
         (Some(algorithm), Some(key), None) => (Some(algorithm), key),
-        _ => return Err((id, KeyEntryProblem::Format)),
+        _ => return Err(KeyConfigError::Format { index, key_id: id }),
     };
-    let id = id.ok_or((None, KeyEntryProblem::KeyId))?;
+    let key_id = id.ok_or(KeyConfigError::KeyId { index })?;
     let algorithm = match algorithm {
         None => Algorithm::default(),
         Some(name) => name
             .parse::<Algorithm>()
-            .map_err(|_| (Some(id), KeyEntryProblem::Algorithm))?,
+            .map_err(|_| KeyConfigError::Algorithm { index, key_id })?,
     };
-    let key = Key::from_base64(key).map_err(|err| (Some(id), KeyEntryProblem::Key(err)))?;
-    Ok((id, algorithm, key))
+    let key = Key::from_base64(key).map_err(|error| KeyConfigError::Key {
+        index,
+        key_id,
+        error,
+    })?;
+    Ok((key_id, key.with_algorithm(algorithm)))
 }
 
 /// A key id in its one written form: decimal digits, no sign, no leading
@@ -168,17 +164,17 @@ fn parse_key_id(field: &str) -> Option<u32> {
 
 /// A key ring configuration string that could not be parsed. Says which
 /// entry is wrong and why, and never contains any part of the input (no key
-/// material), so it is safe to log.
+/// material), so it is safe to log. `index` counts from 0 among the
+/// non-blank entries (`Display` counts from 1); `key_id` is the entry's id
+/// once it parsed.
 ///
 /// # Example
 /// ```
-/// use sealed_session::{KeyConfigError, KeyEntryProblem, KeyError, KeyRing};
+/// use sealed_session::{KeyConfigError, KeyRing};
 ///
 /// let err = KeyRing::from_config("2:xaes-256-gcm:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8, 1:aes:c2VjcmV0")
 ///     .unwrap_err();
-/// assert_eq!(err.index(), Some(1));
-/// assert_eq!(err.key_id(), Some(1));
-/// assert_eq!(err.problem(), Some(&KeyEntryProblem::Algorithm));
+/// assert_eq!(err, KeyConfigError::Algorithm { index: 1, key_id: 1 });
 /// assert_eq!(
 ///     err.to_string(),
 ///     "key ring configuration, entry 2 (key id 1): unknown algorithm \
@@ -191,89 +187,76 @@ fn parse_key_id(field: &str) -> Option<u32> {
 pub enum KeyConfigError {
     /// The configuration has no entries.
     Empty,
-    /// One entry is wrong.
-    Entry {
-        /// Position of the entry, counting from 0 among the non-blank entries
-        /// (`Display` counts from 1).
+    /// An entry is not `id:algorithm:key` or `id:key`.
+    Format {
+        /// Position of the entry.
         index: usize,
-        /// The entry's key id, if it parsed.
+        /// Its key id, if that field parsed.
         key_id: Option<u32>,
-        /// What is wrong with it.
-        problem: KeyEntryProblem,
     },
-}
-
-impl KeyConfigError {
-    /// Position of the wrong entry (from 0), if an entry is wrong.
-    ///
-    /// # Example
-    /// ```
-    /// let err = "".parse::<sealed_session::KeyRing>().unwrap_err();
-    /// assert_eq!(err.index(), None);
-    /// ```
-    #[must_use]
-    pub fn index(&self) -> Option<usize> {
-        match self {
-            KeyConfigError::Empty => None,
-            KeyConfigError::Entry { index, .. } => Some(*index),
-        }
-    }
-
-    /// The wrong entry's key id, if it parsed.
-    ///
-    /// # Example
-    /// ```
-    /// let err = "7:xaes-256-gcm:tooshort".parse::<sealed_session::KeyRing>().unwrap_err();
-    /// assert_eq!(err.key_id(), Some(7));
-    /// ```
-    #[must_use]
-    pub fn key_id(&self) -> Option<u32> {
-        match self {
-            KeyConfigError::Empty => None,
-            KeyConfigError::Entry { key_id, .. } => *key_id,
-        }
-    }
-
-    /// What is wrong with the entry, if an entry is wrong.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::{KeyEntryProblem, KeyRing};
-    ///
-    /// let err = "x:xaes-256-gcm:AAAA".parse::<KeyRing>().unwrap_err();
-    /// assert_eq!(err.problem(), Some(&KeyEntryProblem::KeyId));
-    /// ```
-    #[must_use]
-    pub fn problem(&self) -> Option<&KeyEntryProblem> {
-        match self {
-            KeyConfigError::Empty => None,
-            KeyConfigError::Entry { problem, .. } => Some(problem),
-        }
-    }
+    /// An entry's id is not a decimal number from 0 to 2^32 - 1.
+    KeyId {
+        /// Position of the entry.
+        index: usize,
+    },
+    /// An entry's algorithm is not one of [`Algorithm`]'s names.
+    Algorithm {
+        /// Position of the entry.
+        index: usize,
+        /// Its key id.
+        key_id: u32,
+    },
+    /// An entry's key is not base64 of 32 good bytes.
+    Key {
+        /// Position of the entry.
+        index: usize,
+        /// Its key id.
+        key_id: u32,
+        /// What is wrong with the key.
+        error: KeyError,
+    },
+    /// An earlier entry has the same id.
+    DuplicateId {
+        /// Position of the entry.
+        index: usize,
+        /// The repeated key id.
+        key_id: u32,
+    },
 }
 
 impl fmt::Display for KeyConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyConfigError::Empty => f.write_str(
-                "key ring configuration is empty (expected id:algorithm:base64key entries, \
-                 sealing key first, separated by commas)",
-            ),
-            KeyConfigError::Entry {
-                index,
-                key_id,
-                problem,
-            } => {
-                write!(
-                    f,
-                    "key ring configuration, entry {}",
-                    index.saturating_add(1)
-                )?;
-                if let Some(id) = key_id {
-                    write!(f, " (key id {id})")?;
-                }
-                write!(f, ": {problem}")
+        let (index, key_id) = match *self {
+            KeyConfigError::Empty => {
+                return f.write_str(
+                    "key ring configuration is empty (expected id:algorithm:base64key entries, \
+                     sealing key first, separated by commas)",
+                );
             }
+            KeyConfigError::Format { index, key_id } => (index, key_id),
+            KeyConfigError::KeyId { index } => (index, None),
+            KeyConfigError::Algorithm { index, key_id }
+            | KeyConfigError::Key { index, key_id, .. }
+            | KeyConfigError::DuplicateId { index, key_id } => (index, Some(key_id)),
+        };
+        write!(
+            f,
+            "key ring configuration, entry {}",
+            index.saturating_add(1)
+        )?;
+        if let Some(id) = key_id {
+            write!(f, " (key id {id})")?;
+        }
+        match self {
+            KeyConfigError::Format { .. } => {
+                f.write_str(": expected id:algorithm:base64key (or id:base64key)")
+            }
+            KeyConfigError::KeyId { .. } => {
+                f.write_str(": key id is not a number from 0 to 4294967295")
+            }
+            KeyConfigError::Algorithm { .. } => write!(f, ": {}", KeyError::UnknownAlgorithm),
+            KeyConfigError::Key { error, .. } => write!(f, ": {error}"),
+            _ => f.write_str(": an earlier entry has the same key id"),
         }
     }
 }
@@ -281,49 +264,8 @@ impl fmt::Display for KeyConfigError {
 impl std::error::Error for KeyConfigError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            KeyConfigError::Entry {
-                problem: KeyEntryProblem::Key(err),
-                ..
-            } => Some(err),
+            KeyConfigError::Key { error, .. } => Some(error),
             _ => None,
-        }
-    }
-}
-
-/// What is wrong with one entry of a key ring configuration.
-///
-/// # Example
-/// ```
-/// use sealed_session::{KeyEntryProblem, KeyError, KeyRing};
-///
-/// let err = "3:xaes-256-gcm:AAAA".parse::<KeyRing>().unwrap_err();
-/// assert_eq!(err.problem(), Some(&KeyEntryProblem::Key(KeyError::Length { got: 3 })));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeyEntryProblem {
-    /// Not `id:algorithm:key` or `id:key`.
-    Format,
-    /// The id is not a decimal number from 0 to 2^32 - 1.
-    KeyId,
-    /// The algorithm is not one of [`Algorithm`]'s names.
-    Algorithm,
-    /// The key is not base64 of 32 bytes.
-    Key(KeyError),
-    /// An earlier entry has the same id.
-    DuplicateId,
-}
-
-impl fmt::Display for KeyEntryProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyEntryProblem::Format => {
-                f.write_str("expected id:algorithm:base64key (or id:base64key)")
-            }
-            KeyEntryProblem::KeyId => f.write_str("key id is not a number from 0 to 4294967295"),
-            KeyEntryProblem::Algorithm => write!(f, "{}", KeyError::UnknownAlgorithm),
-            KeyEntryProblem::Key(err) => write!(f, "{err}"),
-            KeyEntryProblem::DuplicateId => f.write_str("an earlier entry has the same key id"),
         }
     }
 }

@@ -12,6 +12,16 @@ pub(crate) struct KeyEntry {
     pub(crate) key: Key,
 }
 
+impl KeyEntry {
+    fn new(id: u32, key: Key) -> KeyEntry {
+        KeyEntry {
+            id,
+            algorithm: key.algorithm(),
+            key,
+        }
+    }
+}
+
 /// One sealing key plus retired keys that only open cookies.
 ///
 /// Cookies name their key by id, so opening tries exactly one key. Rotate by
@@ -42,7 +52,8 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
-    /// A ring whose sealing key uses the default algorithm (XAES-256-GCM).
+    /// A ring whose sealing key is `key`, under its algorithm (see
+    /// [`Key::with_algorithm`]).
     ///
     /// # Example
     /// ```
@@ -51,45 +62,14 @@ impl KeyRing {
     /// ```
     #[must_use]
     pub fn new(id: u32, key: Key) -> KeyRing {
-        KeyRing::with_algorithm(id, Algorithm::default(), key)
-    }
-
-    /// A ring whose sealing key uses `algorithm`.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::{Algorithm, Key, KeyRing};
-    ///
-    /// let ring = KeyRing::with_algorithm(1, Algorithm::XChaCha20Poly1305, Key::generate());
-    /// assert_eq!(ring.algorithm(1), Some(Algorithm::XChaCha20Poly1305));
-    /// ```
-    #[must_use]
-    pub fn with_algorithm(id: u32, algorithm: Algorithm, key: Key) -> KeyRing {
         KeyRing {
-            sealing: KeyEntry { id, algorithm, key },
+            sealing: KeyEntry::new(id, key),
             retired: Vec::new(),
         }
     }
 
-    /// Makes `key` (default algorithm) the sealing key; the current sealing key
-    /// becomes a retired, open-only key.
-    ///
-    /// # Errors
-    /// [`KeyRingError::DuplicateId`] if `id` is already in the ring.
-    ///
-    /// # Example
-    /// ```
-    /// let mut ring = sealed_session::KeyRing::new(1, sealed_session::Key::generate());
-    /// ring.rotate(2, sealed_session::Key::generate())?;
-    /// assert_eq!(ring.sealing_key_id(), 2);
-    /// assert!(ring.contains(1));
-    /// # Ok::<(), sealed_session::KeyRingError>(())
-    /// ```
-    pub fn rotate(&mut self, id: u32, key: Key) -> Result<(), KeyRingError> {
-        self.rotate_with_algorithm(id, Algorithm::default(), key)
-    }
-
-    /// Like [`KeyRing::rotate`], with an explicit algorithm for the new key.
+    /// Makes `key` the sealing key; the current sealing key becomes a
+    /// retired, open-only key.
     ///
     /// # Errors
     /// [`KeyRingError::DuplicateId`] if `id` is already in the ring.
@@ -99,24 +79,21 @@ impl KeyRing {
     /// use sealed_session::{Algorithm, Key, KeyRing};
     ///
     /// let mut ring = KeyRing::new(1, Key::generate());
-    /// ring.rotate_with_algorithm(2, Algorithm::XChaCha20Poly1305, Key::generate())?;
+    /// ring.rotate(2, Key::generate().with_algorithm(Algorithm::XChaCha20Poly1305))?;
+    /// assert_eq!(ring.sealing_key_id(), 2);
     /// assert_eq!(ring.algorithm(2), Some(Algorithm::XChaCha20Poly1305));
+    /// assert!(ring.contains(1));
     /// # Ok::<(), sealed_session::KeyRingError>(())
     /// ```
-    pub fn rotate_with_algorithm(
-        &mut self,
-        id: u32,
-        algorithm: Algorithm,
-        key: Key,
-    ) -> Result<(), KeyRingError> {
+    pub fn rotate(&mut self, id: u32, key: Key) -> Result<(), KeyRingError> {
         self.check_new_id(id)?;
-        let old = core::mem::replace(&mut self.sealing, KeyEntry { id, algorithm, key });
+        let old = core::mem::replace(&mut self.sealing, KeyEntry::new(id, key));
         self.retired.insert(0, old);
         Ok(())
     }
 
-    /// Adds a retired (open-only) key with the default algorithm, for example
-    /// when loading the ring from configuration.
+    /// Adds a retired (open-only) key, for example when loading the ring
+    /// from configuration.
     ///
     /// # Errors
     /// [`KeyRingError::DuplicateId`] if `id` is already in the ring.
@@ -129,31 +106,8 @@ impl KeyRing {
     /// # Ok::<(), sealed_session::KeyRingError>(())
     /// ```
     pub fn add_retired(&mut self, id: u32, key: Key) -> Result<(), KeyRingError> {
-        self.add_retired_with_algorithm(id, Algorithm::default(), key)
-    }
-
-    /// Like [`KeyRing::add_retired`], with an explicit algorithm.
-    ///
-    /// # Errors
-    /// [`KeyRingError::DuplicateId`] if `id` is already in the ring.
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::{Algorithm, Key, KeyRing};
-    ///
-    /// let mut ring = KeyRing::new(2, Key::generate());
-    /// ring.add_retired_with_algorithm(1, Algorithm::XChaCha20Poly1305, Key::generate())?;
-    /// assert_eq!(ring.algorithm(1), Some(Algorithm::XChaCha20Poly1305));
-    /// # Ok::<(), sealed_session::KeyRingError>(())
-    /// ```
-    pub fn add_retired_with_algorithm(
-        &mut self,
-        id: u32,
-        algorithm: Algorithm,
-        key: Key,
-    ) -> Result<(), KeyRingError> {
         self.check_new_id(id)?;
-        self.retired.push(KeyEntry { id, algorithm, key });
+        self.retired.push(KeyEntry::new(id, key));
         Ok(())
     }
 

@@ -67,7 +67,7 @@ pub use error::{ConfigError, InvalidUserId, KeyError, KeyRingError, OpenError, S
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 pub use handle::{SessionError, SessionHandle, UserSession};
 pub use key::{Algorithm, KEY_LEN, Key};
-pub use key_config::{KEYS_ENV_VAR, KeyConfigError, KeyEntryProblem};
+pub use key_config::{KEYS_ENV_VAR, KeyConfigError};
 pub use keyring::KeyRing;
 pub use revocation::{
     DEFAULT_STALENESS_BOUND, FeedLink, FeedOptions, Revocation, RevocationError, RevocationSet,

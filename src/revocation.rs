@@ -94,7 +94,7 @@ const PURGE_BATCH: usize = 1024;
 /// let device = Revocation::of_session(opened.info());
 /// assert!(matches!(device, Revocation::Session { .. }));
 /// // everywhere, for sessions logged in until now
-/// let everywhere = Revocation::user(UserId::from(7u64), OffsetDateTime::now_utc());
+/// let everywhere = Revocation::User { user: UserId::from(7u64), logged_in_until: OffsetDateTime::now_utc() };
 /// assert!(matches!(everywhere, Revocation::User { .. }));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -146,45 +146,6 @@ impl Revocation {
         Revocation::Session {
             id: info.session_id(),
             expires_at: datetime(info.cookie_expires_at.max(unix(info.expires_at()))),
-        }
-    }
-
-    /// The revocation of the session `id`, whose absolute deadline is
-    /// `expires_at` (for a "your sessions" page that kept both at login).
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::{Revocation, SessionId};
-    /// use time::OffsetDateTime;
-    ///
-    /// let expires_at = OffsetDateTime::from_unix_timestamp(1_800_086_400)?;
-    /// let r = Revocation::session(SessionId::from_u64(42), expires_at);
-    /// assert_eq!(r, Revocation::Session { id: SessionId::from_u64(42), expires_at });
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn session(id: SessionId, expires_at: OffsetDateTime) -> Revocation {
-        Revocation::Session { id, expires_at }
-    }
-
-    /// The revocation of every session of `user` that logged in at or
-    /// before `logged_in_until` ("log out everywhere" at that time).
-    ///
-    /// # Example
-    /// ```
-    /// use sealed_session::{Revocation, UserId};
-    /// use time::OffsetDateTime;
-    ///
-    /// let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-    /// let r = Revocation::user(UserId::text("alice")?, now);
-    /// assert!(matches!(r, Revocation::User { logged_in_until, .. } if logged_in_until == now));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn user(user: UserId, logged_in_until: OffsetDateTime) -> Revocation {
-        Revocation::User {
-            user,
-            logged_in_until,
         }
     }
 }
@@ -415,7 +376,7 @@ struct Inner {
 /// assert_eq!(revoked.check(laptop.info(), laptop.user_id()), Ok(()));
 ///
 /// // "log out everywhere"
-/// revoked.revoke(Revocation::user(alice.clone(), time::OffsetDateTime::now_utc()));
+/// revoked.revoke(Revocation::User { user: alice.clone(), logged_in_until: time::OffsetDateTime::now_utc() });
 /// assert_eq!(revoked.check(laptop.info(), laptop.user_id()), Err(RevocationError::Revoked));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -615,7 +576,7 @@ impl RevocationSet {
     ///
     /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
     /// let expires_at = OffsetDateTime::now_utc() + Duration::hours(1);
-    /// revoked.revoke(Revocation::session(SessionId::from_u64(5), expires_at));
+    /// revoked.revoke(Revocation::Session { id: SessionId::from_u64(5), expires_at });
     /// assert!(revoked.is_session_revoked(SessionId::from_u64(5)));
     /// ```
     pub fn revoke(&self, revocation: Revocation) {
@@ -776,7 +737,7 @@ impl RevocationSet {
     ///
     /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
     /// let now = OffsetDateTime::now_utc().replace_nanosecond(0)?;
-    /// revoked.revoke(Revocation::user(UserId::from(3u64), now));
+    /// revoked.revoke(Revocation::User { user: UserId::from(3u64), logged_in_until: now });
     /// assert_eq!(revoked.user_revoked_until(&UserId::from(3u64)), Some(now));
     /// assert_eq!(revoked.user_revoked_until(&UserId::from(4u64)), None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -950,7 +911,7 @@ impl RevocationSet {
     ///    [`RevocationSet::revoke`], which would publish them again). Treat
     ///    every stored byte as attacker-controlled: parse without panicking,
     ///    and reject (do not apply) what does not parse.
-    /// 3. **Confirm only what it can show.** Call [`FeedLink::confirm_at`]`(t)`
+    /// 3. **Confirm only what it can show.** Call [`FeedLink::confirm`]`(t)`
     ///    only when (a) every revocation this set handed to `publish` before
     ///    `t` is acknowledged by the store, and (b) this set has applied
     ///    everything the store held at `t`. A simple way to show both is a
@@ -984,7 +945,7 @@ impl RevocationSet {
     /// let cookie = store.seal_for_user(&UserId::from(1u64), 0, &())?;
     /// let opened = store.open::<()>(cookie.value())?;
     /// assert_eq!(revoked.check(opened.info(), opened.user_id()), Err(RevocationError::Stale)); // not caught up yet
-    /// feed.confirm();
+    /// feed.confirm(std::time::Instant::now());
     /// assert_eq!(revoked.check(opened.info(), opened.user_id()), Ok(()));
     /// assert!(revoked.attach_feed(FeedOptions::default(), |_| {}).is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -1016,7 +977,7 @@ impl RevocationSet {
     ///
     /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
     /// let expires_at = OffsetDateTime::now_utc() + Duration::hours(1);
-    /// revoked.revoke(Revocation::session(SessionId::from_u64(5), expires_at));
+    /// revoked.revoke(Revocation::Session { id: SessionId::from_u64(5), expires_at });
     /// let stats = revoked.stats();
     /// assert_eq!((stats.session_entries, stats.user_entries), (1, 0));
     /// assert_eq!(stats.stale_answers, 0);
@@ -1107,8 +1068,8 @@ pub struct RevocationStats {
 /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
 /// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
 /// let expires_at = OffsetDateTime::now_utc() + Duration::hours(1);
-/// link.apply(&Revocation::session(SessionId::from_u64(8), expires_at));
-/// link.confirm();
+/// link.apply(&Revocation::Session { id: SessionId::from_u64(8), expires_at });
+/// link.confirm(std::time::Instant::now());
 /// assert!(revoked.is_session_revoked(SessionId::from_u64(8)));
 /// assert!(!revoked.is_stale());
 /// ```
@@ -1134,7 +1095,7 @@ impl FeedLink {
     /// # use time::{Duration, OffsetDateTime};
     /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
     /// let link = revoked.attach_feed(FeedOptions::default(), |_| panic!("not published")).expect("a new set has no feed");
-    /// assert!(link.apply(&Revocation::user(UserId::from(1u64), OffsetDateTime::now_utc())));
+    /// assert!(link.apply(&Revocation::User { user: UserId::from(1u64), logged_in_until: OffsetDateTime::now_utc() }));
     /// assert_eq!(revoked.stats().user_entries, 1);
     /// ```
     pub fn apply(&self, revocation: &Revocation) -> bool {
@@ -1146,25 +1107,10 @@ impl FeedLink {
         self.set.apply_at(revocation, now)
     }
 
-    /// Records that the set is caught up with the feed as of now. Call it
-    /// only after applying everything the feed had up to that moment.
-    ///
-    /// # Example
-    /// ```
-    /// # use sealed_session::{FeedOptions, RevocationSet};
-    /// # use time::Duration;
-    /// # let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::ZERO);
-    /// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
-    /// link.confirm();
-    /// assert!(!revoked.is_stale());
-    /// ```
-    pub fn confirm(&self) {
-        self.confirm_at(Instant::now());
-    }
-
-    /// Records that the set is caught up with the feed as of `at` (for
-    /// example the moment a read that came back empty was sent). A
-    /// confirmation older than the latest one changes nothing.
+    /// Records that the set is caught up with the feed as of `at`: the
+    /// moment a read that came back empty was sent, or `Instant::now()`
+    /// after applying everything the feed had up to now. A confirmation
+    /// older than the latest one changes nothing.
     ///
     /// # Example
     /// ```
@@ -1172,12 +1118,15 @@ impl FeedLink {
     /// # use sealed_session::{FeedOptions, RevocationSet};
     /// # let revoked = RevocationSet::with_lifetime(time::Duration::days(1), time::Duration::ZERO);
     /// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
+    /// assert!(revoked.is_stale());
+    /// link.confirm(Instant::now());
+    /// assert!(!revoked.is_stale());
     /// let t = Instant::now();
-    /// link.confirm_at(t + Duration::from_secs(1));
-    /// link.confirm_at(t); // older: ignored
+    /// link.confirm(t + Duration::from_secs(1));
+    /// link.confirm(t); // older: ignored
     /// assert!(!revoked.is_stale_at(t + Duration::from_secs(2)));
     /// ```
-    pub fn confirm_at(&self, at: Instant) {
+    pub fn confirm(&self, at: Instant) {
         if let Some(feed) = self.set.inner.feed.get() {
             let at = nanos(at.saturating_duration_since(self.set.inner.base)).saturating_add(1);
             feed.confirmed.fetch_max(at, Ordering::AcqRel);
@@ -1198,7 +1147,7 @@ impl FeedLink {
     /// let revoked = RevocationSet::with_lifetime(Duration::days(1), Duration::minutes(1));
     /// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
     /// let at = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
-    /// assert_eq!(link.deadline(&Revocation::session(SessionId::from_u64(1), at)), 1_800_000_060);
+    /// assert_eq!(link.deadline(&Revocation::Session { id: SessionId::from_u64(1), expires_at: at }), 1_800_000_060);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
@@ -1221,9 +1170,9 @@ impl FeedLink {
     /// let link = revoked.attach_feed(FeedOptions::default(), |_| {}).expect("a new set has no feed");
     /// // (entries keep whole seconds)
     /// let now = OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp())?;
-    /// let r = Revocation::session(SessionId::from_u64(3), now + Duration::hours(1));
+    /// let r = Revocation::Session { id: SessionId::from_u64(3), expires_at: now + Duration::hours(1) };
     /// link.apply(&r);
-    /// link.apply(&Revocation::user(UserId::from(4u64), now));
+    /// link.apply(&Revocation::User { user: UserId::from(4u64), logged_in_until: now });
     /// let entries = link.entries(now);
     /// assert_eq!(entries.len(), 2);
     /// assert!(entries.contains(&r));

@@ -251,7 +251,7 @@ impl Sessions {
         let now = self.now();
         let until = set.user_until(user, now.unix_timestamp());
         let until = OffsetDateTime::from_unix_timestamp(until).unwrap_or(now);
-        set.revoke_at(crate::Revocation::user(user.clone(), until), now);
+        set.revoke_at(crate::Revocation::User { user: user.clone(), logged_in_until: until }, now);
         events::logout_everywhere(user);
         Ok(())
     }

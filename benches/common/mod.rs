@@ -50,7 +50,7 @@ impl Ours {
 
     /// On `backend` (`Backend::ALL` lists the ones this build has).
     pub fn on(algorithm: Algorithm, backend: Backend) -> Ours {
-        let ring = KeyRing::with_algorithm(1, algorithm, Key::generate());
+        let ring = KeyRing::new(1, Key::generate().with_algorithm(algorithm));
         Ours {
             store: with_backend(backend, || {
                 SessionStore::builder(NAME, ring).build().unwrap()

@@ -91,11 +91,11 @@ fn main() {
     let expires_at = now + time::Duration::hours(8);
     for i in 0..ENTRIES {
         let id = SessionId::from_u64(i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        set.revoke_at(Revocation::session(id, expires_at), now);
+        set.revoke_at(Revocation::Session { id, expires_at }, now);
     }
     for u in 0..10_000u64 {
         let until = now - time::Duration::hours(1);
-        set.revoke_at(Revocation::user(UserId::from(1_000_000 + u), until), now);
+        set.revoke_at(Revocation::User { user: UserId::from(1_000_000 + u), logged_in_until: until }, now);
     }
     let user = UserId::from(42u64);
     let cookie = store.seal_for_user_at(&user, 0, &(), now).unwrap();

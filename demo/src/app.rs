@@ -360,7 +360,7 @@ async fn end_session(
     };
     let expires_at = OffsetDateTime::from_unix_timestamp(row.expires_at)?;
     revocations.revoke_at(
-        Revocation::session(SessionId::from_u64(id), expires_at),
+        Revocation::Session { id: SessionId::from_u64(id), expires_at },
         now,
     );
     if user.session_id() == Some(SessionId::from_u64(id)) {

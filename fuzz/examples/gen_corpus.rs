@@ -81,11 +81,7 @@ fn main() {
         ),
         (
             "k300-xchacha",
-            KeyRing::with_algorithm(
-                300,
-                Algorithm::XChaCha20Poly1305,
-                Key::from_bytes(&seq(2)).unwrap(),
-            ),
+            KeyRing::new(300, Key::from_bytes(&seq(2)).unwrap().with_algorithm(Algorithm::XChaCha20Poly1305)),
         ),
         (
             "kmax-xaes",
@@ -129,11 +125,7 @@ fn main() {
     // keyring_parse: mode 0 = text.
     let dir = root.join("keyring_parse");
     let mut ring = KeyRing::new(1, Key::from_bytes(&seq(4)).unwrap());
-    ring.rotate_with_algorithm(
-        2,
-        Algorithm::XChaCha20Poly1305,
-        Key::from_bytes(&seq(5)).unwrap(),
-    )
+    ring.rotate(2, Key::from_bytes(&seq(5)).unwrap().with_algorithm(Algorithm::XChaCha20Poly1305))
     .unwrap();
     ring.rotate(4_294_967_295, Key::from_bytes(&seq(6)).unwrap())
         .unwrap();

@@ -98,7 +98,7 @@ fn end_to_end(input: &Input, algorithm: Algorithm) {
         .iter()
         .map(|&b| {
             with_backend(b, || {
-                let ring = KeyRing::with_algorithm(5, algorithm, key.clone());
+                let ring = KeyRing::new(5, key.clone().with_algorithm(algorithm));
                 SessionStore::builder("session", ring).build().unwrap()
             })
         })

@@ -15,32 +15,26 @@ use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use sealed_session::{KeyConfigError, KeyEntryProblem, KeyError, KeyRing};
+use sealed_session::{KeyConfigError, KeyError, KeyRing};
 
 /// Every message `KeyConfigError` can display, with digits masked as `#`.
 static MESSAGES: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
-    let problems = [
-        KeyEntryProblem::Format,
-        KeyEntryProblem::KeyId,
-        KeyEntryProblem::Algorithm,
-        KeyEntryProblem::Key(KeyError::Length { got: 0 }),
-        KeyEntryProblem::Key(KeyError::Base64),
-        KeyEntryProblem::Key(KeyError::Random),
-        KeyEntryProblem::Key(KeyError::Weak),
-        KeyEntryProblem::DuplicateId,
+    let keys = [
+        KeyError::Length { got: 0 },
+        KeyError::Base64,
+        KeyError::Random,
+        KeyError::Weak,
     ];
-    let mut set = BTreeSet::new();
-    set.insert(mask(&KeyConfigError::Empty.to_string()));
-    for problem in problems {
-        for key_id in [None, Some(0)] {
-            let err = KeyConfigError::Entry {
-                index: 0,
-                key_id,
-                problem: problem.clone(),
-            };
-            set.insert(mask(&err.to_string()));
-        }
-    }
+    let mut errors = vec![
+        KeyConfigError::Empty,
+        KeyConfigError::Format { index: 0, key_id: None },
+        KeyConfigError::Format { index: 0, key_id: Some(0) },
+        KeyConfigError::KeyId { index: 0 },
+        KeyConfigError::Algorithm { index: 0, key_id: 0 },
+        KeyConfigError::DuplicateId { index: 0, key_id: 0 },
+    ];
+    errors.extend(keys.into_iter().map(|error| KeyConfigError::Key { index: 0, key_id: 0, error }));
+    let set: BTreeSet<String> = errors.iter().map(|err| mask(&err.to_string())).collect();
     set
 });
 

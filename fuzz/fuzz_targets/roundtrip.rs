@@ -106,7 +106,7 @@ fuzz_target!(|input: Input| {
     } else {
         Algorithm::XAes256Gcm
     };
-    let ring = KeyRing::with_algorithm(key_id, algorithm, KEY.clone());
+    let ring = KeyRing::new(key_id, KEY.clone().with_algorithm(algorithm));
     let mut builder = SessionStore::builder(name, ring.clone());
     let ttl = input
         .ttl
@@ -254,7 +254,7 @@ fuzz_target!(|input: Input| {
             OpenError::Invalid
         );
     }
-    let other_key = KeyRing::with_algorithm(key_id, algorithm, OTHER_KEY.clone());
+    let other_key = KeyRing::new(key_id, OTHER_KEY.clone().with_algorithm(algorithm));
     let other = SessionStore::builder(name, other_key).build().unwrap();
     assert_eq!(
         other.open_at::<Payload>(value, now).unwrap_err(),

@@ -101,10 +101,7 @@ fn main() {
     // 1. publish throughput
     let start = Instant::now();
     for i in 0..burst {
-        set_a.revoke(Revocation::session(
-            SessionId::from_u64(1 << 40 | i),
-            expires_at,
-        ));
+        set_a.revoke(Revocation::Session { id: SessionId::from_u64(1 << 40 | i), expires_at });
     }
     let queued = start.elapsed();
     runtime
@@ -155,7 +152,7 @@ fn main() {
         }
         for id in chunk {
             sent.push(Instant::now());
-            set_a.revoke(Revocation::session(*id, expires_at));
+            set_a.revoke(Revocation::Session { id: *id, expires_at });
         }
     }
     let rate = n as f64 / start.elapsed().as_secs_f64();
@@ -174,7 +171,7 @@ fn main() {
         let id = SessionId::from_u64(3 << 40 | i);
         let start = Instant::now();
         runtime
-            .block_on(feed_a.revoke(Revocation::session(id, expires_at)))
+            .block_on(feed_a.revoke(Revocation::Session { id, expires_at }))
             .unwrap();
         acknowledged.push(start.elapsed());
         while !set_b.is_session_revoked(id) {

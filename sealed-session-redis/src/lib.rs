@@ -813,7 +813,7 @@ impl Shared {
     /// has applied everything the stream held before it.
     fn confirm(&self, beats: &mut Beats) {
         if let Some(at) = beats.proven() {
-            self.link.confirm_at(at);
+            self.link.confirm(at);
         }
     }
 
@@ -1111,7 +1111,7 @@ impl RedisFeed {
     /// # use sealed_session::{Revocation, SessionId};
     /// # async fn run(feed: RedisFeed) -> Result<(), sealed_session_redis::FeedError> {
     /// let expires_at = sealed_session::time::OffsetDateTime::now_utc() + sealed_session::time::Duration::hours(1);
-    /// feed.revoke(Revocation::session(SessionId::from_u64(7), expires_at)).await?;
+    /// feed.revoke(Revocation::Session { id: SessionId::from_u64(7), expires_at }).await?;
     /// # Ok(()) }
     /// ```
     pub async fn revoke(&self, revocation: Revocation) -> Result<(), FeedError> {
@@ -1163,7 +1163,7 @@ impl RedisFeed {
         user: &UserId,
         logged_in_until: OffsetDateTime,
     ) -> Result<(), FeedError> {
-        self.revoke(Revocation::user(user.clone(), logged_in_until))
+        self.revoke(Revocation::User { user: user.clone(), logged_in_until })
             .await
     }
 

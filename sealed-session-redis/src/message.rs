@@ -126,10 +126,7 @@ pub(crate) fn parse_message(bytes: &[u8]) -> Result<Message, RejectReason> {
     match kind {
         "s" => {
             let (id, expires) = rest.split_once(':').ok_or(RejectReason::Malformed)?;
-            Ok(Message::Revocation(Revocation::session(
-                session_id(id)?,
-                time(expires)?,
-            )))
+            Ok(Message::Revocation(Revocation::Session { id: session_id(id)?, expires_at: time(expires)? }))
         }
         "h" => {
             let (nonce, seq) = rest.split_once(':').ok_or(RejectReason::Malformed)?;
@@ -151,7 +148,7 @@ pub(crate) fn parse_message(bytes: &[u8]) -> Result<Message, RejectReason> {
                 "t" => UserId::text(id).map_err(|_| RejectReason::Malformed)?,
                 _ => return Err(RejectReason::Malformed),
             };
-            Ok(Message::Revocation(Revocation::user(user, time(until)?)))
+            Ok(Message::Revocation(Revocation::User { user, logged_in_until: time(until)? }))
         }
         _ => Err(RejectReason::Malformed),
     }
@@ -201,18 +198,12 @@ mod tests {
     #[test]
     fn round_trips() {
         let cases = [
-            Revocation::session(
-                SessionId::from_u64(0x0123_4567_89ab_cdef),
-                at(1_800_000_000),
-            ),
-            Revocation::session(SessionId::from_u64(u64::MAX), at(MAX_UNIX)),
-            Revocation::user(UserId::from(42u64), at(0)),
-            Revocation::user(UserId::from(u64::MAX), at(1)),
-            Revocation::user(UserId::text("al:ice:\u{e9}").unwrap(), at(7)),
-            Revocation::user(
-                UserId::text("x".repeat(UserId::MAX_TEXT_LEN)).unwrap(),
-                at(MAX_UNIX),
-            ),
+            Revocation::Session { id: SessionId::from_u64(0x0123_4567_89ab_cdef), expires_at: at(1_800_000_000) },
+            Revocation::Session { id: SessionId::from_u64(u64::MAX), expires_at: at(MAX_UNIX) },
+            Revocation::User { user: UserId::from(42u64), logged_in_until: at(0) },
+            Revocation::User { user: UserId::from(u64::MAX), logged_in_until: at(1) },
+            Revocation::User { user: UserId::text("al:ice:\u{e9}").unwrap(), logged_in_until: at(7) },
+            Revocation::User { user: UserId::text("x".repeat(UserId::MAX_TEXT_LEN)).unwrap(), logged_in_until: at(MAX_UNIX) },
         ];
         for r in cases {
             let m = encode(&r).unwrap();
@@ -220,11 +211,11 @@ mod tests {
             assert_eq!(parse(m.as_bytes()), Ok(r));
         }
         assert_eq!(
-            encode(&Revocation::session(SessionId::from_u64(1), at(5))).unwrap(),
+            encode(&Revocation::Session { id: SessionId::from_u64(1), expires_at: at(5) }).unwrap(),
             "1:s:0000000000000001:5"
         );
         assert_eq!(
-            encode(&Revocation::user(UserId::from(3u64), at(9))).unwrap(),
+            encode(&Revocation::User { user: UserId::from(3u64), logged_in_until: at(9) }).unwrap(),
             "1:u:9:i:3"
         );
     }
@@ -343,9 +334,9 @@ mod tests {
         ) {
             let user = UserId::text(text).unwrap();
             for r in [
-                Revocation::session(SessionId::from_u64(id), at(secs)),
-                Revocation::user(user.clone(), at(secs)),
-                Revocation::user(UserId::from(numeric), at(secs)),
+                Revocation::Session { id: SessionId::from_u64(id), expires_at: at(secs) },
+                Revocation::User { user: user.clone(), logged_in_until: at(secs) },
+                Revocation::User { user: UserId::from(numeric), logged_in_until: at(secs) },
             ] {
                 let m = encode(&r).unwrap();
                 proptest::prop_assert!(m.len() <= MAX_MESSAGE_LEN);

@@ -213,7 +213,7 @@ fn stores_use_the_backend_they_were_built_with() {
             .iter()
             .map(|&b| {
                 with_backend(b, || {
-                    let ring = KeyRing::with_algorithm(7, algorithm, key.clone());
+                    let ring = KeyRing::new(7, key.clone().with_algorithm(algorithm));
                     match SessionStore::builder("s", ring).build() {
                         Ok(store) => store,
                         Err(e) => panic!("build: {e}"),

@@ -1946,7 +1946,7 @@ fn build(specs: Vec<Spec>) -> Value {
         let key_bytes = master_key(spec.algorithm, spec.seal_key_id);
         let key = Key::from_bytes(&key_bytes).unwrap_or_else(|_| Key::generate());
         let seal_algorithm = spec.seal_algorithm.unwrap_or(spec.algorithm);
-        let ring = KeyRing::with_algorithm(spec.seal_key_id, seal_algorithm, key.clone());
+        let ring = KeyRing::new(spec.seal_key_id, key.clone().with_algorithm(seal_algorithm));
         let mut builder = SessionStore::builder(spec.seal_name, ring)
             .ttl(crate::MAX_TTL)
             .schema(spec.schema);
@@ -2112,7 +2112,7 @@ fn build(specs: Vec<Spec>) -> Value {
 /// vector's key as the sealing key, its policy, schemas and size cap.
 fn opener_store(spec: &Spec, key: &Key) -> SessionStore {
     let policy = spec.policy.unwrap_or(POLICY);
-    let ring = KeyRing::with_algorithm(spec.key_id, spec.algorithm, key.clone());
+    let ring = KeyRing::new(spec.key_id, key.clone().with_algorithm(spec.algorithm));
     let mut builder = SessionStore::builder(spec.open_name, ring)
         .ttl(time::Duration::seconds(policy.ttl))
         .leeway(time::Duration::seconds(policy.leeway))

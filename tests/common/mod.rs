@@ -49,7 +49,7 @@ pub fn payload(len: usize) -> Payload {
 }
 
 pub fn store(algorithm: Algorithm) -> SessionStore {
-    SessionStore::builder(NAME, KeyRing::with_algorithm(1, algorithm, Key::generate()))
+    SessionStore::builder(NAME, KeyRing::new(1, Key::generate().with_algorithm(algorithm)))
         .build()
         .unwrap()
 }
@@ -144,10 +144,10 @@ pub fn vector_store_builder(v: &Value) -> StoreBuilder {
     let key_id = u32::try_from(v["key_id"].as_u64().unwrap()).unwrap();
     let ring = if v["key_role"] == "retired" {
         let mut ring = KeyRing::new(key_id.wrapping_add(1), Key::generate());
-        ring.add_retired_with_algorithm(key_id, alg, key).unwrap();
+        ring.add_retired(key_id, key.with_algorithm(alg)).unwrap();
         ring
     } else {
-        KeyRing::with_algorithm(key_id, alg, key)
+        KeyRing::new(key_id, key.with_algorithm(alg))
     };
     let ttl = v
         .get("ttl")

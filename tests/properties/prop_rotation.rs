@@ -139,12 +139,12 @@ proptest! {
         let mut model = Model::default();
         let serial = model.new_key();
         model.entries.push((first, serial));
-        let mut ring = KeyRing::with_algorithm(first, algorithm(first_xchacha), Key::generate());
+        let mut ring = KeyRing::new(first, Key::generate().with_algorithm(algorithm(first_xchacha)));
         let mut cookies: Vec<Cookie> = Vec::new();
         for op in ops {
             match op {
                 Op::Rotate { id, xchacha } => {
-                    let result = ring.rotate_with_algorithm(id, algorithm(xchacha), Key::generate());
+                    let result = ring.rotate(id, Key::generate().with_algorithm(algorithm(xchacha)));
                     if model.contains_id(id) {
                         prop_assert_eq!(result, Err(KeyRingError::DuplicateId(id)));
                     } else {
@@ -154,7 +154,7 @@ proptest! {
                     }
                 }
                 Op::AddRetired { id, xchacha } => {
-                    let result = ring.add_retired_with_algorithm(id, algorithm(xchacha), Key::generate());
+                    let result = ring.add_retired(id, Key::generate().with_algorithm(algorithm(xchacha)));
                     if model.contains_id(id) {
                         prop_assert_eq!(result, Err(KeyRingError::DuplicateId(id)));
                     } else {
@@ -208,21 +208,21 @@ proptest! {
         data in any::<u64>(),
     ) {
         let key = Key::generate();
-        let store = SessionStore::builder(NAME, KeyRing::with_algorithm(id, algorithm(xchacha), key.clone()))
+        let store = SessionStore::builder(NAME, KeyRing::new(id, key.clone().with_algorithm(algorithm(xchacha))))
             .build()
             .unwrap();
         let sealed = store.seal_at(&data, t0()).unwrap();
         prop_assert_eq!(*open::<u64>(&store, sealed.value()).unwrap().data(), data);
         // Same id, same key, the other algorithm.
-        let other = SessionStore::builder(NAME, KeyRing::with_algorithm(id, algorithm(!xchacha), key.clone()))
+        let other = SessionStore::builder(NAME, KeyRing::new(id, key.clone().with_algorithm(algorithm(!xchacha))))
             .build()
             .unwrap();
         prop_assert_eq!(other.open_at::<u64>(sealed.value(), t0()).unwrap_err(), OpenError::Invalid);
         // A ring holding the same key under another id (and the original id
         // with another key) does not open it either.
         if other_id != id {
-            let mut ring = KeyRing::with_algorithm(other_id, algorithm(xchacha), key);
-            ring.add_retired_with_algorithm(id, algorithm(xchacha), Key::generate()).unwrap();
+            let mut ring = KeyRing::new(other_id, key.with_algorithm(algorithm(xchacha)));
+            ring.add_retired(id, Key::generate().with_algorithm(algorithm(xchacha))).unwrap();
             let other = SessionStore::builder(NAME, ring).build().unwrap();
             prop_assert_eq!(other.open_at::<u64>(sealed.value(), t0()).unwrap_err(), OpenError::Invalid);
         }

@@ -101,7 +101,7 @@ fn algorithm() -> impl Strategy<Value = Algorithm> {
 /// One store per algorithm (default settings), built once.
 static STORES: LazyLock<[SessionStore; 2]> = LazyLock::new(|| {
     [Algorithm::XAes256Gcm, Algorithm::XChaCha20Poly1305].map(|alg| {
-        SessionStore::builder(NAME, KeyRing::with_algorithm(1, alg, Key::generate()))
+        SessionStore::builder(NAME, KeyRing::new(1, Key::generate().with_algorithm(alg)))
             .build()
             .unwrap()
     })
@@ -206,7 +206,7 @@ proptest! {
         max_len in 512usize..=4096,
     ) {
         let name = "n".repeat(name_len);
-        let mut builder = SessionStore::builder(name, KeyRing::with_algorithm(u32::MAX, alg, Key::generate()))
+        let mut builder = SessionStore::builder(name, KeyRing::new(u32::MAX, Key::generate().with_algorithm(alg)))
             .ttl(Duration::days(ttl_days))
             .max_cookie_len(max_len);
         if let Some(i) = idle {
@@ -238,7 +238,7 @@ proptest! {
         data in proptest::collection::vec(any::<u8>(), 0..1200),
         now in 0..=MAX_UNIX - DAY,
     ) {
-        let ring = KeyRing::with_algorithm(1, alg, Key::generate());
+        let ring = KeyRing::new(1, Key::generate().with_algorithm(alg));
         let padded = SessionStore::builder(NAME, ring.clone()).padding(bucket).build().unwrap();
         let plain = SessionStore::builder(NAME, ring).build().unwrap();
         let plaintext_len = |value: &str| URL_SAFE_NO_PAD.decode(value).unwrap().len() - (2 + 24 + 16);
@@ -265,21 +265,21 @@ proptest! {
         other_id in any::<u32>(),
     ) {
         let key = Key::generate();
-        let store = SessionStore::builder(name.clone(), KeyRing::with_algorithm(id, alg, key.clone())).build().unwrap();
+        let store = SessionStore::builder(name.clone(), KeyRing::new(id, key.clone().with_algorithm(alg))).build().unwrap();
         let now = t0();
         let Ok(sealed) = store.seal_at(&data, now) else { return Ok(()); };
         let value = sealed.value();
         prop_assert_eq!(store.open_at::<Payload>(value, now).unwrap().anonymous().unwrap().into_data(), data);
         let other_alg = if alg == Algorithm::XAes256Gcm { Algorithm::XChaCha20Poly1305 } else { Algorithm::XAes256Gcm };
         let mut others = vec![
-            SessionStore::builder(name.clone(), KeyRing::with_algorithm(id, alg, Key::generate())),
-            SessionStore::builder(name.clone(), KeyRing::with_algorithm(id, other_alg, key.clone())),
+            SessionStore::builder(name.clone(), KeyRing::new(id, Key::generate().with_algorithm(alg))),
+            SessionStore::builder(name.clone(), KeyRing::new(id, key.clone().with_algorithm(other_alg))),
         ];
         if other_name != name {
-            others.push(SessionStore::builder(other_name, KeyRing::with_algorithm(id, alg, key.clone())));
+            others.push(SessionStore::builder(other_name, KeyRing::new(id, key.clone().with_algorithm(alg))));
         }
         if other_id != id {
-            others.push(SessionStore::builder(name, KeyRing::with_algorithm(other_id, alg, key)));
+            others.push(SessionStore::builder(name, KeyRing::new(other_id, key.with_algorithm(alg))));
         }
         for builder in others {
             let other = builder.build().unwrap();

@@ -215,7 +215,7 @@ async fn log_out_one_device_keeps_the_other() {
     let id = SessionId::from_u64(u64::from_str_radix(&phone_id, 16).unwrap());
     let deadline = common::t0() + Duration::days(7);
     f.revocations
-        .revoke_at(Revocation::session(id, deadline), common::t0());
+        .revoke_at(Revocation::Session { id, expires_at: deadline }, common::t0());
 
     assert_eq!(
         browse(&app, &mut phone, "GET", "/").await.body,
@@ -490,7 +490,7 @@ async fn a_stale_feed_fails_closed_for_users_and_recovers_without_a_restart() {
     assert!(revocations.stats().stale_answers >= 1);
 
     // The feed catches up: the same cookie works again.
-    feed.confirm();
+    feed.confirm(std::time::Instant::now());
     let answer = browse(&app, &mut signed_in, "GET", "/").await;
     assert_eq!((answer.status, answer.body.as_str()), (200, "7: 0"));
 }

@@ -1,6 +1,6 @@
 //! Placeholder keys and ambiguous key ids are refused.
 
-use sealed_session::{Key, KeyConfigError, KeyEntryProblem, KeyError, KeyRing, UserId};
+use sealed_session::{Key, KeyConfigError, KeyError, KeyRing, UserId};
 
 #[test]
 fn all_equal_and_low_variety_keys_are_weak() {
@@ -34,9 +34,14 @@ fn a_weak_key_in_the_configuration_names_its_entry() {
         "A".repeat(43)
     );
     let err: KeyConfigError = KeyRing::from_config(&config).unwrap_err();
-    assert_eq!(err.index(), Some(1));
-    assert_eq!(err.key_id(), Some(1));
-    assert_eq!(err.problem(), Some(&KeyEntryProblem::Key(KeyError::Weak)));
+    assert_eq!(
+        err,
+        KeyConfigError::Key {
+            index: 1,
+            key_id: 1,
+            error: KeyError::Weak
+        }
+    );
 }
 
 #[test]
@@ -44,7 +49,7 @@ fn key_ids_have_one_spelling() {
     let key = Key::generate().to_base64();
     for id in ["+1", "01", "00", " 1x", "-1", "1_000", "0x1", "4294967296"] {
         let err = KeyRing::from_config(&format!("{id}:xaes-256-gcm:{}", key.as_str())).unwrap_err();
-        assert_eq!(err.problem(), Some(&KeyEntryProblem::KeyId), "{id}");
+        assert_eq!(err, KeyConfigError::KeyId { index: 0 }, "{id}");
     }
     for (text, id) in [("0", 0u32), ("1", 1), ("10", 10), ("4294967295", u32::MAX)] {
         let ring = KeyRing::from_config(&format!("{text}:xaes-256-gcm:{}", key.as_str())).unwrap();

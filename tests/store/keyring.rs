@@ -20,7 +20,7 @@ fn rotation_keeps_old_cookies_opening_until_removed() {
         } else {
             Algorithm::XAes256Gcm
         };
-        ring.rotate_with_algorithm(id, alg, Key::generate())
+        ring.rotate(id, Key::generate().with_algorithm(alg))
             .unwrap();
         let store = build(&ring);
         assert_eq!(store.sealing_key_id(), id);

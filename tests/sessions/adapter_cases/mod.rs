@@ -442,7 +442,7 @@ impl World {
             )
             .unwrap();
         if fresh {
-            feed.confirm();
+            feed.confirm(std::time::Instant::now());
         }
         let sessions = Sessions::new(store, options())
             .unwrap()
@@ -557,7 +557,7 @@ impl World {
                     .seal_for_user_at(&user, CURRENT_EPOCH, &data(5), now - Duration::minutes(5))
                     .unwrap();
                 self.revocations
-                    .revoke_at(Revocation::user(user, now - Duration::minutes(1)), now);
+                    .revoke_at(Revocation::User { user, logged_in_until: now - Duration::minutes(1) }, now);
                 sealed.into_value()
             }
             Sent::HintTooLarge => self.largest_user_cookie(now - Duration::minutes(40)),
