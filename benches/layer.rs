@@ -42,7 +42,7 @@ use axum::routing::get;
 use common::NAME;
 use sealed_session::axum::SessionLayer;
 use sealed_session::cookie::CookieOptions;
-use sealed_session::engine::Opening;
+use sealed_session::engine::Arrival;
 use sealed_session::time::OffsetDateTime;
 use sealed_session::{
     Key, KeyRing, MemoryEpochs, Opened, SessionStore, Sessions, UserId, UserSession,
@@ -122,7 +122,7 @@ fn main() {
     });
     g.bench_function("sessions", |b| {
         b.iter(|| {
-            let Opening::NeedsEpoch(pending) = sessions.open::<Session>([black_box(&header)])
+            let Arrival::NeedsEpoch(pending) = sessions.open::<Session>([black_box(&header)])
             else {
                 panic!("a user session")
             };

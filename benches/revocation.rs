@@ -53,13 +53,19 @@ fn fill(set: &RevocationSet, now: OffsetDateTime) {
     let expires_at = now + Duration::hours(8);
     for i in 0..ENTRIES {
         set.revoke_at(
-            Revocation::Session { id: SessionId::from_u64(splitmix(i)), expires_at },
+            Revocation::Session {
+                id: SessionId::from_u64(splitmix(i)),
+                expires_at,
+            },
             now,
         );
     }
     for u in 0..USERS {
         set.revoke_at(
-            Revocation::User { user: UserId::from(1_000_000 + u), logged_in_until: now - Duration::hours(1) },
+            Revocation::User {
+                user: UserId::from(1_000_000 + u),
+                logged_in_until: now - Duration::hours(1),
+            },
             now,
         );
     }

@@ -21,7 +21,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use sealed_session::cookie::{CACHE_CONTROL_PRIVATE, CookieOptions, needs_vary_cookie};
-use sealed_session::engine::{Opening, SessionState};
+use sealed_session::engine::{Arrival, SessionState};
 use sealed_session::{Key, KeyRing, MemoryEpochs, SessionStore, Sessions, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -78,14 +78,14 @@ async fn serve(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     // ---- session glue: the request side ----
     let mut session = match sessions.open::<Data>(request.headers().get_all(COOKIE)) {
-        Opening::Ready(session) => session,
+        Arrival::Ready(session) => session,
         // Your database, async or not; `None` if the user is gone.
-        Opening::NeedsEpoch(pending) => {
+        Arrival::NeedsEpoch(pending) => {
             let epoch = epochs.get(pending.user_id());
             pending.verify(epoch)
         }
         // The revocation feed is stale: fail closed, no handler, no cookie.
-        Opening::Unavailable(_) => {
+        Arrival::Unavailable(_) => {
             let mut response = Response::new(Full::from("try again in a moment\n"));
             *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             return Ok(response);

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use sealed_session::time::{Duration, OffsetDateTime};
-use sealed_session::{Key, KeyRing, Opened, SealError, Session, SessionStore, UserId};
+use sealed_session::{Key, KeyRing, Opened, SealError, SessionStore, UserId, Verified};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -25,7 +25,7 @@ fn open(
     value: &str,
     epochs: &Epochs,
     now: OffsetDateTime,
-) -> Result<Session<Prefs>, sealed_session::OpenError> {
+) -> Result<Verified<Prefs>, sealed_session::OpenError> {
     match store.open_at::<Prefs>(value, now)? {
         Opened::Anonymous(session) => Ok(session),
         Opened::User(pending) => {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use time::{Duration, OffsetDateTime};
 
-use crate::expiry;
+use crate::store::expiry;
 
 /// Where the crate reads "now" from: the system clock, or a manual one
 /// that tests move by hand ([`Clock::manual`]). Cheap to clone; clones of a

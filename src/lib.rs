@@ -16,70 +16,53 @@
     clippy::cast_possible_wrap
 )]
 
+// The crate map (ARCHITECTURE.md): keys, the wire format, the store (the
+// one door for cookies), revocation, the per-request engine (the one door
+// for requests), and the framework adapters on top of it.
 #[cfg(feature = "actix-web")]
 pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod backend;
 mod clock;
-#[cfg(feature = "cookie")]
-pub mod cookie;
-#[cfg(feature = "cookie")]
-pub mod engine;
-mod envelope;
-#[cfg(feature = "cookie")]
-mod epoch_source;
 mod error;
-#[cfg(feature = "cookie")]
-mod events;
-mod expiry;
-#[cfg(any(feature = "axum", feature = "actix-web"))]
-mod handle;
-mod kdf;
+mod format;
+mod id;
 mod key;
-mod key_config;
-mod keyring;
-mod nonce;
 mod revocation;
-mod schema;
-mod scratch;
 mod session;
-mod session_id;
 #[cfg(feature = "cookie")]
 mod sessions;
 mod store;
-#[cfg(feature = "cookie")]
-pub mod testing;
-mod user_id;
-mod wire;
 
 // Test-only code (the golden-vector specs, the cross-backend tests): never
 // shipped in a build.
 #[cfg(test)]
 mod tests;
 
-#[cfg(feature = "cookie")]
-pub use self::cookie::{CookieOptions, CookieOptionsError};
 pub use clock::{Clock, ManualClock};
-#[cfg(feature = "cookie")]
-pub use epoch_source::{BoxError, EpochSource, MemoryEpochs, NoEpochs, NoUsers};
 pub use error::{ConfigError, InvalidUserId, KeyError, KeyRingError, OpenError, SealError};
-#[cfg(any(feature = "axum", feature = "actix-web"))]
-pub use handle::{SessionError, SessionHandle, UserSession};
+pub use format::wire::BROWSER_COOKIE_LIMIT;
+pub use id::{SessionId, UserId};
+pub use key::config::{KEYS_ENV_VAR, KeyConfigError};
+pub use key::ring::KeyRing;
 pub use key::{Algorithm, KEY_LEN, Key};
-pub use key_config::{KEYS_ENV_VAR, KeyConfigError};
-pub use keyring::KeyRing;
 pub use revocation::{
     DEFAULT_STALENESS_BOUND, FeedLink, FeedOptions, Revocation, RevocationError, RevocationSet,
     RevocationStats,
 };
-pub use session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
-pub use session_id::SessionId;
+pub use session::{Opened, ResealReasons, Sealed, SessionInfo, Unverified, Verified};
 #[cfg(feature = "cookie")]
-pub use sessions::{NoRevocationSet, Sessions};
+pub use sessions::cookie::{CookieOptions, CookieOptionsError};
+#[cfg(feature = "cookie")]
+pub use sessions::epoch_source::{EpochSource, MemoryEpochs, NoEpochs};
+#[cfg(feature = "cookie")]
+pub use sessions::error::SessionError;
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub use sessions::handle::{SessionHandle, UserSession};
+#[cfg(feature = "cookie")]
+pub use sessions::{Sessions, cookie, engine, testing};
 pub use store::{DEFAULT_LEEWAY, DEFAULT_TTL, MAX_TTL, SessionStore, StoreBuilder};
-pub use user_id::UserId;
-pub use wire::BROWSER_COOKIE_LIMIT;
 
 #[doc(hidden)]
 pub use backend::hooks as __backend;

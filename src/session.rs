@@ -1,6 +1,6 @@
 //! What seal returns and open hands out. Trust is carried by types: a user
 //! cookie opens as [`Unverified`], and only [`Unverified::verify_epoch`]
-//! turns it into a [`Session`].
+//! turns it into a [`Verified`].
 
 use core::fmt;
 use std::sync::Arc;
@@ -8,9 +8,9 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::error::OpenError;
-use crate::expiry::{Times, datetime};
-use crate::session_id::SessionId;
-use crate::user_id::{UserClaim, UserId};
+use crate::id::SessionId;
+use crate::id::{UserClaim, UserId};
+use crate::store::expiry::{Times, datetime};
 
 /// A sealed cookie value, ready for `Set-Cookie`, with the cookie name it was
 /// sealed for and the deadlines the cookie's `Max-Age` should not outlive.
@@ -365,13 +365,13 @@ impl SessionInfo {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct Session<T> {
+pub struct Verified<T> {
     pub(crate) data: T,
     pub(crate) user: Option<UserClaim>,
     pub(crate) info: SessionInfo,
 }
 
-impl<T> Session<T> {
+impl<T> Verified<T> {
     /// The application's session data.
     #[must_use]
     pub fn data(&self) -> &T {
@@ -454,11 +454,11 @@ impl<T> Unverified<T> {
     /// # Errors
     /// [`OpenError::Revoked`] if the epoch changed since the cookie was sealed.
     #[inline]
-    pub fn verify_epoch(self, current: u64) -> Result<Session<T>, OpenError> {
+    pub fn verify_epoch(self, current: u64) -> Result<Verified<T>, OpenError> {
         if self.claim.epoch != current {
             return Err(OpenError::Revoked);
         }
-        Ok(Session {
+        Ok(Verified {
             data: self.data,
             user: Some(self.claim),
             info: self.info,
@@ -481,8 +481,8 @@ impl<T> Unverified<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[inline]
-    pub fn dangerously_skip_epoch_check(self) -> Session<T> {
-        Session {
+    pub fn dangerously_skip_epoch_check(self) -> Verified<T> {
+        Verified {
             data: self.data,
             user: Some(self.claim),
             info: self.info,
@@ -514,7 +514,7 @@ impl<T> Unverified<T> {
 #[must_use]
 pub enum Opened<T> {
     /// No user in the cookie: the session is ready.
-    Anonymous(Session<T>),
+    Anonymous(Verified<T>),
     /// A user session: call [`Unverified::verify_epoch`].
     User(Unverified<T>),
 }
@@ -542,7 +542,7 @@ impl<T> Opened<T> {
     /// must go through [`Unverified::verify_epoch`]).
     #[must_use]
     #[inline]
-    pub fn anonymous(self) -> Option<Session<T>> {
+    pub fn anonymous(self) -> Option<Verified<T>> {
         match self {
             Opened::Anonymous(s) => Some(s),
             Opened::User(_) => None,
@@ -572,7 +572,7 @@ impl<T> Opened<T> {
     pub fn verify_with(
         self,
         lookup: impl FnOnce(&UserId) -> Option<u64>,
-    ) -> Result<Session<T>, OpenError> {
+    ) -> Result<Verified<T>, OpenError> {
         match self {
             Opened::Anonymous(s) => Ok(s),
             Opened::User(u) => match lookup(u.user_id()) {
@@ -586,9 +586,9 @@ impl<T> Opened<T> {
 // `Debug` never prints the session data: it is decrypted plaintext (and, for
 // an `Unverified`, possibly a revoked user's), which has no place in logs.
 
-impl<T> fmt::Debug for Session<T> {
+impl<T> fmt::Debug for Verified<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
+        f.debug_struct("Verified")
             .field("user_id", &self.user_id())
             .field("info", &self.info)
             .field("data", &format_args!(".."))

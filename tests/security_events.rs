@@ -266,7 +266,7 @@ async fn every_security_event_is_reported_and_none_carries_a_secret() {
 #[test]
 fn a_reseal_a_hint_asked_for_that_does_not_fit_is_reported_and_served_unchanged() {
     use sealed_session::UserId;
-    use sealed_session::engine::{Opening, Outcome, SessionState};
+    use sealed_session::engine::{Arrival, Outcome, SessionState};
 
     let captured = Captured::default();
     let writer = captured.clone();
@@ -296,7 +296,7 @@ fn a_reseal_a_hint_asked_for_that_does_not_fit_is_reported_and_served_unchanged(
     let value = seal(len).unwrap().into_value();
     let now = t0 + Duration::minutes(40);
     let header = format!("{NAME}={value}");
-    let Opening::NeedsEpoch(pending) = SessionState::<Data>::open(&store, [header], now) else {
+    let Arrival::NeedsEpoch(pending) = SessionState::<Data>::open(&store, [header], now) else {
         panic!("a user session")
     };
     let state = pending.verify(Some(0));

@@ -219,11 +219,17 @@ fn demo_app(revocations: bool, dir: &std::path::Path) -> (Router, String) {
         let set = RevocationSet::new(&store);
         let later = OffsetDateTime::now_utc() + TimeDuration::days(1);
         for i in 0..100_000u64 {
-            set.revoke(Revocation::Session { id: SessionId::from_u64(i.wrapping_mul(0x9e37_79b9_7f4a_7c15)), expires_at: later });
+            set.revoke(Revocation::Session {
+                id: SessionId::from_u64(i.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+                expires_at: later,
+            });
         }
         let before = OffsetDateTime::now_utc() - TimeDuration::hours(1);
         for i in 0..10_000u64 {
-            set.revoke(Revocation::User { user: UserId::from(1_000_000 + i), logged_in_until: before });
+            set.revoke(Revocation::User {
+                user: UserId::from(1_000_000 + i),
+                logged_in_until: before,
+            });
         }
         sessions = sessions.with_revocations(set);
     }

@@ -95,7 +95,13 @@ fn main() {
     }
     for u in 0..10_000u64 {
         let until = now - time::Duration::hours(1);
-        set.revoke_at(Revocation::User { user: UserId::from(1_000_000 + u), logged_in_until: until }, now);
+        set.revoke_at(
+            Revocation::User {
+                user: UserId::from(1_000_000 + u),
+                logged_in_until: until,
+            },
+            now,
+        );
     }
     let user = UserId::from(42u64);
     let cookie = store.seal_for_user_at(&user, 0, &(), now).unwrap();

@@ -30,12 +30,12 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use sealed_session::axum::{SessionLayer, default_response};
 use sealed_session::cookie::Cookie;
-use sealed_session::engine::Opening;
+use sealed_session::engine::Arrival;
 use sealed_session::time::format_description::well_known::Rfc3339;
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
-    BoxError, Clock, EpochSource, KeyRing, NoEpochs, OpenError, Revocation, SessionError,
-    SessionHandle, SessionId, SessionStore, Sessions, UserId, UserSession,
+    Clock, EpochSource, KeyRing, NoEpochs, OpenError, Revocation, SessionError, SessionHandle,
+    SessionId, SessionStore, Sessions, UserId, UserSession,
 };
 use serde::{Deserialize, Serialize};
 
@@ -97,7 +97,10 @@ pub fn build_store_named(
 
 /// The users' current epochs, for the session layer.
 impl EpochSource for Db {
-    async fn epoch(&self, user: &UserId) -> Result<Option<u64>, BoxError> {
+    async fn epoch(
+        &self,
+        user: &UserId,
+    ) -> Result<Option<u64>, Box<dyn std::error::Error + Send + Sync>> {
         let Some(id) = user.as_u64() else {
             return Ok(None);
         };
@@ -360,7 +363,10 @@ async fn end_session(
     };
     let expires_at = OffsetDateTime::from_unix_timestamp(row.expires_at)?;
     revocations.revoke_at(
-        Revocation::Session { id: SessionId::from_u64(id), expires_at },
+        Revocation::Session {
+            id: SessionId::from_u64(id),
+            expires_at,
+        },
         now,
     );
     if user.session_id() == Some(SessionId::from_u64(id)) {
@@ -689,8 +695,8 @@ async fn size_cap_check(State(state): State<AppState>, headers: HeaderMap) -> Ht
     let sealed_len = find(size_cap::NAME);
     let control_len = find(size_cap::CONTROL_NAME);
     let opened = match cap.sessions().open::<Vec<u8>>([header.as_str()]) {
-        Opening::Ready(state) if state.data() == Some(&cap.payload()) => "yes",
-        Opening::Ready(state) if state.cookie_error().is_some() => "no (it did not open)",
+        Arrival::Ready(state) if state.data() == Some(&cap.payload()) => "yes",
+        Arrival::Ready(state) if state.cookie_error().is_some() => "no (it did not open)",
         _ => "no",
     };
     let show =

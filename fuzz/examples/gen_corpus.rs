@@ -81,7 +81,12 @@ fn main() {
         ),
         (
             "k300-xchacha",
-            KeyRing::new(300, Key::from_bytes(&seq(2)).unwrap().with_algorithm(Algorithm::XChaCha20Poly1305)),
+            KeyRing::new(
+                300,
+                Key::from_bytes(&seq(2))
+                    .unwrap()
+                    .with_algorithm(Algorithm::XChaCha20Poly1305),
+            ),
         ),
         (
             "kmax-xaes",
@@ -125,7 +130,12 @@ fn main() {
     // keyring_parse: mode 0 = text.
     let dir = root.join("keyring_parse");
     let mut ring = KeyRing::new(1, Key::from_bytes(&seq(4)).unwrap());
-    ring.rotate(2, Key::from_bytes(&seq(5)).unwrap().with_algorithm(Algorithm::XChaCha20Poly1305))
+    ring.rotate(
+        2,
+        Key::from_bytes(&seq(5))
+            .unwrap()
+            .with_algorithm(Algorithm::XChaCha20Poly1305),
+    )
     .unwrap();
     ring.rotate(4_294_967_295, Key::from_bytes(&seq(6)).unwrap())
         .unwrap();

@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use sealed_session::__backend::opened_bytes;
 use sealed_session::cookie::{CookieOptions, MAX_HEADER_PAIRS};
-use sealed_session::engine::Opening;
+use sealed_session::engine::Arrival;
 use sealed_session::time::OffsetDateTime;
 use sealed_session::{Clock, Key, KeyRing, OpenError, SessionStore, Sessions, UserId};
 
@@ -95,9 +95,9 @@ fuzz_target!(|data: &[u8]| {
     );
 
     let mut state = match opening {
-        Opening::Ready(state) => state,
-        Opening::NeedsEpoch(pending) => pending.verify(Some(0)),
-        Opening::Unavailable(err) => panic!("no revocation set, yet unavailable: {err}"),
+        Arrival::Ready(state) => state,
+        Arrival::NeedsEpoch(pending) => pending.verify(Some(0)),
+        Arrival::Unavailable(err) => panic!("no revocation set, yet unavailable: {err}"),
     };
     if planted_within_limit {
         if victim && attacker {

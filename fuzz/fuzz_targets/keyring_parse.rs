@@ -27,13 +27,29 @@ static MESSAGES: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
     ];
     let mut errors = vec![
         KeyConfigError::Empty,
-        KeyConfigError::Format { index: 0, key_id: None },
-        KeyConfigError::Format { index: 0, key_id: Some(0) },
+        KeyConfigError::Format {
+            index: 0,
+            key_id: None,
+        },
+        KeyConfigError::Format {
+            index: 0,
+            key_id: Some(0),
+        },
         KeyConfigError::KeyId { index: 0 },
-        KeyConfigError::Algorithm { index: 0, key_id: 0 },
-        KeyConfigError::DuplicateId { index: 0, key_id: 0 },
+        KeyConfigError::Algorithm {
+            index: 0,
+            key_id: 0,
+        },
+        KeyConfigError::DuplicateId {
+            index: 0,
+            key_id: 0,
+        },
     ];
-    errors.extend(keys.into_iter().map(|error| KeyConfigError::Key { index: 0, key_id: 0, error }));
+    errors.extend(keys.into_iter().map(|error| KeyConfigError::Key {
+        index: 0,
+        key_id: 0,
+        error,
+    }));
     let set: BTreeSet<String> = errors.iter().map(|err| mask(&err.to_string())).collect();
     set
 });
@@ -117,7 +133,15 @@ fuzz_target!(|data: &[u8]| {
                 MESSAGES.contains(&mask(&text)),
                 "error message not from the fixed set: {text:?}"
             );
-            if let Some(index) = err.index() {
+            let index = match err {
+                KeyConfigError::Format { index, .. }
+                | KeyConfigError::KeyId { index }
+                | KeyConfigError::Algorithm { index, .. }
+                | KeyConfigError::Key { index, .. }
+                | KeyConfigError::DuplicateId { index, .. } => Some(index),
+                _ => None,
+            };
+            if let Some(index) = index {
                 let entries = config
                     .split([',', '\n'])
                     .filter(|e| !e.trim().is_empty())

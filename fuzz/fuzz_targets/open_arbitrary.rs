@@ -35,8 +35,11 @@ struct Payload {
 static STORES: LazyLock<Vec<SessionStore>> = LazyLock::new(|| {
     let ring = || {
         let mut ring = KeyRing::new(1, Key::generate());
-        ring.add_retired(300, Key::generate().with_algorithm(Algorithm::XChaCha20Poly1305))
-            .unwrap();
+        ring.add_retired(
+            300,
+            Key::generate().with_algorithm(Algorithm::XChaCha20Poly1305),
+        )
+        .unwrap();
         ring.add_retired(u32::MAX, Key::generate()).unwrap();
         ring
     };

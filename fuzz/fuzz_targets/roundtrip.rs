@@ -271,7 +271,10 @@ fuzz_target!(|input: Input| {
     let deadline = now_secs + idle.map_or(ttl, |i| i.min(ttl));
     match store.reseal_at(&session, later) {
         Ok(again) => {
-            assert!(later_secs < deadline, "re-sealed at {later_secs}, deadline {deadline}");
+            assert!(
+                later_secs < deadline,
+                "re-sealed at {later_secs}, deadline {deadline}"
+            );
             let reopened = store.open_at::<Payload>(again.value(), later).unwrap();
             assert_eq!(reopened.info().login_at(), now);
             assert_eq!(reopened.info().issued_at(), later);

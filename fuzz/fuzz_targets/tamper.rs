@@ -42,8 +42,11 @@ static STORES: LazyLock<Stores> = LazyLock::new(|| {
     let k1 = Key::generate();
     let k300 = Key::generate();
     let mut a = KeyRing::new(1, k1.clone());
-    a.add_retired(300, k300.clone().with_algorithm(Algorithm::XChaCha20Poly1305))
-        .unwrap();
+    a.add_retired(
+        300,
+        k300.clone().with_algorithm(Algorithm::XChaCha20Poly1305),
+    )
+    .unwrap();
     let mut b = KeyRing::new(300, k300.with_algorithm(Algorithm::XChaCha20Poly1305));
     b.add_retired(1, k1).unwrap();
     Stores {

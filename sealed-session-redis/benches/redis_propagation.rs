@@ -101,7 +101,10 @@ fn main() {
     // 1. publish throughput
     let start = Instant::now();
     for i in 0..burst {
-        set_a.revoke(Revocation::Session { id: SessionId::from_u64(1 << 40 | i), expires_at });
+        set_a.revoke(Revocation::Session {
+            id: SessionId::from_u64(1 << 40 | i),
+            expires_at,
+        });
     }
     let queued = start.elapsed();
     runtime
@@ -152,7 +155,10 @@ fn main() {
         }
         for id in chunk {
             sent.push(Instant::now());
-            set_a.revoke(Revocation::Session { id: *id, expires_at });
+            set_a.revoke(Revocation::Session {
+                id: *id,
+                expires_at,
+            });
         }
     }
     let rate = n as f64 / start.elapsed().as_secs_f64();

@@ -1163,8 +1163,11 @@ impl RedisFeed {
         user: &UserId,
         logged_in_until: OffsetDateTime,
     ) -> Result<(), FeedError> {
-        self.revoke(Revocation::User { user: user.clone(), logged_in_until })
-            .await
+        self.revoke(Revocation::User {
+            user: user.clone(),
+            logged_in_until,
+        })
+        .await
     }
 
     /// Waits until the set is fresh (the feed proved within the bound that

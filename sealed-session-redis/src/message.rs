@@ -126,7 +126,10 @@ pub(crate) fn parse_message(bytes: &[u8]) -> Result<Message, RejectReason> {
     match kind {
         "s" => {
             let (id, expires) = rest.split_once(':').ok_or(RejectReason::Malformed)?;
-            Ok(Message::Revocation(Revocation::Session { id: session_id(id)?, expires_at: time(expires)? }))
+            Ok(Message::Revocation(Revocation::Session {
+                id: session_id(id)?,
+                expires_at: time(expires)?,
+            }))
         }
         "h" => {
             let (nonce, seq) = rest.split_once(':').ok_or(RejectReason::Malformed)?;
@@ -148,7 +151,10 @@ pub(crate) fn parse_message(bytes: &[u8]) -> Result<Message, RejectReason> {
                 "t" => UserId::text(id).map_err(|_| RejectReason::Malformed)?,
                 _ => return Err(RejectReason::Malformed),
             };
-            Ok(Message::Revocation(Revocation::User { user, logged_in_until: time(until)? }))
+            Ok(Message::Revocation(Revocation::User {
+                user,
+                logged_in_until: time(until)?,
+            }))
         }
         _ => Err(RejectReason::Malformed),
     }
@@ -198,12 +204,30 @@ mod tests {
     #[test]
     fn round_trips() {
         let cases = [
-            Revocation::Session { id: SessionId::from_u64(0x0123_4567_89ab_cdef), expires_at: at(1_800_000_000) },
-            Revocation::Session { id: SessionId::from_u64(u64::MAX), expires_at: at(MAX_UNIX) },
-            Revocation::User { user: UserId::from(42u64), logged_in_until: at(0) },
-            Revocation::User { user: UserId::from(u64::MAX), logged_in_until: at(1) },
-            Revocation::User { user: UserId::text("al:ice:\u{e9}").unwrap(), logged_in_until: at(7) },
-            Revocation::User { user: UserId::text("x".repeat(UserId::MAX_TEXT_LEN)).unwrap(), logged_in_until: at(MAX_UNIX) },
+            Revocation::Session {
+                id: SessionId::from_u64(0x0123_4567_89ab_cdef),
+                expires_at: at(1_800_000_000),
+            },
+            Revocation::Session {
+                id: SessionId::from_u64(u64::MAX),
+                expires_at: at(MAX_UNIX),
+            },
+            Revocation::User {
+                user: UserId::from(42u64),
+                logged_in_until: at(0),
+            },
+            Revocation::User {
+                user: UserId::from(u64::MAX),
+                logged_in_until: at(1),
+            },
+            Revocation::User {
+                user: UserId::text("al:ice:\u{e9}").unwrap(),
+                logged_in_until: at(7),
+            },
+            Revocation::User {
+                user: UserId::text("x".repeat(UserId::MAX_TEXT_LEN)).unwrap(),
+                logged_in_until: at(MAX_UNIX),
+            },
         ];
         for r in cases {
             let m = encode(&r).unwrap();
@@ -211,11 +235,19 @@ mod tests {
             assert_eq!(parse(m.as_bytes()), Ok(r));
         }
         assert_eq!(
-            encode(&Revocation::Session { id: SessionId::from_u64(1), expires_at: at(5) }).unwrap(),
+            encode(&Revocation::Session {
+                id: SessionId::from_u64(1),
+                expires_at: at(5)
+            })
+            .unwrap(),
             "1:s:0000000000000001:5"
         );
         assert_eq!(
-            encode(&Revocation::User { user: UserId::from(3u64), logged_in_until: at(9) }).unwrap(),
+            encode(&Revocation::User {
+                user: UserId::from(3u64),
+                logged_in_until: at(9)
+            })
+            .unwrap(),
             "1:u:9:i:3"
         );
     }

@@ -145,7 +145,10 @@ fn a_revocation_on_a_reaches_b_within_the_bound() {
         );
 
         // "log out everywhere" on B, through the set (queued, not awaited)
-        set_b.revoke(Revocation::User { user: UserId::from(1u64), logged_in_until: OffsetDateTime::now_utc() });
+        set_b.revoke(Revocation::User {
+            user: UserId::from(1u64),
+            logged_in_until: OffsetDateTime::now_utc(),
+        });
         assert_eq!(
             set_b.check(laptop.info(), laptop.user_id()),
             Err(RevocationError::Revoked)
@@ -453,8 +456,10 @@ fn bad_feed_messages_are_rejected_counted_and_never_applied() {
             let _: String = cmd.query_async(&mut conn).await.unwrap();
         }
         // A good one after them: the reader is alive and went past them.
-        let good =
-            Revocation::Session { id: id(5), expires_at: OffsetDateTime::from_unix_timestamp(expires).unwrap() };
+        let good = Revocation::Session {
+            id: id(5),
+            expires_at: OffsetDateTime::from_unix_timestamp(expires).unwrap(),
+        };
         let writer = RevocationSet::new(&store);
         let (feed_a, _) = feed(&server, &writer);
         feed_a.revoke(good).await.unwrap();

@@ -30,8 +30,8 @@ pub fn opened_bytes() -> u64 {
 }
 
 use super::Cipher;
+use crate::format::wire::{NONCE_LEN, TAG_LEN};
 use crate::key::Algorithm;
-use crate::wire::{NONCE_LEN, TAG_LEN};
 
 /// The 96-bit-nonce AEAD inside an extended-nonce one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

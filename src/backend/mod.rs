@@ -22,8 +22,8 @@ mod rustcrypto;
 
 use core::cell::Cell;
 
+use crate::format::wire::{NONCE_LEN, TAG_LEN};
 use crate::key::Algorithm;
-use crate::wire::{NONCE_LEN, TAG_LEN};
 
 /// An AEAD implementation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

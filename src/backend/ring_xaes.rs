@@ -17,7 +17,7 @@ use dbl::Dbl;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, Tag, UnboundKey};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::wire::{NONCE_LEN, TAG_LEN};
+use crate::format::wire::{NONCE_LEN, TAG_LEN};
 
 /// One AES block.
 type Block = aes::Block;

@@ -13,7 +13,7 @@ use chacha20::{R20, hchacha};
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, Tag, UnboundKey};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::wire::{NONCE_LEN, TAG_LEN};
+use crate::format::wire::{NONCE_LEN, TAG_LEN};
 
 /// The XChaCha20-Poly1305 key.
 #[derive(Clone)]

@@ -7,8 +7,8 @@ use xaes_256_gcm::aead::{AeadInOut, KeyInit};
 use xaes_256_gcm::aes_gcm::Aes256Gcm;
 
 use super::hooks::Body;
+use crate::format::wire::{NONCE_LEN, TAG_LEN};
 use crate::key::Algorithm;
-use crate::wire::{NONCE_LEN, TAG_LEN};
 
 #[derive(Clone)]
 pub(crate) enum Cipher {

@@ -8,8 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use crate::backend::{Backend, Cipher, OPENS_BY_BACKEND, with_backend};
-use crate::kdf;
-use crate::wire::{self, NONCE_LEN, TAG_LEN};
+use crate::format::kdf;
+use crate::format::wire::{self, NONCE_LEN, TAG_LEN};
 use crate::{Algorithm, Key, KeyRing, SessionStore};
 
 /// The committed golden vector files: (name, text, vectors that

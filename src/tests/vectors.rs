@@ -20,10 +20,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::envelope::HeadIn;
-use crate::expiry::Times;
-use crate::kdf;
-use crate::wire::{self, NONCE_LEN, TAG_LEN, V2};
+use crate::format::envelope::HeadIn;
+use crate::format::kdf;
+use crate::format::wire::{self, NONCE_LEN, TAG_LEN, V2};
+use crate::store::expiry::Times;
 
 /// The version byte of the dropped format v1, for the history vectors.
 const V1: u8 = 0x01;
@@ -2168,7 +2168,7 @@ fn reseal_fields(
     let key = Key::from_bytes(&master_key(spec.algorithm, spec.key_id))
         .unwrap_or_else(|_| Key::generate());
     let store = opener_store(spec, &key);
-    let now = crate::expiry::datetime(spec.now);
+    let now = crate::store::expiry::datetime(spec.now);
     let Ok(session) = store
         .open_at::<VectorPayload>(cookie, now)
         .and_then(|opened| opened.verify_with(|_| spec.current_epoch))
@@ -2318,7 +2318,7 @@ fn golden_vectors_v2_reseal_byte_for_byte() {
             postcard::take_from_bytes::<OldPayload>(rest).map(|(_, p)| p)
         };
         assert!(
-            padding.is_ok_and(crate::envelope::is_padding),
+            padding.is_ok_and(crate::format::envelope::is_padding),
             "{}",
             v["name"]
         );

@@ -4,7 +4,7 @@
 
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
-    Algorithm, Key, KeyRing, MAX_TTL, OpenError, Session, SessionStore, StoreBuilder,
+    Algorithm, Key, KeyRing, MAX_TTL, OpenError, SessionStore, StoreBuilder, Verified,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -49,9 +49,12 @@ pub fn payload(len: usize) -> Payload {
 }
 
 pub fn store(algorithm: Algorithm) -> SessionStore {
-    SessionStore::builder(NAME, KeyRing::new(1, Key::generate().with_algorithm(algorithm)))
-        .build()
-        .unwrap()
+    SessionStore::builder(
+        NAME,
+        KeyRing::new(1, Key::generate().with_algorithm(algorithm)),
+    )
+    .build()
+    .unwrap()
 }
 
 pub const ALGORITHMS: [Algorithm; 2] = [Algorithm::XAes256Gcm, Algorithm::XChaCha20Poly1305];
@@ -67,7 +70,7 @@ pub fn open_full(
     store
         .open_at::<Payload>(value, now)?
         .verify_with(|_| Some(epoch))
-        .map(Session::into_data)
+        .map(Verified::into_data)
 }
 
 /// Property-test configuration: 10 000 cases, or `PROPTEST_CASES`.

@@ -81,7 +81,7 @@ struct Cookie {
 fn open<T: DeserializeOwned>(
     store: &SessionStore,
     value: &str,
-) -> Result<sealed_session::Session<T>, OpenError> {
+) -> Result<sealed_session::Verified<T>, OpenError> {
     store.open_at::<T>(value, t0())?.verify_with(UserId::as_u64)
 }
 

@@ -16,8 +16,8 @@ use common::{MAX_UNIX, NAME, t0, unix};
 use proptest::prelude::*;
 use sealed_session::time::{Duration, OffsetDateTime};
 use sealed_session::{
-    Algorithm, BROWSER_COOKIE_LIMIT, Key, KeyRing, OpenError, Opened, SealError, Session,
-    SessionStore, UserId,
+    Algorithm, BROWSER_COOKIE_LIMIT, Key, KeyRing, OpenError, Opened, SealError, SessionStore,
+    UserId, Verified,
 };
 use serde::{Deserialize, Serialize};
 
@@ -130,7 +130,7 @@ fn open(
     value: &str,
     now: OffsetDateTime,
     user: Option<&(UserId, u64)>,
-) -> Result<Session<Payload>, OpenError> {
+) -> Result<Verified<Payload>, OpenError> {
     let opened = store.open_at::<Payload>(value, now)?;
     assert_eq!(
         opened.user_id(),

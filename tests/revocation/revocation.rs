@@ -84,7 +84,10 @@ fn a_user_entry_refuses_logins_at_or_before_its_time_only() {
     let other_user = open(&store, &user_cookie(&store, 6, at(99)), at(200));
     // Sub-second part of the revocation time: logins are whole seconds.
     set.revoke_at(
-        Revocation::User { user: UserId::from(5u64), logged_in_until: at(100) + Duration::milliseconds(999) },
+        Revocation::User {
+            user: UserId::from(5u64),
+            logged_in_until: at(100) + Duration::milliseconds(999),
+        },
         at(150),
     );
     assert_eq!(
@@ -104,12 +107,24 @@ fn a_user_entry_refuses_logins_at_or_before_its_time_only() {
     );
 
     // An earlier time never narrows a later one; a later one widens it.
-    set.revoke_at(Revocation::User { user: UserId::from(5u64), logged_in_until: at(10) }, at(150));
+    set.revoke_at(
+        Revocation::User {
+            user: UserId::from(5u64),
+            logged_in_until: at(10),
+        },
+        at(150),
+    );
     assert_eq!(
         set.check(same_second.info(), same_second.user_id()),
         Err(RevocationError::Revoked)
     );
-    set.revoke_at(Revocation::User { user: UserId::from(5u64), logged_in_until: at(101) }, at(150));
+    set.revoke_at(
+        Revocation::User {
+            user: UserId::from(5u64),
+            logged_in_until: at(101),
+        },
+        at(150),
+    );
     assert_eq!(
         set.check(after.info(), after.user_id()),
         Err(RevocationError::Revoked)
@@ -121,7 +136,10 @@ fn a_user_entry_refuses_logins_at_or_before_its_time_only() {
     let text_cookie = store.seal_for_user_at(&text, 0, &(), at(99)).unwrap();
     let text_opened = open(&store, text_cookie.value(), at(200));
     assert_eq!(set.check(text_opened.info(), text_opened.user_id()), Ok(()));
-    set.revoke(Revocation::User { user: text.clone(), logged_in_until: at(99) });
+    set.revoke(Revocation::User {
+        user: text.clone(),
+        logged_in_until: at(99),
+    });
     assert_eq!(
         set.check(text_opened.info(), text_opened.user_id()),
         Err(RevocationError::Revoked)
@@ -171,7 +189,13 @@ fn a_user_entry_goes_at_its_time_plus_lifetime_plus_leeway() {
     let store = store();
     let set = RevocationSet::new(&store);
     let revoked_at = at(1000);
-    set.revoke_at(Revocation::User { user: UserId::from(1u64), logged_in_until: revoked_at }, revoked_at);
+    set.revoke_at(
+        Revocation::User {
+            user: UserId::from(1u64),
+            logged_in_until: revoked_at,
+        },
+        revoked_at,
+    );
     // The latest cookie it matches logged in at `revoked_at` and, re-sealed
     // as it may be, dies at revoked_at + 8 h (+ 60 s leeway).
     let value = user_cookie(&store, 1, revoked_at);
@@ -202,9 +226,27 @@ fn a_user_entry_goes_at_its_time_plus_lifetime_plus_leeway() {
 fn a_later_revocation_of_the_same_session_keeps_the_later_deadline() {
     let set = RevocationSet::with_lifetime(Duration::hours(8), Duration::seconds(60));
     let id = SessionId::from_u64(77);
-    set.revoke_at(Revocation::Session { id, expires_at: at(HOUR) }, t0());
-    set.revoke_at(Revocation::Session { id, expires_at: at(2 * HOUR) }, t0());
-    set.revoke_at(Revocation::Session { id, expires_at: at(HOUR / 2) }, t0()); // earlier: no change
+    set.revoke_at(
+        Revocation::Session {
+            id,
+            expires_at: at(HOUR),
+        },
+        t0(),
+    );
+    set.revoke_at(
+        Revocation::Session {
+            id,
+            expires_at: at(2 * HOUR),
+        },
+        t0(),
+    );
+    set.revoke_at(
+        Revocation::Session {
+            id,
+            expires_at: at(HOUR / 2),
+        },
+        t0(),
+    ); // earlier: no change
     assert_eq!(set.purge_at(at(HOUR + 60)), 0);
     assert!(set.is_session_revoked(id));
     assert_eq!(set.purge_at(at(2 * HOUR + 59)), 0);
@@ -223,11 +265,20 @@ fn memory_is_bounded_by_the_live_entries() {
                 .unwrap()
                 .wrapping_mul(0x9e37_79b9_7f4a_7c15),
         );
-        set.revoke_at(Revocation::Session { id, expires_at: at(i) }, t0());
+        set.revoke_at(
+            Revocation::Session {
+                id,
+                expires_at: at(i),
+            },
+            t0(),
+        );
     }
     for i in 0..1_000i64 {
         set.revoke_at(
-            Revocation::User { user: UserId::from(u64::try_from(i).unwrap()), logged_in_until: at(i) },
+            Revocation::User {
+                user: UserId::from(u64::try_from(i).unwrap()),
+                logged_in_until: at(i),
+            },
             t0(),
         );
     }
@@ -243,7 +294,10 @@ fn memory_is_bounded_by_the_live_entries() {
     // time takes the rest of the sessions and the users with it.
     let user_bound = 8 * HOUR + 60;
     set.revoke_at(
-        Revocation::Session { id: SessionId::from_u64(1), expires_at: at(user_bound + 2_000) },
+        Revocation::Session {
+            id: SessionId::from_u64(1),
+            expires_at: at(user_bound + 2_000),
+        },
         at(user_bound + 500),
     );
     assert_eq!(set.stats().session_entries, 1);
@@ -306,12 +360,18 @@ fn a_fed_set_is_stale_past_the_bound_for_user_sessions_only() {
     assert!(set.is_stale_at(past));
     assert_eq!(check(&guest, past), Ok(()), "anonymous: never stale");
     // Known revocations still answer Revoked (removal cookie), stale or not.
-    set.revoke(Revocation::User { user: UserId::from(1u64), logged_in_until: at(0) });
+    set.revoke(Revocation::User {
+        user: UserId::from(1u64),
+        logged_in_until: at(0),
+    });
     assert_eq!(check(&user, past), Err(RevocationError::Revoked));
     assert_eq!(set.stats().stale_answers, 2);
 
     // Local revocations are published; the feed's own are not.
-    link.apply(&Revocation::User { user: UserId::from(2u64), logged_in_until: OffsetDateTime::now_utc() });
+    link.apply(&Revocation::User {
+        user: UserId::from(2u64),
+        logged_in_until: OffsetDateTime::now_utc(),
+    });
     assert_eq!(set.stats().user_entries, 2);
     let published = published.lock().unwrap();
     assert_eq!(published.len(), 1);
@@ -329,7 +389,10 @@ fn failing_open_accepts_user_sessions_when_stale() {
     assert!(set.is_stale());
     assert_eq!(set.check(user.info(), user.user_id()), Ok(()));
     assert_eq!(set.stats().stale_answers, 1);
-    set.revoke(Revocation::User { user: UserId::from(1u64), logged_in_until: at(0) });
+    set.revoke(Revocation::User {
+        user: UserId::from(1u64),
+        logged_in_until: at(0),
+    });
     assert_eq!(
         set.check(user.info(), user.user_id()),
         Err(RevocationError::Revoked)
@@ -353,7 +416,13 @@ fn concurrent_checks_see_every_revocation_made_before_them() {
                 // filler entries, to make the tables grow under the readers
                 for j in 0..500u64 {
                     let id = SessionId::from_u64((u64::try_from(i).unwrap() << 32) | (j << 8) | 1);
-                    set.revoke_at(Revocation::Session { id, expires_at: at(HOUR) }, at(1));
+                    set.revoke_at(
+                        Revocation::Session {
+                            id,
+                            expires_at: at(HOUR),
+                        },
+                        at(1),
+                    );
                 }
             }
         });

@@ -23,7 +23,7 @@ use sealed_session::cookie::CookieOptions;
 use sealed_session::testing::ClientCookies;
 use sealed_session::time::Duration;
 use sealed_session::{
-    BoxError, Clock, FeedOptions, Key, KeyRing, ManualClock, NoEpochs, Revocation, RevocationSet,
+    Clock, FeedOptions, Key, KeyRing, ManualClock, NoEpochs, Revocation, RevocationSet,
     SessionError, SessionHandle, SessionId, SessionStore, Sessions, UserId, UserSession,
 };
 use tower::ServiceExt as _;
@@ -214,8 +214,13 @@ async fn log_out_one_device_keeps_the_other() {
     // login, with the session's deadline.
     let id = SessionId::from_u64(u64::from_str_radix(&phone_id, 16).unwrap());
     let deadline = common::t0() + Duration::days(7);
-    f.revocations
-        .revoke_at(Revocation::Session { id, expires_at: deadline }, common::t0());
+    f.revocations.revoke_at(
+        Revocation::Session {
+            id,
+            expires_at: deadline,
+        },
+        common::t0(),
+    );
 
     assert_eq!(
         browse(&app, &mut phone, "GET", "/").await.body,
@@ -433,7 +438,7 @@ async fn a_revoked_cookie_costs_no_epoch_lookup() {
         let lookups = Arc::clone(&lookups);
         move |_user: UserId| {
             lookups.fetch_add(1, Ordering::SeqCst);
-            async { Ok::<_, BoxError>(Some(0)) }
+            async { Ok::<_, std::io::Error>(Some(0)) }
         }
     };
     let app = routes().layer(SessionLayer::new(f.sessions.clone(), epochs));

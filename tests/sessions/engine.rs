@@ -8,7 +8,7 @@ use crate::adapter_cases;
 use adapter_cases::{
     CASES, Case, Data, LOGIN_USER, NAME, Route, Sent, World, check, too_big, view,
 };
-use sealed_session::engine::{Opening, Outcome, SessionState};
+use sealed_session::engine::{Arrival, Outcome, SessionState};
 use sealed_session::time::Duration;
 use sealed_session::{OpenError, SealError, UserId};
 
@@ -21,11 +21,11 @@ fn run(world: &World, case: &Case) -> (u16, String, Vec<String>) {
     }
     let mut state = match world.sessions.open::<Data>(header.iter()) {
         // The revocation feed is stale: fail closed, no Set-Cookie.
-        Opening::Unavailable(_) => {
+        Arrival::Unavailable(_) => {
             return (503, "unavailable".into(), Vec::new());
         }
-        Opening::Ready(state) => state,
-        Opening::NeedsEpoch(pending) => match world.epochs.lookup(pending.user_id()) {
+        Arrival::Ready(state) => state,
+        Arrival::NeedsEpoch(pending) => match world.epochs.lookup(pending.user_id()) {
             Ok(current) => pending.verify(current),
             // Fail closed: no data, no Set-Cookie.
             Err(_) => return (500, "internal error".into(), Vec::new()),
@@ -119,12 +119,12 @@ fn the_outcomes_are_what_the_table_says() {
     let open = |sent| {
         let header = world.cookie_header(sent);
         match world.sessions.open::<Data>(header.iter()) {
-            Opening::Ready(state) => state,
-            Opening::NeedsEpoch(pending) => {
+            Arrival::Ready(state) => state,
+            Arrival::NeedsEpoch(pending) => {
                 let current = world.epochs.lookup(pending.user_id()).unwrap();
                 pending.verify(current)
             }
-            Opening::Unavailable(err) => panic!("no feed here: {err}"),
+            Arrival::Unavailable(err) => panic!("no feed here: {err}"),
         }
     };
     assert_eq!(open(Sent::Nothing).finish(now).unwrap(), Outcome::Unchanged);
@@ -167,7 +167,7 @@ fn finishing_twice_decides_the_same() {
 fn a_request_keeps_the_store_it_opened_with() {
     let world = World::new();
     let header = world.cookie_header(Sent::Anonymous);
-    let Opening::Ready(mut state) = world.sessions.open::<Data>(header.iter()) else {
+    let Arrival::Ready(mut state) = world.sessions.open::<Data>(header.iter()) else {
         panic!("anonymous")
     };
     // Keys rotate while the request runs: key 3 seals from now on.
@@ -209,12 +209,12 @@ fn http2_split_cookie_fields_and_non_utf8_bytes() {
     let valid = header.split("; ").nth(1).unwrap().to_owned();
     // Several fields, one of them with bytes that are not UTF-8.
     let fields: Vec<Vec<u8>> = vec![b"a=\xff\xfe".to_vec(), valid.into_bytes(), b"b=2".to_vec()];
-    let Opening::Ready(state) = world.sessions.open::<Data>(&fields) else {
+    let Arrival::Ready(state) = world.sessions.open::<Data>(&fields) else {
         panic!("anonymous")
     };
     assert_eq!(state.data().map(|d| d.counter), Some(5));
     // No fields at all.
-    let Opening::Ready(state) = world.sessions.open::<Data>(Vec::<String>::new()) else {
+    let Arrival::Ready(state) = world.sessions.open::<Data>(Vec::<String>::new()) else {
         panic!("nothing")
     };
     assert_eq!(state.data(), None);
@@ -229,7 +229,7 @@ fn logout_then_change_starts_an_anonymous_session_without_the_user() {
         user: LOGIN_USER,
         epoch: 1,
     });
-    let Opening::NeedsEpoch(pending) = world.sessions.open::<Data>(header.iter()) else {
+    let Arrival::NeedsEpoch(pending) = world.sessions.open::<Data>(header.iter()) else {
         panic!("a user session")
     };
     let mut state = pending.verify(Some(1));
@@ -277,7 +277,7 @@ fn a_session_reaching_its_end_during_the_request_is_removed() {
         )
         .unwrap();
     let header = format!("{NAME}={}", sealed.value());
-    let Opening::Ready(mut state) = world.sessions.open::<Data>([header]) else {
+    let Arrival::Ready(mut state) = world.sessions.open::<Data>([header]) else {
         panic!("anonymous")
     };
     state.data_mut().counter += 1;

@@ -7,7 +7,7 @@ use crate::common;
 
 use common::*;
 use sealed_session::cookie::CookieOptions;
-use sealed_session::engine::Opening;
+use sealed_session::engine::Arrival;
 use sealed_session::{Key, KeyRing, SessionStore, Sessions};
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +27,7 @@ where
     T: Serialize + serde::de::DeserializeOwned + Default + Clone,
 {
     let header = format!("{NAME}={cookie}");
-    let Opening::Ready(state) = sessions.open::<T>([header]) else {
+    let Arrival::Ready(state) = sessions.open::<T>([header]) else {
         panic!("an anonymous session needs no epoch")
     };
     let data = state.data().cloned();

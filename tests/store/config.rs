@@ -63,10 +63,16 @@ fn whitespace_newlines_blank_entries_and_short_form_are_accepted() {
 
 #[test]
 fn to_config_round_trips_and_the_parsed_ring_opens_the_same_cookies() {
-    let mut ring = KeyRing::new(1, Key::generate().with_algorithm(Algorithm::XChaCha20Poly1305));
+    let mut ring = KeyRing::new(
+        1,
+        Key::generate().with_algorithm(Algorithm::XChaCha20Poly1305),
+    );
     ring.rotate(2, Key::generate()).unwrap();
-    ring.rotate(u32::MAX, Key::generate().with_algorithm(Algorithm::XChaCha20Poly1305))
-        .unwrap();
+    ring.rotate(
+        u32::MAX,
+        Key::generate().with_algorithm(Algorithm::XChaCha20Poly1305),
+    )
+    .unwrap();
     ring.add_retired(0, Key::generate()).unwrap();
 
     let config = ring.to_config();
@@ -133,19 +139,88 @@ fn empty_configs_are_refused() {
 fn each_problem_names_the_entry_and_key_id() {
     let good = format!("2:xaes-256-gcm:{K1}");
     let cases: Vec<(String, KeyConfigError)> = vec![
-        ("2".into(), KeyConfigError::Format { index: 0, key_id: Some(2) }),
-        (format!("{good},3:xaes-256-gcm:{K2}:x"), KeyConfigError::Format { index: 1, key_id: Some(3) }),
-        (format!("{good}, , 3::"), KeyConfigError::Algorithm { index: 1, key_id: 3 }),
-        (format!("{good}, , 3:xaes-256-gcm:"), KeyConfigError::Key { index: 1, key_id: 3, error: KeyError::Length { got: 0 } }),
-        (format!("x:xaes-256-gcm:{K2}"), KeyConfigError::KeyId { index: 0 }),
-        (format!("-1:xaes-256-gcm:{K2}"), KeyConfigError::KeyId { index: 0 }),
-        (format!("4294967296:xaes-256-gcm:{K2}"), KeyConfigError::KeyId { index: 0 }),
-        (format!(":xaes-256-gcm:{K2}"), KeyConfigError::KeyId { index: 0 }),
-        (format!("{good},4:aes-256-gcm:{K2}"), KeyConfigError::Algorithm { index: 1, key_id: 4 }),
-        (format!("{good},4:XAES-256-GCM:{K2}"), KeyConfigError::Algorithm { index: 1, key_id: 4 }),
-        (format!("{good},1:{K2},5:xaes-256-gcm:{}", &K2[..40]), KeyConfigError::Key { index: 2, key_id: 5, error: KeyError::Length { got: 30 } }),
-        ("6:xaes-256-gcm:!!!!".into(), KeyConfigError::Key { index: 0, key_id: 6, error: KeyError::Base64 }),
-        (format!("{good},1:{K2},2:{K2}"), KeyConfigError::DuplicateId { index: 2, key_id: 2 }),
+        (
+            "2".into(),
+            KeyConfigError::Format {
+                index: 0,
+                key_id: Some(2),
+            },
+        ),
+        (
+            format!("{good},3:xaes-256-gcm:{K2}:x"),
+            KeyConfigError::Format {
+                index: 1,
+                key_id: Some(3),
+            },
+        ),
+        (
+            format!("{good}, , 3::"),
+            KeyConfigError::Algorithm {
+                index: 1,
+                key_id: 3,
+            },
+        ),
+        (
+            format!("{good}, , 3:xaes-256-gcm:"),
+            KeyConfigError::Key {
+                index: 1,
+                key_id: 3,
+                error: KeyError::Length { got: 0 },
+            },
+        ),
+        (
+            format!("x:xaes-256-gcm:{K2}"),
+            KeyConfigError::KeyId { index: 0 },
+        ),
+        (
+            format!("-1:xaes-256-gcm:{K2}"),
+            KeyConfigError::KeyId { index: 0 },
+        ),
+        (
+            format!("4294967296:xaes-256-gcm:{K2}"),
+            KeyConfigError::KeyId { index: 0 },
+        ),
+        (
+            format!(":xaes-256-gcm:{K2}"),
+            KeyConfigError::KeyId { index: 0 },
+        ),
+        (
+            format!("{good},4:aes-256-gcm:{K2}"),
+            KeyConfigError::Algorithm {
+                index: 1,
+                key_id: 4,
+            },
+        ),
+        (
+            format!("{good},4:XAES-256-GCM:{K2}"),
+            KeyConfigError::Algorithm {
+                index: 1,
+                key_id: 4,
+            },
+        ),
+        (
+            format!("{good},1:{K2},5:xaes-256-gcm:{}", &K2[..40]),
+            KeyConfigError::Key {
+                index: 2,
+                key_id: 5,
+                error: KeyError::Length { got: 30 },
+            },
+        ),
+        (
+            "6:xaes-256-gcm:!!!!".into(),
+            KeyConfigError::Key {
+                index: 0,
+                key_id: 6,
+                error: KeyError::Base64,
+            },
+        ),
+        (
+            format!("{good},1:{K2},2:{K2}"),
+            KeyConfigError::DuplicateId {
+                index: 2,
+                key_id: 2,
+            },
+        ),
     ];
     for (text, expected) in cases {
         let err = KeyRing::from_config(&text).unwrap_err();
@@ -161,8 +236,12 @@ fn each_problem_names_the_entry_and_key_id() {
             None => assert!(!shown.contains("key id ("), "{shown}"),
         }
         let reason = match &err {
-            KeyConfigError::Format { .. } => "expected id:algorithm:base64key (or id:base64key)".to_string(),
-            KeyConfigError::KeyId { .. } => "key id is not a number from 0 to 4294967295".to_string(),
+            KeyConfigError::Format { .. } => {
+                "expected id:algorithm:base64key (or id:base64key)".to_string()
+            }
+            KeyConfigError::KeyId { .. } => {
+                "key id is not a number from 0 to 4294967295".to_string()
+            }
             KeyConfigError::Algorithm { .. } => KeyError::UnknownAlgorithm.to_string(),
             KeyConfigError::Key { error, .. } => error.to_string(),
             _ => "an earlier entry has the same key id".to_string(),

@@ -55,7 +55,7 @@ fn builder(key: &Key) -> StoreBuilder {
 fn anonymous<T: serde::de::DeserializeOwned>(
     store: &SessionStore,
     value: &str,
-) -> Result<sealed_session::Session<T>, OpenError> {
+) -> Result<sealed_session::Verified<T>, OpenError> {
     match store.open_at::<T>(value, at(10))? {
         Opened::Anonymous(session) => Ok(session),
         Opened::User(_) => panic!("anonymous cookie"),

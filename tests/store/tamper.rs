@@ -239,13 +239,20 @@ fn other_key_or_algorithm_does_not_open() {
     let key = sealed_session::Key::generate();
     let x = SessionStore::builder(
         NAME,
-        sealed_session::KeyRing::new(1, key.clone().with_algorithm(sealed_session::Algorithm::XAes256Gcm)),
+        sealed_session::KeyRing::new(
+            1,
+            key.clone()
+                .with_algorithm(sealed_session::Algorithm::XAes256Gcm),
+        ),
     )
     .build()
     .unwrap();
     let c = SessionStore::builder(
         NAME,
-        sealed_session::KeyRing::new(1, key.with_algorithm(sealed_session::Algorithm::XChaCha20Poly1305)),
+        sealed_session::KeyRing::new(
+            1,
+            key.with_algorithm(sealed_session::Algorithm::XChaCha20Poly1305),
+        ),
     )
     .build()
     .unwrap();

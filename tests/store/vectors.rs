@@ -12,12 +12,12 @@ use std::collections::BTreeSet;
 
 use common::{VectorPayload, golden_vectors_v2, unix, vector_store_builder};
 use sealed_session::{
-    OpenError, ResealReasons, SealError, Session, SessionInfo, SessionStore, UserId,
+    OpenError, ResealReasons, SealError, SessionInfo, SessionStore, UserId, Verified,
 };
 use serde_json::Value;
 
 /// The outcome name (FORMAT.md section 6) and the session, if it opened.
-fn outcome(store: &SessionStore, v: &Value) -> (String, Option<Session<VectorPayload>>) {
+fn outcome(store: &SessionStore, v: &Value) -> (String, Option<Verified<VectorPayload>>) {
     let now = unix(v["now"].as_i64().unwrap());
     // `current_epoch: null` is a user the application no longer has.
     let result = store

@@ -113,7 +113,10 @@ impl Fleet {
 
     /// "Log out this device" of session `id`.
     pub fn revocation(&self, id: SessionId) -> Revocation {
-        Revocation::Session { id, expires_at: self.expires_at }
+        Revocation::Session {
+            id,
+            expires_at: self.expires_at,
+        }
     }
 
     /// A user cookie, opened.
@@ -141,7 +144,10 @@ impl Fleet {
             for (k, part) in ids.chunks(chunk).enumerate() {
                 let set = &sets[k % sets.len()];
                 for id in part {
-                    set.revoke(Revocation::Session { id: *id, expires_at });
+                    set.revoke(Revocation::Session {
+                        id: *id,
+                        expires_at,
+                    });
                 }
                 if !pause.is_zero() {
                     std::thread::sleep(pause);

@@ -45,10 +45,8 @@ pub fn options() -> CookieOptions {
         .dangerously_allow_unprefixed_name()
 }
 
-/// 2027-01-15T08:00:00Z: every request of a case runs at this time.
-pub fn t0() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
-}
+/// Every request of a case runs at the suite's one test time.
+pub use crate::common::t0;
 
 #[derive(Serialize, Deserialize, Debug, Default, Clone, PartialEq, Eq)]
 pub struct Data {
@@ -556,8 +554,13 @@ impl World {
                 let sealed = store
                     .seal_for_user_at(&user, CURRENT_EPOCH, &data(5), now - Duration::minutes(5))
                     .unwrap();
-                self.revocations
-                    .revoke_at(Revocation::User { user, logged_in_until: now - Duration::minutes(1) }, now);
+                self.revocations.revoke_at(
+                    Revocation::User {
+                        user,
+                        logged_in_until: now - Duration::minutes(1),
+                    },
+                    now,
+                );
                 sealed.into_value()
             }
             Sent::HintTooLarge => self.largest_user_cookie(now - Duration::minutes(40)),

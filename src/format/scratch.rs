@@ -16,7 +16,7 @@
 
 use core::cell::Cell;
 
-use crate::wire::MAX_DECODED_LEN;
+use crate::format::wire::MAX_DECODED_LEN;
 
 /// One decoded cookie's worth of bytes.
 pub(crate) type Buffer = [u8; MAX_DECODED_LEN];

@@ -41,8 +41,8 @@ use rand::rngs::{StdRng, SysRng};
 use rand::{Rng as _, SeedableRng as _};
 
 use crate::error::SealError;
-use crate::session_id::SessionId;
-use crate::wire::NONCE_LEN;
+use crate::format::wire::NONCE_LEN;
+use crate::id::SessionId;
 
 /// Tells whether the process forked since the last call.
 enum ForkDetector {

@@ -1,8 +1,8 @@
 //! What is inside the ciphertext (FORMAT.md section 4): the times, the user
 //! claim, the session id and the payload's schema number, then the
 //! application's payload, postcard-encoded, then zero padding. The times'
-//! meaning and rules live in [`crate::expiry`], the schemas in
-//! [`crate::schema`].
+//! meaning and rules live in [`crate::store::expiry`], the schemas in
+//! [`crate::store::schema`].
 //!
 //! The envelope is written and read in two steps, the head (everything
 //! before the payload) and the payload, so that a payload of an older
@@ -17,8 +17,8 @@
 #[cfg(test)]
 use serde::{Deserialize, Serialize};
 
-use crate::session_id::SessionId;
-use crate::user_id::{UserClaim, UserClaimRef, UserId};
+use crate::id::SessionId;
+use crate::id::{UserClaim, UserClaimRef, UserId};
 
 /// Worst-case postcard size of the four time fields: `issued_at` up to year
 /// 9999 (6 bytes), `login_age` and `lifetime` up to 400 days (4 bytes each),

@@ -8,10 +8,10 @@
 //!
 //! * **Request side.** [`Sessions::open`](crate::Sessions::open) finds and
 //!   opens the session cookie in the request's `Cookie` header field(s). An
-//!   anonymous session is ready at once ([`Opening::Ready`]); a user session
-//!   waits for its epoch check ([`Opening::NeedsEpoch`]), and only
+//!   anonymous session is ready at once ([`Arrival::Ready`]); a user session
+//!   waits for its epoch check ([`Arrival::NeedsEpoch`]), and only
 //!   [`PendingEpoch::verify`] turns it into a [`SessionState`]; a stale
-//!   revocation feed makes it [`Opening::Unavailable`]. A cookie that was
+//!   revocation feed makes it [`Arrival::Unavailable`]. A cookie that was
 //!   sent but did not open (tampered, expired, revoked, several different
 //!   ones: [`OpenError`]) is remembered, so the response removes it.
 //! * **Handler.** Read the data ([`SessionState::data`]), change it
@@ -48,7 +48,7 @@
 //!
 //! # Example
 //! ```
-//! use sealed_session::engine::{Opening, Outcome, SessionState};
+//! use sealed_session::engine::{Arrival, Outcome, SessionState};
 //! use sealed_session::{Key, KeyRing, SessionStore, UserId};
 //! use time::OffsetDateTime;
 //!
@@ -56,7 +56,7 @@
 //! let now = OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
 //!
 //! // Request 1: no cookie; the handler logs user 42 in (their epoch is 0).
-//! let Opening::Ready(mut state) = SessionState::<u32>::open(&store, ["theme=dark"], now) else {
+//! let Arrival::Ready(mut state) = SessionState::<u32>::open(&store, ["theme=dark"], now) else {
 //!     unreachable!("no session cookie")
 //! };
 //! state.login(UserId::from(42u64), 0, 1);
@@ -64,7 +64,7 @@
 //!
 //! // Request 2: the cookie comes back; the user's epoch is looked up.
 //! let header = format!("__Host-session={}", sealed.value());
-//! let Opening::NeedsEpoch(pending) = SessionState::<u32>::open(&store, [header.as_str()], now) else {
+//! let Arrival::NeedsEpoch(pending) = SessionState::<u32>::open(&store, [header.as_str()], now) else {
 //!     unreachable!("a user session")
 //! };
 //! assert_eq!(pending.user_id(), &UserId::from(42u64));
@@ -73,7 +73,7 @@
 //! assert!(matches!(state.finish(now)?, Outcome::Resealed(_)));
 //!
 //! // Request 3: the user logged out everywhere (epoch 1): removal cookie.
-//! let Opening::NeedsEpoch(pending) = SessionState::<u32>::open(&store, [header.as_str()], now) else {
+//! let Arrival::NeedsEpoch(pending) = SessionState::<u32>::open(&store, [header.as_str()], now) else {
 //!     unreachable!()
 //! };
 //! let state = pending.verify(Some(1));
@@ -90,25 +90,25 @@ use time::OffsetDateTime;
 
 use crate::cookie::{Cookie, MAX_HEADER_PAIRS};
 use crate::error::{OpenError, SealError};
-use crate::events;
-use crate::nonce;
+use crate::format::nonce;
+use crate::id::SessionId;
+use crate::id::UserId;
 use crate::revocation::{Revocation, RevocationError, RevocationSet};
-use crate::session::{Opened, Sealed, Session, SessionInfo, Unverified};
-use crate::session_id::SessionId;
+use crate::session::{Opened, Sealed, SessionInfo, Unverified, Verified};
+use crate::sessions::events;
 use crate::store::SessionStore;
-use crate::user_id::UserId;
 
 /// What the response does with the session cookie, decided by
 /// [`SessionState::finish`].
 ///
 /// # Example
 /// ```
-/// use sealed_session::engine::{Opening, Outcome, SessionState};
+/// use sealed_session::engine::{Arrival, Outcome, SessionState};
 /// use sealed_session::{Key, KeyRing, SessionStore};
 ///
 /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
 /// let now = time::OffsetDateTime::now_utc();
-/// let Opening::Ready(state) = SessionState::<()>::open(&store, ["sid=forged"], now) else {
+/// let Arrival::Ready(state) = SessionState::<()>::open(&store, ["sid=forged"], now) else {
 ///     unreachable!()
 /// };
 /// assert_eq!(state.finish(now)?, Outcome::Remove);
@@ -155,7 +155,7 @@ impl Outcome {
 ///
 /// # Example
 /// ```
-/// use sealed_session::engine::{Opening, SessionState};
+/// use sealed_session::engine::{Arrival, SessionState};
 /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
 ///
 /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
@@ -163,13 +163,13 @@ impl Outcome {
 /// let cookie = store.seal_for_user_at(&UserId::from(7u64), 3, &"data", now)?;
 /// let header = format!("sid={}", cookie.value());
 /// let state = match SessionState::<String>::open(&store, [header.as_str()], now) {
-///     Opening::Ready(state) => state,
-///     Opening::NeedsEpoch(pending) => {
+///     Arrival::Ready(state) => state,
+///     Arrival::NeedsEpoch(pending) => {
 ///         let current = Some(3); // look pending.user_id() up in your database
 ///         pending.verify(current)
 ///     }
 ///     // only with a revocation set whose feed is stale: answer 503
-///     Opening::Unavailable(err) => return Err(err.into()),
+///     Arrival::Unavailable(err) => return Err(err.into()),
 /// };
 /// assert_eq!(state.data().map(String::as_str), Some("data"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -179,17 +179,17 @@ impl Outcome {
 /// run a handler on an empty session and overwrite a valid user cookie):
 ///
 /// ```compile_fail,E0004
-/// # use sealed_session::engine::{Opening, SessionState};
-/// # fn glue(opening: Opening<u32>) -> SessionState<u32> {
+/// # use sealed_session::engine::{Arrival, SessionState};
+/// # fn glue(opening: Arrival<u32>) -> SessionState<u32> {
 /// match opening {
-///     Opening::Ready(state) => state,
-///     Opening::NeedsEpoch(pending) => pending.verify(Some(0)),
+///     Arrival::Ready(state) => state,
+///     Arrival::NeedsEpoch(pending) => pending.verify(Some(0)),
 /// }
 /// # }
 /// ```
 #[derive(Debug)]
 #[must_use]
-pub enum Opening<T> {
+pub enum Arrival<T> {
     /// No user session in the cookie (none at all, an anonymous one, or one
     /// that did not open): ready.
     Ready(SessionState<T>),
@@ -214,14 +214,14 @@ pub enum Opening<T> {
 ///
 /// # Example
 /// ```
-/// use sealed_session::engine::{Opening, Outcome, SessionState};
+/// use sealed_session::engine::{Arrival, Outcome, SessionState};
 /// use sealed_session::{Key, KeyRing, OpenError, SessionStore, UserId};
 ///
 /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
 /// let now = time::OffsetDateTime::now_utc();
 /// let cookie = store.seal_for_user_at(&UserId::from(7u64), 3, &(), now)?;
 /// let header = format!("sid={}", cookie.value());
-/// let Opening::NeedsEpoch(pending) = SessionState::<()>::open(&store, [header.as_str()], now) else {
+/// let Arrival::NeedsEpoch(pending) = SessionState::<()>::open(&store, [header.as_str()], now) else {
 ///     unreachable!()
 /// };
 /// let state = pending.verify(None); // no such user any more
@@ -248,13 +248,13 @@ impl<T> PendingEpoch<T> {
     ///
     /// # Example
     /// ```
-    /// use sealed_session::engine::{Opening, SessionState};
+    /// use sealed_session::engine::{Arrival, SessionState};
     /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
     /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
     /// let now = time::OffsetDateTime::now_utc();
     /// let cookie = store.seal_for_user_at(&UserId::from(7u64), 3, &(), now)?;
     /// let header = format!("sid={}", cookie.value());
-    /// let Opening::NeedsEpoch(pending) = SessionState::<()>::open(&store, [header.as_str()], now) else {
+    /// let Arrival::NeedsEpoch(pending) = SessionState::<()>::open(&store, [header.as_str()], now) else {
     ///     unreachable!()
     /// };
     /// assert_eq!(pending.user_id(), &UserId::from(7u64));
@@ -271,13 +271,13 @@ impl<T> PendingEpoch<T> {
     ///
     /// # Example
     /// ```
-    /// use sealed_session::engine::{Opening, SessionState};
+    /// use sealed_session::engine::{Arrival, SessionState};
     /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
     /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000)?;
     /// let cookie = store.seal_for_user_at(&UserId::from(7u64), 3, &(), now)?;
     /// let header = format!("sid={}", cookie.value());
-    /// let Opening::NeedsEpoch(pending) = SessionState::<()>::open(&store, [header.as_str()], now) else {
+    /// let Arrival::NeedsEpoch(pending) = SessionState::<()>::open(&store, [header.as_str()], now) else {
     ///     unreachable!()
     /// };
     /// assert_eq!(pending.info().login_at(), now);
@@ -296,13 +296,13 @@ impl<T> PendingEpoch<T> {
     ///
     /// # Example
     /// ```
-    /// use sealed_session::engine::{Opening, SessionState};
+    /// use sealed_session::engine::{Arrival, SessionState};
     /// use sealed_session::{Key, KeyRing, SessionStore, UserId};
     /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
     /// let now = time::OffsetDateTime::now_utc();
     /// let cookie = store.seal_for_user_at(&UserId::from(7u64), 3, &(), now)?;
     /// let header = format!("sid={}", cookie.value());
-    /// let Opening::NeedsEpoch(pending) = SessionState::<()>::open(&store, [header.as_str()], now) else {
+    /// let Arrival::NeedsEpoch(pending) = SessionState::<()>::open(&store, [header.as_str()], now) else {
     ///     unreachable!()
     /// };
     /// let state = pending.verify(Some(3));
@@ -343,7 +343,7 @@ enum Phase<T> {
     /// No session: reads see nothing, a change starts an anonymous one.
     Empty,
     /// The request's session, verified (or anonymous).
-    Open { session: Session<T>, changed: bool },
+    Open { session: Verified<T>, changed: bool },
     /// A session made in this request: a login, or a first change. Its
     /// session id is drawn when it is made (`None` if the generator failed:
     /// sealing then tries again).
@@ -366,12 +366,12 @@ enum Phase<T> {
 ///
 /// # Example
 /// ```
-/// use sealed_session::engine::{Opening, Outcome, SessionState};
+/// use sealed_session::engine::{Arrival, Outcome, SessionState};
 /// use sealed_session::{Key, KeyRing, SessionStore};
 ///
 /// let store = SessionStore::builder("sid", KeyRing::new(1, Key::generate())).build()?;
 /// let now = time::OffsetDateTime::now_utc();
-/// let Opening::Ready(mut state) = SessionState::<Vec<u32>>::open(&store, [""], now) else {
+/// let Arrival::Ready(mut state) = SessionState::<Vec<u32>>::open(&store, [""], now) else {
 ///     unreachable!()
 /// };
 /// assert_eq!(state.data(), None); // no session yet
@@ -439,7 +439,7 @@ impl<T: DeserializeOwned> SessionState<T> {
     /// HTTP/2 request may have several); `&str`, `&[u8]` and `http`'s
     /// `HeaderValue` all work.
     #[doc(hidden)] // the door is `Sessions::open`
-    pub fn open<I>(store: &SessionStore, cookie_fields: I, now: OffsetDateTime) -> Opening<T>
+    pub fn open<I>(store: &SessionStore, cookie_fields: I, now: OffsetDateTime) -> Arrival<T>
     where
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
@@ -456,7 +456,7 @@ impl<T: DeserializeOwned> SessionState<T> {
         cookie_fields: I,
         now: OffsetDateTime,
         revocations: &RevocationSet,
-    ) -> Opening<T>
+    ) -> Arrival<T>
     where
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
@@ -469,7 +469,7 @@ impl<T: DeserializeOwned> SessionState<T> {
         cookie_fields: I,
         now: OffsetDateTime,
         revocations: Option<&RevocationSet>,
-    ) -> Opening<T>
+    ) -> Arrival<T>
     where
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
@@ -484,7 +484,7 @@ impl<T: DeserializeOwned> SessionState<T> {
                 Err(RevocationError::Revoked) => Err(Sent::Rejected(OpenError::Revoked)),
                 Err(err) => {
                     events::session_unavailable();
-                    return Opening::Unavailable(err);
+                    return Arrival::Unavailable(err);
                 }
             },
             (opened, _) => opened.map_err(Sent::Rejected),
@@ -493,9 +493,9 @@ impl<T: DeserializeOwned> SessionState<T> {
             events::cookie_rejected(store.cookie_name(), err);
         }
         match checked {
-            Ok(None) => Opening::Ready(SessionState::with(store, Sent::Nothing, Phase::Empty)),
-            Err(sent) => Opening::Ready(SessionState::with(store, sent, Phase::Empty)),
-            Ok(Some(Opened::Anonymous(session))) => Opening::Ready(SessionState::with(
+            Ok(None) => Arrival::Ready(SessionState::with(store, Sent::Nothing, Phase::Empty)),
+            Err(sent) => Arrival::Ready(SessionState::with(store, sent, Phase::Empty)),
+            Ok(Some(Opened::Anonymous(session))) => Arrival::Ready(SessionState::with(
                 store,
                 Sent::Opened,
                 Phase::Open {
@@ -504,7 +504,7 @@ impl<T: DeserializeOwned> SessionState<T> {
                 },
             )),
             Ok(Some(Opened::User(unverified))) => {
-                Opening::NeedsEpoch(PendingEpoch { store, unverified })
+                Arrival::NeedsEpoch(PendingEpoch { store, unverified })
             }
         }
     }

@@ -6,7 +6,7 @@
 //! # Example
 //! ```
 //! use sealed_session::cookie::CookieOptions;
-//! use sealed_session::engine::Opening;
+//! use sealed_session::engine::Arrival;
 //! use sealed_session::testing::ClientCookies;
 //! use sealed_session::{Clock, Key, KeyRing, SessionStore, Sessions};
 //! use time::{Duration, OffsetDateTime};
@@ -20,14 +20,14 @@
 //! let mut browser = ClientCookies::new();
 //!
 //! // first response: a new session
-//! let Opening::Ready(mut state) = sessions.open::<u32>(browser.cookie_header()) else { unreachable!() };
+//! let Arrival::Ready(mut state) = sessions.open::<u32>(browser.cookie_header()) else { unreachable!() };
 //! *state.data_mut() = 1;
 //! let set_cookie = sessions.finish(&state, 200)?.unwrap().to_string();
 //! browser.receive([set_cookie]);
 //!
 //! // 31 minutes later the session has idled out
 //! hand.advance(Duration::minutes(31) + sessions.store().leeway());
-//! let Opening::Ready(state) = sessions.open::<u32>(browser.cookie_header()) else { unreachable!() };
+//! let Arrival::Ready(state) = sessions.open::<u32>(browser.cookie_header()) else { unreachable!() };
 //! assert_eq!(state.data(), None);
 //! browser.receive([sessions.finish(&state, 200)?.unwrap().to_string()]); // the removal cookie
 //! assert_eq!(browser.get("__Host-sid"), None);

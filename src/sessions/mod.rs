@@ -2,6 +2,15 @@
 //! store (with its clock), in one cheap-to-clone value that every adapter (and your
 //! own glue for any other framework) works through.
 
+pub mod cookie;
+pub mod engine;
+pub(crate) mod epoch_source;
+pub(crate) mod error;
+pub(crate) mod events;
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub(crate) mod handle;
+pub mod testing;
+
 use core::fmt;
 use std::sync::Arc;
 
@@ -12,32 +21,14 @@ use time::OffsetDateTime;
 
 use crate::clock::Clock;
 use crate::cookie::{Cookie, CookieOptions, CookieOptionsError};
-use crate::engine::{Opening, Outcome, SessionState};
+use crate::engine::{Arrival, Outcome, SessionState};
 use crate::error::SealError;
-use crate::events;
+
+use crate::id::UserId;
 use crate::revocation::RevocationSet;
 use crate::session::Sealed;
+use crate::sessions::error::SessionError;
 use crate::store::SessionStore;
-use crate::user_id::UserId;
-
-/// [`Sessions::revoke_user`] on sessions without a
-/// [revocation set](Sessions::with_revocations): nothing was revoked.
-///
-/// # Example
-/// ```
-/// use sealed_session::NoRevocationSet;
-/// assert!(NoRevocationSet.to_string().contains("revocation set"));
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NoRevocationSet;
-
-impl fmt::Display for NoRevocationSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("no revocation set: log out everywhere needs `Sessions::with_revocations`")
-    }
-}
-
-impl std::error::Error for NoRevocationSet {}
 
 struct Shared {
     store: ArcSwap<SessionStore>,
@@ -65,21 +56,21 @@ struct Shared {
 /// # Example
 /// ```
 /// use sealed_session::cookie::CookieOptions;
-/// use sealed_session::engine::Opening;
+/// use sealed_session::engine::Arrival;
 /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
 ///
 /// let store = SessionStore::builder("__Host-session", KeyRing::new(1, Key::generate())).build()?;
 /// let sessions = Sessions::new(store, CookieOptions::new())?;
 ///
 /// // a request without a cookie; the handler counts
-/// let Opening::Ready(mut state) = sessions.open::<u32>([""]) else { unreachable!() };
+/// let Arrival::Ready(mut state) = sessions.open::<u32>([""]) else { unreachable!() };
 /// *state.data_mut() += 1;
 /// let set_cookie = sessions.finish(&state, 200)?.expect("a new session");
 /// assert!(set_cookie.to_string().starts_with("__Host-session="));
 ///
 /// // the next request sends it back
 /// let header = set_cookie.stripped().to_string();
-/// let Opening::Ready(state) = sessions.open::<u32>([header]) else { unreachable!() };
+/// let Arrival::Ready(state) = sessions.open::<u32>([header]) else { unreachable!() };
 /// assert_eq!(state.data(), Some(&1));
 /// assert!(sessions.finish(&state, 200)?.is_none()); // unchanged: no Set-Cookie
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -166,23 +157,23 @@ impl Sessions {
     /// # Example
     /// ```
     /// use sealed_session::cookie::CookieOptions;
-    /// use sealed_session::engine::Opening;
+    /// use sealed_session::engine::Arrival;
     /// use sealed_session::{Key, KeyRing, OpenError, RevocationSet, SessionStore, Sessions, UserId};
     ///
     /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let revocations = RevocationSet::new(&store);
     /// let sessions = Sessions::new(store, CookieOptions::new())?.with_revocations(revocations);
     ///
-    /// let Opening::Ready(mut state) = sessions.open::<u32>([""]) else { unreachable!() };
+    /// let Arrival::Ready(mut state) = sessions.open::<u32>([""]) else { unreachable!() };
     /// state.login(UserId::from(7u64), 0, 7);
     /// let copy = sessions.finish(&state, 200)?.unwrap().stripped().to_string(); // kept by an attacker
     ///
-    /// let Opening::NeedsEpoch(pending) = sessions.open::<u32>([copy.as_str()]) else { unreachable!() };
+    /// let Arrival::NeedsEpoch(pending) = sessions.open::<u32>([copy.as_str()]) else { unreachable!() };
     /// let mut state = pending.verify(Some(0));
     /// state.logout();
     /// assert_eq!(sessions.finish(&state, 200)?.unwrap().value(), ""); // removal cookie, and revoked
     ///
-    /// let Opening::Ready(state) = sessions.open::<u32>([copy.as_str()]) else { unreachable!() };
+    /// let Arrival::Ready(state) = sessions.open::<u32>([copy.as_str()]) else { unreachable!() };
     /// assert_eq!(state.cookie_error(), Some(OpenError::Revoked)); // the copy no longer opens
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -225,13 +216,13 @@ impl Sessions {
     /// leeway; with a zero leeway, log in again a second later).
     ///
     /// # Errors
-    /// [`NoRevocationSet`] if these sessions have no revocation set:
-    /// nothing is revoked (bump the user's epoch instead).
+    /// [`SessionError::NoRevocationSet`] if these sessions have no
+    /// revocation set: nothing is revoked (bump the user's epoch instead).
     ///
     /// # Example
     /// ```
     /// use sealed_session::cookie::CookieOptions;
-    /// use sealed_session::engine::Opening;
+    /// use sealed_session::engine::Arrival;
     /// use sealed_session::{Key, KeyRing, OpenError, RevocationSet, SessionStore, Sessions, UserId};
     ///
     /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
@@ -242,16 +233,22 @@ impl Sessions {
     ///
     /// let sessions = sessions.with_revocations(RevocationSet::new(&store));
     /// sessions.revoke_user(&UserId::from(7u64))?;
-    /// let Opening::Ready(state) = sessions.open::<()>([header]) else { unreachable!() };
+    /// let Arrival::Ready(state) = sessions.open::<()>([header]) else { unreachable!() };
     /// assert_eq!(state.cookie_error(), Some(OpenError::Revoked));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn revoke_user(&self, user: &UserId) -> Result<(), NoRevocationSet> {
-        let set = self.revocations().ok_or(NoRevocationSet)?;
+    pub fn revoke_user(&self, user: &UserId) -> Result<(), SessionError> {
+        let set = self.revocations().ok_or(SessionError::NoRevocationSet)?;
         let now = self.now();
         let until = set.user_until(user, now.unix_timestamp());
         let until = OffsetDateTime::from_unix_timestamp(until).unwrap_or(now);
-        set.revoke_at(crate::Revocation::User { user: user.clone(), logged_in_until: until }, now);
+        set.revoke_at(
+            crate::Revocation::User {
+                user: user.clone(),
+                logged_in_until: until,
+            },
+            now,
+        );
         events::logout_everywhere(user);
         Ok(())
     }
@@ -354,7 +351,7 @@ impl Sessions {
     /// # Example
     /// ```
     /// use sealed_session::cookie::CookieOptions;
-    /// use sealed_session::engine::Opening;
+    /// use sealed_session::engine::Arrival;
     /// use sealed_session::{Key, KeyRing, SessionStore, Sessions, UserId};
     ///
     /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
@@ -362,9 +359,9 @@ impl Sessions {
     /// let sessions = Sessions::new(store, CookieOptions::new())?;
     /// let header = format!("__Host-sid={}", cookie.value());
     /// let state = match sessions.open::<()>([header]) {
-    ///     Opening::Ready(state) => state,
-    ///     Opening::NeedsEpoch(pending) => pending.verify(Some(4)), // from your database
-    ///     Opening::Unavailable(err) => return Err(err.into()), // answer 503
+    ///     Arrival::Ready(state) => state,
+    ///     Arrival::NeedsEpoch(pending) => pending.verify(Some(4)), // from your database
+    ///     Arrival::Unavailable(err) => return Err(err.into()), // answer 503
     /// };
     /// assert_eq!(state.user_id(), Some(&UserId::from(9u64)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -372,7 +369,7 @@ impl Sessions {
     pub fn open<T: DeserializeOwned>(
         &self,
         cookie_fields: impl IntoIterator<Item = impl AsRef<[u8]>>,
-    ) -> Opening<T> {
+    ) -> Arrival<T> {
         let store = self.shared.store.load();
         let now = store.clock().now();
         match &self.shared.revocations {
@@ -397,18 +394,18 @@ impl Sessions {
     /// # Example
     /// ```
     /// use sealed_session::cookie::CookieOptions;
-    /// use sealed_session::engine::Opening;
+    /// use sealed_session::engine::Arrival;
     /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
     ///
     /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
     /// let sessions = Sessions::new(store, CookieOptions::new())?;
-    /// let Opening::Ready(mut state) = sessions.open::<u8>(["__Host-sid=tampered"]) else { unreachable!() };
+    /// let Arrival::Ready(mut state) = sessions.open::<u8>(["__Host-sid=tampered"]) else { unreachable!() };
     /// let removal = sessions.finish(&state, 200)?.expect("the removal cookie");
     /// assert_eq!(removal.value(), "");
     /// state.logout();
     /// assert!(sessions.finish(&state, 200)?.is_some());
     ///
-    /// let Opening::Ready(mut state) = sessions.open::<u8>([""]) else { unreachable!() };
+    /// let Arrival::Ready(mut state) = sessions.open::<u8>([""]) else { unreachable!() };
     /// *state.data_mut() = 1;
     /// assert!(sessions.finish(&state, 500)?.is_none()); // a 5xx keeps no new session
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -428,6 +425,23 @@ impl Sessions {
         };
         self.settle(state, &outcome, now);
         Ok(self.set_cookie(&outcome, now))
+    }
+
+    /// Log out everywhere from inside a request (the handles'
+    /// `logout_everywhere`): the user's sessions are revoked at once, not
+    /// at [`finish`](Sessions::finish) as a [`logout`](SessionState::logout)
+    /// is, so a failing response cannot undo it; then this request's
+    /// session ends. Without a revocation set nothing changes.
+    #[cfg(any(feature = "axum", feature = "actix-web"))]
+    pub(crate) fn logout_everywhere<T>(
+        &self,
+        state: &mut SessionState<T>,
+    ) -> Result<(), SessionError> {
+        if let Some(user) = state.user_id() {
+            self.revoke_user(user)?;
+        }
+        state.logout();
+        Ok(())
     }
 
     /// When a new login is sealed: now, or just past the user's "log out

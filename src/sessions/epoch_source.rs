@@ -1,6 +1,6 @@
 //! Where the session middleware looks a user's current epoch up: the
 //! [`EpochSource`] trait, with ready implementations for closures,
-//! [`MemoryEpochs`] and [`NoUsers`].
+//! [`MemoryEpochs`] and [`NoEpochs`].
 
 use core::future::Future;
 #[cfg(any(feature = "axum", feature = "actix-web"))]
@@ -8,10 +8,10 @@ use core::pin::Pin;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::user_id::UserId;
+use crate::id::UserId;
 
 /// The error an [`EpochSource`] may fail with: any error, boxed.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Where the middleware looks a user's current epoch up: your users table,
 /// a cache, or [`MemoryEpochs`].
@@ -26,7 +26,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// # Example
 /// ```
-/// use sealed_session::{BoxError, EpochSource, UserId};
+/// use sealed_session::{EpochSource, UserId};
 ///
 /// #[derive(Clone)]
 /// struct Db; // your database handle
@@ -38,7 +38,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// }
 ///
 /// impl EpochSource for Db {
-///     async fn epoch(&self, user: &UserId) -> Result<Option<u64>, BoxError> {
+///     async fn epoch(
+///         &self,
+///         user: &UserId,
+///     ) -> Result<Option<u64>, Box<dyn std::error::Error + Send + Sync>> {
 ///         match user.as_u64() {
 ///             Some(id) => Ok(self.epoch_of(id).await?),
 ///             None => Ok(None), // this app only has integer ids
@@ -60,7 +63,7 @@ pub trait EpochSource: Send + Sync + 'static {
     ///
     /// # Example
     /// ```
-    /// # async fn demo() -> Result<(), sealed_session::BoxError> {
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     /// use sealed_session::{EpochSource, MemoryEpochs, UserId};
     /// let epochs = MemoryEpochs::new();
     /// epochs.set(UserId::from(1u64), 4);
@@ -68,7 +71,10 @@ pub trait EpochSource: Send + Sync + 'static {
     /// assert_eq!(epochs.epoch(&UserId::from(2u64)).await?, None);
     /// # Ok(()) }
     /// ```
-    fn epoch(&self, user: &UserId) -> impl Future<Output = Result<Option<u64>, BoxError>> + Send;
+    fn epoch(
+        &self,
+        user: &UserId,
+    ) -> impl Future<Output = Result<Option<u64>, Box<dyn std::error::Error + Send + Sync>>> + Send;
 }
 
 impl<F, Fut, E> EpochSource for F
@@ -193,24 +199,6 @@ impl MemoryEpochs {
 impl EpochSource for MemoryEpochs {
     async fn epoch(&self, user: &UserId) -> Result<Option<u64>, BoxError> {
         Ok(self.get(user))
-    }
-}
-
-/// An epoch source for apps with anonymous sessions only: every user
-/// session is revoked (there are no users).
-///
-/// # Example
-/// ```
-/// use sealed_session::{EpochSource, NoUsers, UserId};
-/// # fn is_source(_: impl EpochSource) {}
-/// is_source(NoUsers);
-/// ```
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoUsers;
-
-impl EpochSource for NoUsers {
-    async fn epoch(&self, _user: &UserId) -> Result<Option<u64>, BoxError> {
-        Ok(None)
     }
 }
 

@@ -1,5 +1,8 @@
 //! Master keys and the AEAD algorithms they are bound to.
 
+pub(crate) mod config;
+pub(crate) mod ring;
+
 use core::fmt;
 
 use base64::Engine as _;

@@ -43,9 +43,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::cookie::{CACHE_CONTROL_PRIVATE, Cookie, SameSite, needs_vary_cookie};
-use crate::epoch_source::EpochSource;
-use crate::handle::{Context, SessionError, SessionHandle, Shared, UserSession};
 use crate::sessions::Sessions;
+use crate::sessions::epoch_source::EpochSource;
+use crate::sessions::error::SessionError;
+use crate::sessions::handle::{Context, SessionHandle, Shared, UserSession};
 
 /// actix-web's own cookie types (`cookie` 0.16), re-exported from
 /// actix-web.
@@ -143,10 +144,10 @@ pub fn to_actix_cookie(cookie: &Cookie<'_>) -> actix_cookie::Cookie<'static> {
 /// ```
 /// use sealed_session::actix::SessionMiddleware;
 /// use sealed_session::cookie::CookieOptions;
-/// use sealed_session::{Key, KeyRing, NoUsers, SessionStore, Sessions};
+/// use sealed_session::{Key, KeyRing, NoEpochs, SessionStore, Sessions};
 ///
 /// let store = SessionStore::builder("__Host-visits", KeyRing::new(1, Key::generate())).build()?;
-/// let middleware = SessionMiddleware::new(Sessions::new(store, CookieOptions::new())?, NoUsers);
+/// let middleware = SessionMiddleware::new(Sessions::new(store, CookieOptions::new())?, NoEpochs);
 /// # let _ = middleware;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -232,9 +233,9 @@ impl SessionMiddleware {
     /// ```
     /// use sealed_session::actix::SessionMiddleware;
     /// use sealed_session::cookie::CookieOptions;
-    /// use sealed_session::{Key, KeyRing, NoUsers, SessionStore, Sessions};
+    /// use sealed_session::{Key, KeyRing, NoEpochs, SessionStore, Sessions};
     /// let store = SessionStore::builder("__Host-s", KeyRing::new(1, Key::generate())).build()?;
-    /// let middleware = SessionMiddleware::new(Sessions::new(store, CookieOptions::new())?, NoUsers);
+    /// let middleware = SessionMiddleware::new(Sessions::new(store, CookieOptions::new())?, NoEpochs);
     /// assert_eq!(middleware.sessions().store().sealing_key_id(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -271,10 +272,10 @@ where
 /// use actix_web::{App, web};
 /// use sealed_session::actix::SessionMiddleware;
 /// use sealed_session::cookie::CookieOptions;
-/// use sealed_session::{Key, KeyRing, NoUsers, SessionStore, Sessions};
+/// use sealed_session::{Key, KeyRing, NoEpochs, SessionStore, Sessions};
 ///
 /// let store = SessionStore::builder("__Host-s", KeyRing::new(1, Key::generate())).build()?;
-/// let middleware = SessionMiddleware::new(Sessions::new(store, CookieOptions::new())?, NoUsers);
+/// let middleware = SessionMiddleware::new(Sessions::new(store, CookieOptions::new())?, NoEpochs);
 /// let scope = web::scope("/app").wrap(middleware); // a SessionMiddlewareService inside
 /// let app = App::new().service(scope);
 /// # let _ = app;

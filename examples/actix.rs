@@ -3,7 +3,7 @@
 //! `SessionMiddleware` and extractors.
 //!
 //! ```text
-//! cargo run -p demo --example actix        # http://127.0.0.1:3001 (PORT to change)
+//! cargo run --features actix-web --example actix   # http://127.0.0.1:3001 (PORT to change)
 //! ```
 //!
 //! Users live in memory (`MemoryEpochs`: user → epoch) and log in by name,

@@ -1,5 +1,8 @@
 //! The session store: built once per cookie name, then seals and opens.
 
+pub(crate) mod expiry;
+pub(crate) mod schema;
+
 use std::panic::RefUnwindSafe;
 use std::sync::Arc;
 
@@ -8,20 +11,20 @@ use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::Clock;
-use crate::envelope::{self, HeadIn, HeadOut, TIMES_MAX_LEN, V2_EXTRA_MAX_LEN};
 use crate::error::{ConfigError, OpenError, SealError};
-use crate::expiry::{self, Policy, Times};
-use crate::kdf::{self, Cipher};
-use crate::keyring::{KeyEntry, KeyRing};
-use crate::nonce;
-use crate::schema::{Decoding, Schemas};
-use crate::scratch;
-use crate::session::{Opened, ResealReasons, Sealed, Session, SessionInfo, Unverified};
-use crate::session_id::SessionId;
-use crate::user_id::{UserClaimRef, UserId, claim_encoded_len};
-use crate::wire::{
+use crate::format::envelope::{self, HeadIn, HeadOut, TIMES_MAX_LEN, V2_EXTRA_MAX_LEN};
+use crate::format::kdf::{self, Cipher};
+use crate::format::nonce;
+use crate::format::scratch;
+use crate::format::wire::{
     self, BROWSER_COOKIE_LIMIT, Header, Layout, MAX_DECODED_LEN, NONCE_LEN, max_decoded_len,
 };
+use crate::id::SessionId;
+use crate::id::{UserClaimRef, UserId, claim_encoded_len};
+use crate::key::ring::{KeyEntry, KeyRing};
+use crate::session::{Opened, ResealReasons, Sealed, SessionInfo, Unverified, Verified};
+use crate::store::expiry::{Policy, Times};
+use crate::store::schema::{Decoding, Schemas};
 
 /// Default absolute lifetime: one day.
 pub const DEFAULT_TTL: Duration = Duration::days(1);
@@ -732,14 +735,14 @@ impl SessionStore {
     /// assert_eq!(again.expires_at(), session.info().expires_at());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn reseal<T: Serialize>(&self, session: &Session<T>) -> Result<Sealed, SealError> {
+    pub fn reseal<T: Serialize>(&self, session: &Verified<T>) -> Result<Sealed, SealError> {
         self.reseal_unix(session, self.inner.clock.now_unix())
     }
 
     #[doc(hidden)] // a test hook: time comes from the store's clock
     pub fn reseal_at<T: Serialize>(
         &self,
-        session: &Session<T>,
+        session: &Verified<T>,
         now: OffsetDateTime,
     ) -> Result<Sealed, SealError> {
         self.reseal_unix(session, expiry::unix(now))
@@ -748,7 +751,7 @@ impl SessionStore {
     /// [`SessionStore::reseal_at`] at `now` unix seconds.
     fn reseal_unix<T: Serialize>(
         &self,
-        session: &Session<T>,
+        session: &Verified<T>,
         now: i64,
     ) -> Result<Sealed, SealError> {
         self.reseal_nonce(session, now, None)
@@ -758,7 +761,7 @@ impl SessionStore {
     /// and session id; `nonce` is `None` except for golden vectors.
     fn reseal_nonce<T: Serialize>(
         &self,
-        session: &Session<T>,
+        session: &Verified<T>,
         now: i64,
         nonce: Option<[u8; NONCE_LEN]>,
     ) -> Result<Sealed, SealError> {
@@ -889,7 +892,7 @@ impl SessionStore {
         };
         // 10. A user session is handed out only through `verify_epoch`.
         Ok(match head.user {
-            None => Opened::Anonymous(Session {
+            None => Opened::Anonymous(Verified {
                 data: payload,
                 user: None,
                 info,
@@ -1092,7 +1095,7 @@ impl SessionStore {
     #[cfg(test)]
     pub(crate) fn reseal_with_nonce<T: Serialize>(
         &self,
-        session: &Session<T>,
+        session: &Verified<T>,
         now: i64,
         nonce: [u8; NONCE_LEN],
     ) -> Result<Sealed, SealError> {
@@ -1119,8 +1122,8 @@ impl SessionStore {
 #[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
-    use crate::kdf::DECRYPT_CALLS;
-    use crate::wire::TAG_LEN;
+    use crate::format::kdf::DECRYPT_CALLS;
+    use crate::format::wire::TAG_LEN;
     use crate::{Key, KeyRing};
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -29,11 +29,11 @@ use std::time::{Duration as StdDuration, Instant};
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
-use crate::expiry::{self, datetime, unix};
+use crate::id::SessionId;
+use crate::id::UserId;
 use crate::session::SessionInfo;
-use crate::session_id::SessionId;
 use crate::store::SessionStore;
-use crate::user_id::UserId;
+use crate::store::expiry::{self, datetime, unix};
 
 /// The default staleness bound of a fed set: one second.
 ///
@@ -343,7 +343,7 @@ struct Inner {
 ///   every cookie that carries this [`SessionId`] is refused, including every
 ///   later re-seal of it (re-seals keep the id). Kept until the session's
 ///   absolute deadline plus the leeway, after which no cookie of it opens.
-/// * **one user up to a time** ("log out everywhere", [`Revocation::user`]):
+/// * **one user up to a time** ("log out everywhere", [`Revocation::User`]):
 ///   every session of the user that logged in at or before that time is
 ///   refused. Kept until that time plus the store's lifetime plus the
 ///   leeway: a session logged in by then no longer opens by then.

@@ -19,8 +19,8 @@ use core::str::FromStr;
 use zeroize::Zeroizing;
 
 use crate::error::{KeyError, KeyRingError};
+use crate::key::ring::KeyRing;
 use crate::key::{Algorithm, Key};
-use crate::keyring::KeyRing;
 
 /// The environment variable the documentation and the demo use for
 /// [`KeyRing::from_config`].
@@ -69,7 +69,9 @@ impl KeyRing {
             match &mut ring {
                 None => ring = Some(KeyRing::new(id, key)),
                 Some(ring) => ring.add_retired(id, key).map_err(|err| match err {
-                    KeyRingError::DuplicateId(_) => KeyConfigError::DuplicateId { index, key_id: id },
+                    KeyRingError::DuplicateId(_) => {
+                        KeyConfigError::DuplicateId { index, key_id: id }
+                    }
                     _ => KeyConfigError::Format {
                         index,
                         key_id: Some(id),

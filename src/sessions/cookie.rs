@@ -43,7 +43,7 @@
 //! // next request: the browser's Cookie header (Sessions holds store, options and clock)
 //! let sessions = sealed_session::Sessions::new(store, options)?;
 //! let header = format!("theme=dark; __Host-session={}", sealed.value());
-//! let sealed_session::engine::Opening::Ready(state) = sessions.open::<u32>([header]) else {
+//! let sealed_session::engine::Arrival::Ready(state) = sessions.open::<u32>([header]) else {
 //!     unreachable!("an anonymous session")
 //! };
 //! assert_eq!(state.data(), Some(&5));
@@ -55,10 +55,10 @@ use std::borrow::Cow;
 
 use time::{Duration, OffsetDateTime};
 
+use crate::format::wire;
 use crate::session::Sealed;
 #[cfg(doc)]
 use crate::store::SessionStore;
-use crate::wire;
 
 /// Re-exported from the [`cookie`](https://docs.rs/cookie/0.18) crate (0.18),
 /// so no direct dependency is needed.
@@ -72,14 +72,14 @@ pub use ::cookie::{Cookie, CookieJar, SameSite};
 /// use sealed_session::cookie::{CookieOptions, MAX_HEADER_PAIRS};
 /// use sealed_session::{Key, KeyRing, SessionStore, Sessions};
 ///
-/// use sealed_session::engine::Opening;
+/// use sealed_session::engine::Arrival;
 ///
 /// let store = SessionStore::builder("__Host-sid", KeyRing::new(1, Key::generate())).build()?;
 /// let value = store.seal(&1u8)?.into_value();
 /// let sessions = Sessions::new(store, CookieOptions::new())?;
 /// let filler = "a=1; ".repeat(MAX_HEADER_PAIRS);
 /// // a session cookie past the limit is not looked at
-/// let Opening::Ready(state) = sessions.open::<u8>([format!("{filler}__Host-sid={value}")]) else {
+/// let Arrival::Ready(state) = sessions.open::<u8>([format!("{filler}__Host-sid={value}")]) else {
 ///     unreachable!()
 /// };
 /// assert!(state.data().is_none() && state.cookie_error().is_none());

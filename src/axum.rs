@@ -55,9 +55,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::cookie::{CACHE_CONTROL_PRIVATE, needs_vary_cookie};
-use crate::epoch_source::EpochSource;
-use crate::handle::{Context, SessionError, SessionHandle, Shared, UserSession};
 use crate::sessions::Sessions;
+use crate::sessions::epoch_source::EpochSource;
+use crate::sessions::error::SessionError;
+use crate::sessions::handle::{Context, SessionHandle, Shared, UserSession};
 
 type ErrorHook = Arc<dyn Fn(&SessionError) -> Response + Send + Sync>;
 
@@ -108,8 +109,8 @@ pub fn default_response(error: &SessionError) -> Response {
 /// handlers can take [`SessionHandle`] and [`UserSession`].
 ///
 /// Built from [`Sessions`] (cookie name, options, live store, clock) and
-/// an [`EpochSource`] (the users' current epochs; [`NoUsers`](crate::NoUsers) for
-/// anonymous sessions only). Cheap to clone.
+/// an [`EpochSource`] (the users' current epochs; [`NoEpochs`](crate::NoEpochs) with
+/// a revocation set, or for anonymous sessions only). Cheap to clone.
 ///
 /// # Example
 /// ```
@@ -147,10 +148,10 @@ impl SessionLayer {
     /// ```
     /// use sealed_session::axum::SessionLayer;
     /// use sealed_session::cookie::CookieOptions;
-    /// use sealed_session::{Key, KeyRing, NoUsers, SessionStore, Sessions};
+    /// use sealed_session::{Key, KeyRing, NoEpochs, SessionStore, Sessions};
     ///
     /// let store = SessionStore::builder("__Host-cart", KeyRing::new(1, Key::generate())).build()?;
-    /// let layer = SessionLayer::new(Sessions::new(store, CookieOptions::new())?, NoUsers);
+    /// let layer = SessionLayer::new(Sessions::new(store, CookieOptions::new())?, NoEpochs);
     /// # let _ = layer;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -208,10 +209,10 @@ impl SessionLayer {
     /// ```
     /// use sealed_session::axum::SessionLayer;
     /// use sealed_session::cookie::CookieOptions;
-    /// use sealed_session::{Key, KeyRing, NoUsers, SessionStore, Sessions};
+    /// use sealed_session::{Key, KeyRing, NoEpochs, SessionStore, Sessions};
     /// let mut ring = KeyRing::new(1, Key::generate());
     /// let store = SessionStore::builder("__Host-s", ring.clone()).build()?;
-    /// let layer = SessionLayer::new(Sessions::new(store, CookieOptions::new())?, NoUsers);
+    /// let layer = SessionLayer::new(Sessions::new(store, CookieOptions::new())?, NoEpochs);
     /// ring.rotate(2, Key::generate())?;
     /// layer.sessions().replace(SessionStore::builder("__Host-s", ring).build()?)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -240,11 +241,11 @@ impl<S> tower_layer::Layer<S> for SessionLayer {
 /// ```
 /// use sealed_session::axum::{SessionLayer, SessionService};
 /// use sealed_session::cookie::CookieOptions;
-/// use sealed_session::{Key, KeyRing, NoUsers, SessionStore, Sessions};
+/// use sealed_session::{Key, KeyRing, NoEpochs, SessionStore, Sessions};
 /// use tower_layer::Layer as _;
 ///
 /// let store = SessionStore::builder("__Host-s", KeyRing::new(1, Key::generate())).build()?;
-/// let layer = SessionLayer::new(Sessions::new(store, CookieOptions::new())?, NoUsers);
+/// let layer = SessionLayer::new(Sessions::new(store, CookieOptions::new())?, NoEpochs);
 /// let service: SessionService<()> = layer.layer(()); // around any inner service
 /// # let _ = service;
 /// # Ok::<(), Box<dyn std::error::Error>>(())

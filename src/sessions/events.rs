@@ -22,7 +22,7 @@
 //! revocations published or failed and staleness under their own target.
 
 use crate::error::{OpenError, SealError};
-use crate::user_id::UserId;
+use crate::id::UserId;
 
 #[cfg(feature = "tracing")]
 mod on {

@@ -7,8 +7,8 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::{Zeroize as _, Zeroizing};
 
+use crate::format::wire::VERSION;
 use crate::key::{Algorithm, Key};
-use crate::wire::VERSION;
 
 /// HKDF salt (FORMAT.md section 3).
 pub(crate) const HKDF_SALT: &[u8] = b"sealed-session/v1";
