@@ -77,3 +77,62 @@ fn key_is_zeroize_on_drop() {
     fn assert_zod<T: zeroize::ZeroizeOnDrop>() {}
     assert_zod::<Key>();
 }
+
+#[test]
+fn a_key_carries_its_algorithm_into_the_ring_and_the_cookie() {
+    use sealed_session::{Algorithm, KeyRing, OpenError, SessionStore};
+
+    let bytes: Vec<u8> = (0u8..32).collect();
+    let xaes = Key::from_bytes(&bytes).unwrap();
+    let xchacha = xaes.clone().with_algorithm(Algorithm::XChaCha20Poly1305);
+    // The same bytes bound to two algorithms are two keys.
+    assert_ne!(xaes, xchacha);
+    assert_eq!(xchacha, xchacha.clone());
+
+    let mut ring = KeyRing::new(1, xchacha.clone());
+    assert_eq!(ring.algorithm(1), Some(Algorithm::XChaCha20Poly1305));
+    ring.rotate(2, Key::generate()).unwrap();
+    assert_eq!(ring.algorithm(2), Some(Algorithm::XAes256Gcm));
+    ring.add_retired(
+        3,
+        Key::generate().with_algorithm(Algorithm::XChaCha20Poly1305),
+    )
+    .unwrap();
+    assert_eq!(ring.algorithm(3), Some(Algorithm::XChaCha20Poly1305));
+    // The configuration string keeps each key's algorithm.
+    let again = KeyRing::from_config(&ring.to_config()).unwrap();
+    assert_eq!(again, ring);
+
+    // A cookie sealed under the XChaCha key opens only under that binding.
+    let sealer = SessionStore::builder("sid", KeyRing::new(1, xchacha))
+        .build()
+        .unwrap();
+    let cookie = sealer.seal(&7u32).unwrap();
+    let same = SessionStore::builder(
+        "sid",
+        KeyRing::new(
+            1,
+            Key::from_bytes(&bytes)
+                .unwrap()
+                .with_algorithm(Algorithm::XChaCha20Poly1305),
+        ),
+    )
+    .build()
+    .unwrap();
+    assert_eq!(
+        *same
+            .open::<u32>(cookie.value())
+            .unwrap()
+            .anonymous()
+            .unwrap()
+            .data(),
+        7
+    );
+    let other = SessionStore::builder("sid", KeyRing::new(1, xaes))
+        .build()
+        .unwrap();
+    assert_eq!(
+        other.open::<u32>(cookie.value()).unwrap_err(),
+        OpenError::Invalid
+    );
+}
