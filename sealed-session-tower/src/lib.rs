@@ -29,7 +29,7 @@
 //! use sealed_session_tower::SealedSessionLayer;
 //! use tower_sessions_core::Expiry;
 //!
-//! let store = SessionStore::builder("id", KeyRing::new(1, Key::generate())).build()?;
+//! let store = SessionStore::builder("__Host-id", KeyRing::new(1, Key::generate())).build()?;
 //! let sessions = Sessions::new(store, CookieOptions::new())?;
 //! // instead of `SessionManagerLayer::new(MemoryStore::default())`:
 //! let layer = SealedSessionLayer::new(sessions)
@@ -135,7 +135,7 @@ impl SessionStore for CookieRecordStore {
 /// use sealed_session::{CookieOptions, Key, KeyRing, SessionStore, Sessions};
 /// use sealed_session_tower::SealedSessionLayer;
 ///
-/// let store = SessionStore::builder("id", KeyRing::new(1, Key::generate())).build()?;
+/// let store = SessionStore::builder("__Host-id", KeyRing::new(1, Key::generate())).build()?;
 /// let layer = SealedSessionLayer::new(Sessions::new(store, CookieOptions::new())?);
 /// assert!(layer.sessions().revocations().is_none());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -155,7 +155,7 @@ impl SealedSessionLayer {
     /// # Example
     /// ```
     /// use sealed_session::{CookieOptions, Key, KeyRing, RevocationSet, SessionStore, Sessions};
-    /// let store = SessionStore::builder("id", KeyRing::new(1, Key::generate())).build()?;
+    /// let store = SessionStore::builder("__Host-id", KeyRing::new(1, Key::generate())).build()?;
     /// let revoked = RevocationSet::new(&store);
     /// let sessions = Sessions::new(store, CookieOptions::new())?.with_revocations(revoked);
     /// let _layer = sealed_session_tower::SealedSessionLayer::new(sessions);
@@ -175,7 +175,7 @@ impl SealedSessionLayer {
     /// # Example
     /// ```
     /// # use sealed_session::{CookieOptions, Key, KeyRing, SessionStore, Sessions};
-    /// # let store = SessionStore::builder("id", KeyRing::new(1, Key::generate())).build()?;
+    /// # let store = SessionStore::builder("__Host-id", KeyRing::new(1, Key::generate())).build()?;
     /// # let sessions = Sessions::new(store, CookieOptions::new())?;
     /// use tower_sessions_core::Expiry;
     /// let layer = sealed_session_tower::SealedSessionLayer::new(sessions)
@@ -194,7 +194,7 @@ impl SealedSessionLayer {
     /// # Example
     /// ```
     /// # use sealed_session::{CookieOptions, Key, KeyRing, SessionStore, Sessions};
-    /// # let store = SessionStore::builder("id", KeyRing::new(1, Key::generate())).build()?;
+    /// # let store = SessionStore::builder("__Host-id", KeyRing::new(1, Key::generate())).build()?;
     /// # let sessions = Sessions::new(store, CookieOptions::new())?;
     /// let layer = sealed_session_tower::SealedSessionLayer::new(sessions).with_always_save(true);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -210,10 +210,10 @@ impl SealedSessionLayer {
     /// # Example
     /// ```
     /// # use sealed_session::{CookieOptions, Key, KeyRing, SessionStore, Sessions};
-    /// # let store = SessionStore::builder("id", KeyRing::new(1, Key::generate())).build()?;
+    /// # let store = SessionStore::builder("__Host-id", KeyRing::new(1, Key::generate())).build()?;
     /// # let sessions = Sessions::new(store, CookieOptions::new())?;
     /// let layer = sealed_session_tower::SealedSessionLayer::new(sessions);
-    /// assert_eq!(layer.sessions().store().cookie_name(), "id");
+    /// assert_eq!(layer.sessions().store().cookie_name(), "__Host-id");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
@@ -238,7 +238,7 @@ impl<S> tower_layer::Layer<S> for SealedSessionLayer {
 /// # Example
 /// ```
 /// # use sealed_session::{CookieOptions, Key, KeyRing, SessionStore, Sessions};
-/// # let store = SessionStore::builder("id", KeyRing::new(1, Key::generate())).build()?;
+/// # let store = SessionStore::builder("__Host-id", KeyRing::new(1, Key::generate())).build()?;
 /// # let sessions = Sessions::new(store, CookieOptions::new())?;
 /// use tower_layer::Layer;
 /// let service = sealed_session_tower::SealedSessionLayer::new(sessions).layer(());
