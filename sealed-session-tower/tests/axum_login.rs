@@ -9,11 +9,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use common::app::{Backend, Device, routes, serve};
+use common::app::{Backend, Device, memory_store_app, sealed_app, serve};
 use common::redis::RedisServer;
 use sealed_session::{CookieOptions, Key, KeyRing, RevocationSet, SessionStore, Sessions};
 use sealed_session_redis::{Client, RedisFeed, RedisFeedConfig};
-use sealed_session_tower::SealedSessionLayer;
 
 const NAME: &str = "__Host-id";
 /// Generous: how long a test waits for something that must happen.
@@ -36,15 +35,30 @@ async fn server(backend: &Backend, store: &SessionStore, revoked: RevocationSet)
     let sessions = Sessions::new(store.clone(), CookieOptions::new())
         .unwrap()
         .with_revocations(revoked);
-    serve(routes(backend.clone()).layer(SealedSessionLayer::new(sessions))).await
+    serve(sealed_app(backend.clone(), sessions)).await
 }
 
 #[tokio::test]
 async fn login_protected_logout_and_password_change() {
     let backend = backend();
     let store = store();
-    let base = server(&backend, &store, RevocationSet::new(&store)).await;
-    let mut phone = Device::new(NAME);
+    flow(
+        &server(&backend, &store, RevocationSet::new(&store)).await,
+        NAME,
+    )
+    .await;
+}
+
+/// The same flow, the same handlers, on tower-sessions' `MemoryStore`:
+/// the app is unchanged but for its session lines.
+#[tokio::test]
+async fn same_flow_on_tower_sessions_memory_store() {
+    flow(&serve(memory_store_app(backend())).await, "id").await;
+}
+
+async fn flow(base: &str, cookie_name: &'static str) {
+    let base = base.to_owned();
+    let mut phone = Device::new(cookie_name);
 
     // Signed out: the protected route refuses; a wrong password too.
     assert_eq!(phone.counter(&base).await.0, StatusCode::UNAUTHORIZED);
@@ -77,7 +91,7 @@ async fn login_protected_logout_and_password_change() {
     assert_eq!(copy.counter(&base).await.0, StatusCode::UNAUTHORIZED);
 
     // Login cycles the id: a cookie from before the login no longer works.
-    let mut laptop = Device::new(NAME);
+    let mut laptop = Device::new(cookie_name);
     assert_eq!(laptop.counter(&base).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(
         phone.login(&base, "ferris", "hunter42").await,

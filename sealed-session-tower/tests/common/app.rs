@@ -194,19 +194,39 @@ async fn password(mut auth: Auth, Form(form): Form<NewPassword>) -> StatusCode {
     }
 }
 
-/// The app's routes, with axum-login's `AuthManager` inside; the caller
-/// adds the session layer.
-pub fn routes(backend: Backend) -> Router {
+/// The app's routes, without session or auth layers.
+pub fn handlers() -> Router {
     Router::new()
         .route("/counter", get(counter))
         .route("/password", post(password))
         .route_layer(login_required!(Backend))
         .route("/login", post(login))
         .route("/logout", post(logout))
-        .layer(tower::layer::layer_fn(move |inner| {
-            axum_login::AuthManager::new(inner, backend.clone(), "axum-login.data")
-        }))
 }
+
+// ---- the glue: an app on tower-sessions' MemoryStore ------------------------
+
+/// The app as axum-login documents it, on tower-sessions' `MemoryStore`.
+pub fn memory_store_app(backend: Backend) -> Router {
+    let session_layer =
+        tower_sessions::SessionManagerLayer::new(tower_sessions::MemoryStore::default());
+    let auth_layer = axum_login::AuthManagerLayerBuilder::new(backend, session_layer).build();
+    handlers().layer(auth_layer)
+}
+
+// ---- the glue: the same app on sealed cookies -------------------------------
+
+/// The same app on `SealedSessionLayer`.
+pub fn sealed_app(backend: Backend, sessions: sealed_session::Sessions) -> Router {
+    let auth = tower::layer::layer_fn(move |inner| {
+        axum_login::AuthManager::new(inner, backend.clone(), "axum-login.data")
+    });
+    handlers()
+        .layer(auth)
+        .layer(sealed_session_tower::SealedSessionLayer::new(sessions))
+}
+
+// -----------------------------------------------------------------------------
 
 /// Serves `app` on 127.0.0.1, a free port; returns its base URL.
 pub async fn serve(app: Router) -> String {
