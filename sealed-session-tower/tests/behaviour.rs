@@ -410,3 +410,43 @@ async fn tampered_cookie_is_no_session() {
     assert_eq!(reply.body, NONE);
     assert_eq!(reply.cookie, Cookie::Removed);
 }
+
+/// A stale revocation feed fails closed: a request carrying a session gets
+/// 503 (a revoked copy could not be told apart); one without a session
+/// is served.
+#[tokio::test]
+async fn stale_feed_fails_closed() {
+    let store = SessionStore::builder(NAME, KeyRing::new(1, Key::generate()))
+        .build()
+        .unwrap();
+    let revoked = RevocationSet::new(&store);
+    let feed = revoked
+        .attach_feed(sealed_session::FeedOptions::default(), |_| {})
+        .unwrap();
+    feed.confirm();
+    let sessions = Sessions::new(store, CookieOptions::new())
+        .unwrap()
+        .with_revocations(revoked.clone());
+    let app = Router::new()
+        .route("/", get(show))
+        .route("/op/{op}", get(op))
+        .layer(SealedSessionLayer::new(sessions));
+    let Cookie::Set(set) = send(&app, "/op/insert_a", None).await.cookie else {
+        panic!("no cookie")
+    };
+    let cookie = value_of(&set);
+    assert_eq!(send(&app, "/", Some(&cookie)).await.body, A1);
+    // Never confirmed again: stale once the bound has passed.
+    let start = std::time::Instant::now();
+    while !revoked.is_stale() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(120),
+            "never stale"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let reply = send(&app, "/", Some(&cookie)).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(reply.cookie, Cookie::Untouched, "the cookie is kept");
+    assert_eq!(send(&app, "/", None).await.status, StatusCode::OK);
+}
