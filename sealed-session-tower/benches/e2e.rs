@@ -5,7 +5,7 @@
 //! redis-server. Signed-in clients hammer `GET /counter` (a session change
 //! on every request).
 //!
-//! Prints req/s, this process's CPU per request (server and the reqwest
+//! Prints req/s, this process's CPU per request (server and the hyper
 //! clients: the same client work on both sides) and redis-server's CPU per
 //! request, and the ratio of req/s (goal: sealed >= 2.5x).
 //! `cargo bench -p sealed-session-tower --bench e2e`; `SEALED_BENCH_QUICK=1`
@@ -26,9 +26,13 @@ mod redis;
 use std::time::{Duration, Instant};
 
 use app::{Backend, Device, handlers, sealed_app, serve};
+use http_body_util::{BodyExt as _, Empty};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use redis::RedisServer;
 use sealed_session::{CookieOptions, Key, KeyRing, RevocationSet, SessionStore, Sessions};
-use sealed_session_redis::{Client, RedisFeed, RedisFeedConfig};
+use sealed_session_redis::{RedisFeed, RedisFeedConfig};
 use tower_sessions_redis_store::RedisStore;
 use tower_sessions_redis_store::fred::prelude::{ClientLike as _, Config, Pool};
 
@@ -63,11 +67,22 @@ async fn run(base: &str, cookie: &'static str, redis: &RedisServer, per_client: 
     let start = Instant::now();
     let tasks: Vec<_> = devices
         .into_iter()
-        .map(|mut device| {
-            let base = base.to_owned();
+        .map(|device| {
+            let url: hyper::Uri = format!("{base}/counter").parse().unwrap();
             tokio::spawn(async move {
+                let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+                let mut cookie = format!("{}={}", device.name, device.cookie.unwrap());
                 for _ in 0..per_client {
-                    assert_eq!(device.counter(&base).await.0.as_u16(), 200);
+                    let request = hyper::Request::get(url.clone())
+                        .header("cookie", &cookie)
+                        .body(Empty::new())
+                        .unwrap();
+                    let response = client.request(request).await.unwrap();
+                    assert_eq!(response.status().as_u16(), 200);
+                    if let Some(set) = response.headers().get("set-cookie") {
+                        cookie = set.to_str().unwrap().split(';').next().unwrap().to_owned();
+                    }
+                    response.into_body().collect().await.unwrap();
                 }
             })
         })
@@ -101,7 +116,7 @@ async fn main() {
         .unwrap();
     let revoked = RevocationSet::new(&store);
     let feed = RedisFeed::start(
-        Client::open(redis_a.url()).unwrap(),
+        sealed_session_redis::Client::open(redis_a.url()).unwrap(),
         &revoked,
         RedisFeedConfig::default(),
     )
