@@ -33,6 +33,7 @@ async fn op(session: Session, Path(op): Path<String>) -> Result<String, StatusCo
         "remove_a" => drop(session.remove::<String>("a").await.map_err(fail)?),
         "clear" => session.clear().await,
         "flush" => session.flush().await.map_err(fail)?,
+        "delete" => session.delete().await.map_err(fail)?,
         "cycle_id" => session.cycle_id().await.map_err(fail)?,
         "expiry_session_end" => session.set_expiry(Some(Expiry::OnSessionEnd)),
         "expiry_inactivity" => {
@@ -64,6 +65,10 @@ async fn op(session: Session, Path(op): Path<String>) -> Result<String, StatusCo
 }
 
 fn app() -> Router {
+    app_with(|layer| layer)
+}
+
+fn app_with(configure: impl FnOnce(SealedSessionLayer) -> SealedSessionLayer) -> Router {
     let store = SessionStore::builder(NAME, KeyRing::new(1, Key::generate()))
         .build()
         .unwrap();
@@ -74,7 +79,7 @@ fn app() -> Router {
     Router::new()
         .route("/", get(show))
         .route("/op/{op}", get(op))
-        .layer(SealedSessionLayer::new(sessions))
+        .layer(configure(SealedSessionLayer::new(sessions)))
 }
 
 /// What a response did with the cookie.
@@ -265,6 +270,15 @@ const CASES: &[Case] = &[
         copy_after: NONE,
     },
     Case {
+        name: "delete: revoked, the cookie removed",
+        before: &["/op/insert_a"],
+        op: "/op/delete",
+        status: StatusCode::OK,
+        cookie: Want::Removed,
+        after: NONE,
+        copy_after: NONE,
+    },
+    Case {
         name: "flush of no session",
         before: &[],
         op: "/op/flush",
@@ -449,4 +463,26 @@ async fn stale_feed_fails_closed() {
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reply.cookie, Cookie::Untouched, "the cookie is kept");
     assert_eq!(send(&app, "/", None).await.status, StatusCode::OK);
+}
+
+/// `with_always_save(true)`: every response re-seals a non-empty session
+/// (rolling `OnInactivity` on reads too); an empty one still writes nothing.
+#[tokio::test]
+async fn always_save_reseals_on_reads() {
+    let app = app_with(|layer| {
+        layer
+            .with_always_save(true)
+            .with_expiry(Expiry::OnInactivity(Duration::minutes(10)))
+    });
+    assert_eq!(send(&app, "/", None).await.cookie, Cookie::Untouched);
+    let Cookie::Set(set) = send(&app, "/op/insert_a", None).await.cookie else {
+        panic!("no cookie")
+    };
+    let reply = send(&app, "/", Some(&value_of(&set))).await;
+    assert_eq!(reply.body, A1);
+    let Cookie::Set(again) = reply.cookie else {
+        panic!("a read did not re-seal")
+    };
+    assert!(again.contains("Max-Age=600"), "{again}");
+    // Without always_save the same read writes nothing (the case table).
 }
