@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Browser end-to-end run of the demo in headless Chromium.
+# Browser end-to-end run of the demo in headless Chromium, then axum-login
+# on sealed-session-tower (e2e/tower_login.py).
 #
 #   bash e2e/run.sh            # debug build of the demo
 #   E2E_PROFILE=release bash e2e/run.sh
@@ -27,11 +28,15 @@ echo "e2e: $("$CHROMEDRIVER" --version | head -n 1)"
 
 profile="${E2E_PROFILE:-debug}"
 case "$profile" in
-  debug) cargo build -p demo --bins ;;
-  release) cargo build -p demo --bins --release ;;
+  debug) cargo build -p demo --bins && cargo build -p sealed-session-tower --example axum_login ;;
+  release) cargo build -p demo --bins --release && cargo build -p sealed-session-tower --example axum_login --release ;;
   *) echo "e2e: FAIL: E2E_PROFILE must be debug or release" >&2; exit 1 ;;
 esac
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 demo="$target_dir/$profile/demo"
 
-exec python3 e2e/driver.py --demo "$demo" --chromium "$CHROMIUM" --chromedriver "$CHROMEDRIVER"
+python3 e2e/driver.py --demo "$demo" --chromium "$CHROMIUM" --chromedriver "$CHROMEDRIVER"
+# axum-login 0.18 on sealed-session-tower: form login, the protected page,
+# logout, the copied cookie refused.
+exec python3 e2e/tower_login.py --app "$target_dir/$profile/examples/axum_login" \
+  --chromium "$CHROMIUM" --chromedriver "$CHROMEDRIVER"
