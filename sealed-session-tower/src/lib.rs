@@ -39,6 +39,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "axum-login")]
+mod auth;
+#[cfg(feature = "axum-login")]
+pub use auth::AuthLayer;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -49,7 +54,7 @@ use async_trait::async_trait;
 use http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use sealed_session::cookie::{CACHE_CONTROL_PRIVATE, needs_vary_cookie};
-use sealed_session::engine::{Opening, SessionState};
+use sealed_session::engine::{Arrival, SessionState};
 use sealed_session::{Revocation, Sessions};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -317,11 +322,11 @@ where
                 .map(HeaderValue::as_bytes),
         );
         let mut state = match opening {
-            Opening::Ready(state) => state,
+            Arrival::Ready(state) => state,
             // A user session sealed by sealed-session's own layer under the
             // same name: no user epochs here, so it does not open.
-            Opening::NeedsEpoch(pending) => pending.verify(None),
-            Opening::Unavailable(_) => {
+            Arrival::NeedsEpoch(pending) => pending.verify(None),
+            Arrival::Unavailable(_) => {
                 return Box::pin(async { Ok(status_response(StatusCode::SERVICE_UNAVAILABLE)) });
             }
         };
@@ -331,8 +336,9 @@ where
         if state.had_session() && sessions.revocations().is_some_and(|set| set.is_stale()) {
             return Box::pin(async { Ok(status_response(StatusCode::SERVICE_UNAVAILABLE)) });
         }
-        // tower-sessions' own clock for its expiry dates.
-        let now = OffsetDateTime::now_utc();
+        // The record's expiry date is judged on the store's clock, as the
+        // cookie's own deadlines are.
+        let now = sessions.clock().now();
         let store = Arc::new(CookieRecordStore::default());
         let mut id = None;
         if let (Some(payload), Some(session_id)) = (state.data(), state.session_id()) {

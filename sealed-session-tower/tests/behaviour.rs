@@ -437,7 +437,7 @@ async fn stale_feed_fails_closed() {
     let feed = revoked
         .attach_feed(sealed_session::FeedOptions::default(), |_| {})
         .unwrap();
-    feed.confirm();
+    feed.confirm(std::time::Instant::now());
     let sessions = Sessions::new(store, CookieOptions::new())
         .unwrap()
         .with_revocations(revoked.clone());

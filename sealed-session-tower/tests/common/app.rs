@@ -125,10 +125,13 @@ impl AuthnBackend for Backend {
     }
 
     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<User>, rusqlite::Error> {
+        // On every request (axum-login checks the session's user): a
+        // prepared statement, as a production app keeps one.
         self.db
             .lock()
             .unwrap()
-            .query_row("SELECT id, pw_hash FROM users WHERE id = ?1", [id], |row| {
+            .prepare_cached("SELECT id, pw_hash FROM users WHERE id = ?1")?
+            .query_row([id], |row| {
                 Ok(User {
                     id: row.get(0)?,
                     pw_hash: row.get(1)?,
@@ -218,12 +221,8 @@ pub fn memory_store_app(backend: Backend) -> Router {
 
 /// The same app on `SealedSessionLayer`.
 pub fn sealed_app(backend: Backend, sessions: sealed_session::Sessions) -> Router {
-    let auth = tower::layer::layer_fn(move |inner| {
-        axum_login::AuthManager::new(inner, backend.clone(), "axum-login.data")
-    });
-    handlers()
-        .layer(auth)
-        .layer(sealed_session_tower::SealedSessionLayer::new(sessions))
+    let auth_layer = sealed_session_tower::SealedSessionLayer::new(sessions).with_auth(backend);
+    handlers().layer(auth_layer)
 }
 
 // -----------------------------------------------------------------------------
