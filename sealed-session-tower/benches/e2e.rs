@@ -20,7 +20,7 @@
 
 #[path = "../tests/common/app.rs"]
 mod app;
-#[path = "../tests/common/redis.rs"]
+#[path = "../../sealed-session-redis/tests/common/redis.rs"]
 mod redis;
 
 use std::time::{Duration, Instant};
