@@ -8,6 +8,8 @@ use std::time::{Duration as StdDuration, Instant};
 
 use time::OffsetDateTime;
 
+#[cfg(doc)]
+use super::RevocationError;
 use super::{Revocation, RevocationSet, nanos, read};
 use crate::id::SessionId;
 use crate::store::expiry::{datetime, unix};
