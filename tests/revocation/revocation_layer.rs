@@ -467,8 +467,11 @@ async fn a_stale_feed_fails_closed_for_users_and_recovers_without_a_restart() {
         .build()
         .unwrap();
     let revocations = RevocationSet::new(&store);
+    // An hour-long bound: once confirmed, the set stays fresh for the
+    // rest of the test however slow the machine (no timing luck).
+    let bound = std::time::Duration::from_secs(3600);
     let feed = revocations
-        .attach_feed(FeedOptions::default(), |_| {})
+        .attach_feed(FeedOptions::default().staleness_bound(bound), |_| {})
         .unwrap();
     let sessions = Sessions::new(store.clone(), CookieOptions::new())
         .unwrap()
