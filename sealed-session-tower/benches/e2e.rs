@@ -123,57 +123,18 @@ async fn main() {
 
     // sealed-session: the cookie, and the revocation feed on Redis.
     let redis_a = RedisServer::start();
-    let store = SessionStore::builder("__Host-id", KeyRing::new(1, Key::generate()))
-        .build()
-        .unwrap();
-    let revoked = RevocationSet::new(&store);
-    let feed = RedisFeed::start(
-        sealed_session_redis::Client::open(redis_a.url()).unwrap(),
-        &revoked,
-        RedisFeedConfig::default(),
-    )
-    .unwrap();
-    feed.wait_fresh(Duration::from_secs(60)).await.unwrap();
-    let sessions = Sessions::new(store, CookieOptions::new())
-        .unwrap()
-        .with_revocations(revoked);
+    let (sessions, _feed) = fed_sessions(&redis_a, "sealed").await;
     let sealed_base = serve(sealed_app(backend.clone(), sessions)).await;
 
     // tower-sessions on its Redis store.
     let redis_b = RedisServer::start();
-    let pool = Pool::new(
-        Config::from_url(&redis_b.url()).unwrap(),
-        None,
-        None,
-        None,
-        6,
-    )
-    .unwrap();
-    let _connection = pool.connect();
-    pool.wait_for_connect().await.unwrap();
-    let session_layer = tower_sessions::SessionManagerLayer::new(RedisStore::new(pool));
+    let session_layer = tower_sessions::SessionManagerLayer::new(redis_store(&redis_b).await);
     let auth_layer =
         axum_login::AuthManagerLayerBuilder::new(backend.clone(), session_layer).build();
     let redis_base = serve(handlers().layer(auth_layer)).await;
 
     // The same counter without axum-login (the session alone).
-    let plain_sessions = {
-        let store = SessionStore::builder("__Host-id", KeyRing::new(1, Key::generate()))
-            .build()
-            .unwrap();
-        let revoked = RevocationSet::new(&store);
-        let feed = RedisFeed::start(
-            sealed_session_redis::Client::open(redis_a.url()).unwrap(),
-            &revoked,
-            RedisFeedConfig::default().key_prefix("plain"),
-        )
-        .unwrap();
-        feed.wait_fresh(Duration::from_secs(60)).await.unwrap();
-        std::mem::forget(feed); // runs until the bench exits
-        Sessions::new(store, CookieOptions::new())
-            .unwrap()
-            .with_revocations(revoked)
-    };
+    let (plain_sessions, _plain_feed) = fed_sessions(&redis_a, "plain").await;
     let plain_sealed = serve(
         axum::Router::new()
             .route("/counter", axum::routing::get(plain_counter))
@@ -182,22 +143,12 @@ async fn main() {
             )),
     )
     .await;
-    let pool = Pool::new(
-        Config::from_url(&redis_b.url()).unwrap(),
-        None,
-        None,
-        None,
-        6,
-    )
-    .unwrap();
-    let _plain_connection = pool.connect();
-    pool.wait_for_connect().await.unwrap();
     let plain_redis = serve(
         axum::Router::new()
             .route("/counter", axum::routing::get(plain_counter))
-            .layer(tower_sessions::SessionManagerLayer::new(RedisStore::new(
-                pool,
-            ))),
+            .layer(tower_sessions::SessionManagerLayer::new(
+                redis_store(&redis_b).await,
+            )),
     )
     .await;
 
@@ -231,6 +182,34 @@ async fn main() {
             (tower.cpu_us + tower.redis_cpu_us) / (sealed.cpu_us + sealed.redis_cpu_us)
         );
     }
+}
+
+/// `Sessions` with a fresh revocation set fed through `redis` (under
+/// `prefix`); keep the feed alive for as long as the server runs.
+async fn fed_sessions(redis: &RedisServer, prefix: &str) -> (Sessions, RedisFeed) {
+    let store = SessionStore::builder("__Host-id", KeyRing::new(1, Key::generate()))
+        .build()
+        .unwrap();
+    let revoked = RevocationSet::new(&store);
+    let feed = RedisFeed::start(
+        sealed_session_redis::Client::open(redis.url()).unwrap(),
+        &revoked,
+        RedisFeedConfig::default().key_prefix(prefix),
+    )
+    .unwrap();
+    feed.wait_fresh(Duration::from_secs(60)).await.unwrap();
+    let sessions = Sessions::new(store, CookieOptions::new())
+        .unwrap()
+        .with_revocations(revoked);
+    (sessions, feed)
+}
+
+/// tower-sessions' Redis store on `redis`, connected (fred, a pool of 6).
+async fn redis_store(redis: &RedisServer) -> RedisStore<Pool> {
+    let pool = Pool::new(Config::from_url(&redis.url()).unwrap(), None, None, None, 6).unwrap();
+    pool.connect();
+    pool.wait_for_connect().await.unwrap();
+    RedisStore::new(pool)
 }
 
 /// The counter alone, on a tower-sessions `Session`.
