@@ -47,36 +47,9 @@ use sealed_session::time::OffsetDateTime;
 use sealed_session::{
     Key, KeyRing, MemoryEpochs, Opened, SessionStore, Sessions, UserId, UserSession,
 };
-use serde::{Deserialize, Serialize};
 use tower::ServiceExt as _;
 
-/// The small session of the other benches: 99 bytes of postcard.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
-struct Session {
-    user_id: u64,
-    epoch: u32,
-    issued_at: i64,
-    expires_at: i64,
-    roles: Vec<String>,
-    csrf: [u8; 32],
-    theme: String,
-    cart: Vec<u32>,
-}
-
-fn small() -> Session {
-    let mut cart: Vec<u32> = (0..7).map(|i| 100_000 + i * 250_001).collect();
-    cart.extend((0..3).map(|i| 2_200_000 + i * 111));
-    Session {
-        user_id: 1_234_567,
-        epoch: 3,
-        issued_at: 1_800_000_000,
-        expires_at: 1_800_086_400,
-        roles: vec!["admin".into(), "editor".into()],
-        csrf: std::array::from_fn(|i| ((i * 61 + 9) % 256) as u8),
-        theme: "dark".into(),
-        cart,
-    }
-}
+use common::anchors::{Session, small};
 
 async fn change(user: UserSession<Session>) -> &'static str {
     user.update(|s| s.cart[0] = s.cart[0].wrapping_add(1));

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // each bench binary uses a different part of this module
 
+pub mod anchors;
+
 use std::path::PathBuf;
 use std::time::Duration;
 

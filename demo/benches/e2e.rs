@@ -54,39 +54,10 @@ use sealed_session::{
     Key, KeyRing, MemoryEpochs, Revocation, RevocationSet, SessionHandle, SessionId, SessionStore,
     Sessions, UserId, UserSession,
 };
-use serde::{Deserialize, Serialize};
 
-/// The anchors' session struct (small: 99 bytes of postcard, 327 of JSON).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
-struct Session {
-    user_id: u64,
-    epoch: u32,
-    issued_at: i64,
-    expires_at: i64,
-    roles: Vec<String>,
-    csrf: [u8; 32],
-    theme: String,
-    cart: Vec<u32>,
-}
-
-fn small() -> Session {
-    let mut csrf = [0u8; 32];
-    for (i, b) in (0u32..).zip(csrf.iter_mut()) {
-        *b = u8::try_from((i * 61 + 9) % 256).unwrap();
-    }
-    let mut cart: Vec<u32> = (0..7).map(|i| 100_000 + i * 250_001).collect();
-    cart.extend((0..3).map(|i| 2_200_000 + i * 111));
-    Session {
-        user_id: 1_234_567,
-        epoch: 3,
-        issued_at: 1_800_000_000,
-        expires_at: 1_800_086_400,
-        roles: vec!["admin".into(), "editor".into()],
-        csrf,
-        theme: "dark".into(),
-        cart,
-    }
-}
+#[path = "../../benches/common/anchors.rs"]
+mod anchors;
+use anchors::{Session, small};
 
 fn bump(s: &mut Session) {
     s.cart[0] = s.cart[0].wrapping_add(1);

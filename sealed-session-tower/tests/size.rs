@@ -7,39 +7,10 @@ use std::collections::HashMap;
 
 use sealed_session::{Key, KeyRing, SessionStore};
 use sealed_session_tower::Payload;
-use serde::{Deserialize, Serialize};
 
-/// The anchors' session struct (as in demo/benches/e2e.rs).
-#[derive(Serialize, Deserialize, Debug, Clone)]
-struct Anchors {
-    user_id: u64,
-    epoch: u32,
-    issued_at: i64,
-    expires_at: i64,
-    roles: Vec<String>,
-    csrf: [u8; 32],
-    theme: String,
-    cart: Vec<u32>,
-}
-
-fn small() -> Anchors {
-    let mut csrf = [0u8; 32];
-    for (i, b) in (0u32..).zip(csrf.iter_mut()) {
-        *b = u8::try_from((i * 61 + 9) % 256).unwrap();
-    }
-    let mut cart: Vec<u32> = (0..7).map(|i| 100_000 + i * 250_001).collect();
-    cart.extend((0..3).map(|i| 2_200_000 + i * 111));
-    Anchors {
-        user_id: 1_234_567,
-        epoch: 3,
-        issued_at: 1_800_000_000,
-        expires_at: 1_800_086_400,
-        roles: vec!["admin".into(), "editor".into()],
-        csrf,
-        theme: "dark".into(),
-        cart,
-    }
-}
+#[path = "../../benches/common/anchors.rs"]
+mod anchors;
+use anchors::small;
 
 fn payload(map: &HashMap<String, serde_json::Value>) -> Payload {
     Payload {
