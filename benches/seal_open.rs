@@ -21,15 +21,8 @@ use criterion::{Criterion, Throughput};
 use sealed_session::__backend::{Aead, Backend};
 use sealed_session::Algorithm;
 
-use common::anchors::{Session, large, small};
-
-/// Both sessions, their sizes checked: (name, session, postcard bytes).
-fn sessions() -> [(&'static str, Session, usize); 2] {
-    let (s, l) = (small(), large());
-    common::check_size("small", &s, 99, 327);
-    common::check_size("large", &l, 1318, 2487);
-    [("small", s, 99), ("large", l, 1318)]
-}
+use common::anchors::Session;
+use common::sessions;
 
 const ALGORITHMS: [(&str, Algorithm); 2] = [
     ("xaes", Algorithm::XAes256Gcm),

@@ -1,6 +1,6 @@
 //! Multi-thread scaling: one store, cloned into 1 or 2 threads, each thread
 //! doing full round trips (seal_for_user, open, verify_epoch) of a typical
-//! small and large `Session` (defined below). One criterion iteration = one round
+//! small and large `Session` (`common/anchors.rs`). One criterion iteration = one round
 //! trip on every thread, so the throughput is in round trips per second and
 //! `scaling = 2 × t(1 thread) / t(2 threads)`. Ends with the scaling table,
 //! one row per size and backend (ring too with `--features ring`).
@@ -17,63 +17,9 @@ use common::Ours;
 use criterion::Throughput;
 use sealed_session::__backend::Backend;
 use sealed_session::Algorithm;
-use serde::{Deserialize, Serialize};
 
-/// The session this bench measures: what a web app typically keeps per
-/// signed-in user.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-struct Session {
-    user_id: u64,
-    epoch: u32,
-    issued_at: i64,
-    expires_at: i64,
-    roles: Vec<String>,
-    csrf: [u8; 32],
-    theme: String,
-    cart: Vec<u32>,
-}
-
-/// Small: roles ["admin", "editor"], theme "dark", 10 cart items; 99 bytes
-/// of postcard, 327 of JSON.
-fn small() -> Session {
-    let mut cart: Vec<u32> = (0..7).map(|i| 100_000 + i * 250_001).collect();
-    cart.extend((0..3).map(|i| 2_200_000 + i * 111));
-    Session {
-        user_id: 1_234_567,
-        epoch: 3,
-        issued_at: 1_800_000_000,
-        expires_at: 1_800_086_400,
-        roles: vec!["admin".into(), "editor".into()],
-        csrf: std::array::from_fn(|i| ((i * 61 + 9) % 256) as u8),
-        theme: "dark".into(),
-        cart,
-    }
-}
-
-/// Large: 50 roles like "org-07:billing", 200 cart items; 1,318 bytes of
-/// postcard, 2,487 of JSON.
-fn large() -> Session {
-    const ROLES: [&str; 5] = ["billing", "reports", "support", "finance", "invoice"];
-    let roles = (0..50)
-        .map(|i| format!("org-{i:02}:{}", ROLES[i % ROLES.len()]))
-        .collect();
-    let mut cart: Vec<u32> = (0..86).map(|i| 10_000 + i * 73).collect();
-    cart.extend((0..25).map(|i| 100_000 + i * 35_000));
-    cart.extend((0..89).map(|i| 1_000_000 + i * 12_001));
-    Session {
-        roles,
-        cart,
-        ..small()
-    }
-}
-
-/// Both sessions, their sizes checked: (name, session, postcard bytes).
-fn sessions() -> [(&'static str, Session, usize); 2] {
-    let (s, l) = (small(), large());
-    common::check_size("small", &s, 99, 327);
-    common::check_size("large", &l, 1318, 2487);
-    [("small", s, 99), ("large", l, 1318)]
-}
+use common::anchors::Session;
+use common::sessions;
 
 const THREADS: [usize; 2] = [1, 2];
 

@@ -39,6 +39,15 @@ pub fn check_size<T: Serialize>(what: &str, session: &T, postcard: usize, json: 
     );
 }
 
+/// The anchors' small and large sessions, their sizes checked:
+/// (name, session, postcard bytes).
+pub fn sessions() -> [(&'static str, anchors::Session, usize); 2] {
+    let (s, l) = (anchors::small(), anchors::large());
+    check_size("small", &s, 99, 327);
+    check_size("large", &l, 1318, 2487);
+    [("small", s, 99), ("large", l, 1318)]
+}
+
 /// Ours: a sealed-session store for one algorithm.
 pub struct Ours {
     pub store: SessionStore,
