@@ -633,29 +633,21 @@ def run(args, checks, procs, browsers, tmp):
             server.server_close()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--demo", required=True, help="path of the built demo binary")
-    parser.add_argument("--chromium", default="/usr/bin/chromium")
-    parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
-    parser.add_argument("--screenshots", default=os.environ.get("E2E_SCREENSHOTS"), help="directory for PNGs")
-    args = parser.parse_args()
-    for path in (args.demo, args.chromium, args.chromedriver):
-        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            log(f"FAIL: {path} is not an executable file")
-            return 1
-    if args.screenshots:
-        os.makedirs(args.screenshots, exist_ok=True)
+def harness(run, args, label, tmp_prefix, timeout):
+    """Runs `run(args, checks, procs, browsers, tmp)` under an overall
+    alarm, always quits the browsers, stops the processes and removes the
+    scratch directory, and prints one summary line: 0 if every check
+    passed, 1 on the first failure."""
 
     def on_alarm(signum, frame):
-        raise TimeoutError(f"the run took longer than {OVERALL_TIMEOUT} s")
+        raise TimeoutError(f"the run took longer than {timeout} s")
 
     signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(OVERALL_TIMEOUT)
+    signal.alarm(timeout)
     started = time.monotonic()
     checks = Checks()
     procs, browsers = [], []
-    tmp = tempfile.mkdtemp(prefix="sealed-session-e2e-")
+    tmp = tempfile.mkdtemp(prefix=tmp_prefix)
     failed = None
     try:
         run(args, checks, procs, browsers, tmp)
@@ -671,11 +663,28 @@ def main():
     elapsed = time.monotonic() - started
     if failed is not None:
         log(f"FAIL: {type(failed).__name__}: {failed}")
-        print(f"e2e: {checks.passed} passed, 1 failed", flush=True)
+        print(f"{label}: {checks.passed} passed, 1 failed", flush=True)
         return 1
     log(f"PASS in {elapsed:.1f} s")
-    print(f"e2e: {checks.passed} passed, 0 failed", flush=True)
+    print(f"{label}: {checks.passed} passed, 0 failed", flush=True)
     return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--demo", required=True, help="path of the built demo binary")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
+    parser.add_argument("--screenshots", default=os.environ.get("E2E_SCREENSHOTS"), help="directory for PNGs")
+    args = parser.parse_args()
+    for path in (args.demo, args.chromium, args.chromedriver):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            log(f"FAIL: {path} is not an executable file")
+            return 1
+    if args.screenshots:
+        os.makedirs(args.screenshots, exist_ok=True)
+
+    return harness(run, args, "e2e", "sealed-session-e2e-", OVERALL_TIMEOUT)
 
 
 if __name__ == "__main__":

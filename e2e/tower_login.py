@@ -14,15 +14,13 @@ import argparse
 import os
 import queue
 import re
-import shutil
-import signal
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
 
-from driver import HTTP, Browser, Checks, free_port, log, pump, start_process, stop, wait_ready
+from driver import HTTP, Browser, free_port, harness, log, pump, start_process, stop, wait_ready
 
 COOKIE = "__Host-id"
 OVERALL_TIMEOUT = 150
@@ -104,33 +102,7 @@ def main():
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     args = parser.parse_args()
-
-    def on_alarm(signum, frame):
-        raise TimeoutError(f"the run took longer than {OVERALL_TIMEOUT} s")
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(OVERALL_TIMEOUT)
-    checks = Checks()
-    procs, browsers = [], []
-    tmp = tempfile.mkdtemp(prefix="sealed-session-tower-e2e-")
-    failed = None
-    try:
-        run(args, checks, procs, browsers, tmp)
-    except BaseException as err:  # noqa: BLE001 - any failure fails the run
-        failed = err
-    finally:
-        signal.alarm(0)
-        for b in browsers:
-            b.quit()
-        for name, proc in reversed(procs):
-            stop(proc, name)
-        shutil.rmtree(tmp, ignore_errors=True)
-    if failed is not None:
-        log(f"FAIL: {type(failed).__name__}: {failed}")
-        print(f"e2e tower: {checks.passed} passed, 1 failed", flush=True)
-        return 1
-    print(f"e2e tower: {checks.passed} passed, 0 failed", flush=True)
-    return 0
+    return harness(run, args, "e2e tower", "sealed-session-tower-e2e-", OVERALL_TIMEOUT)
 
 
 if __name__ == "__main__":
