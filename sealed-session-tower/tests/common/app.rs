@@ -28,6 +28,14 @@ fn argon2() -> Argon2<'static> {
     )
 }
 
+/// The PHC string of `password` (a fresh salt).
+fn hash(password: &str) -> String {
+    argon2()
+        .hash_password(password.as_bytes())
+        .unwrap()
+        .to_string()
+}
+
 #[derive(Clone, Debug)]
 pub struct User {
     id: i64,
@@ -71,10 +79,7 @@ impl Backend {
     }
 
     pub fn add_user(&self, username: &str, password: &str) {
-        let hash = argon2()
-            .hash_password(password.as_bytes())
-            .unwrap()
-            .to_string();
+        let hash = hash(password);
         self.db
             .lock()
             .unwrap()
@@ -86,10 +91,7 @@ impl Backend {
     }
 
     fn set_password(&self, id: i64, password: &str) -> rusqlite::Result<()> {
-        let hash = argon2()
-            .hash_password(password.as_bytes())
-            .unwrap()
-            .to_string();
+        let hash = hash(password);
         self.db
             .lock()
             .unwrap()
